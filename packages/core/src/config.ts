@@ -1,0 +1,141 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { SluiceError } from './errors.ts';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((s) => s === 'true' || s === '1' || s === 'yes');
+const list = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.some((p) => u.startsWith(`${p}:`)), `must start with ${protocols.join(' or ')}`)
+    .optional();
+
+/**
+ * The one configuration schema of Sluice, read from the environment once at start-up. Keys are the
+ * variable names so every error names the setting to fix. Defaults live here and nowhere else.
+ */
+export const ConfigSchema = z.object({
+  SLUICE_HOME: z.string().default('.sluice').describe('directory for the embedded database, results and engine work dirs'),
+  SLUICE_HOST: z.string().default('127.0.0.1').describe('address the HTTP server binds to'),
+  SLUICE_PORT: int(9001, 0, 65535).describe('HTTP port (9001 is the port Linkis clients expect)'),
+  DATABASE_URL: url(['postgres', 'postgresql']).describe('external PostgreSQL; unset = embedded PostgreSQL under SLUICE_HOME'),
+  REDIS_URL: url(['redis', 'rediss']).describe('external Redis; set = BullMQ and the event bus on Redis'),
+  SLUICE_EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('port of the embedded PostgreSQL (loopback only)'),
+  SLUICE_QUEUE_BACKEND: z.enum(['redis', 'postgres']).optional().describe('BullMQ backend; default redis when REDIS_URL is set, else postgres'),
+  SLUICE_BUS_BACKEND: z.enum(['redis', 'postgres']).optional().describe('event bus; default redis when REDIS_URL is set, else postgres'),
+  SLUICE_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default('sluice')
+    .describe('prefix of queue names and bus channels, to share one Redis'),
+  SLUICE_ENGINES: list('duckdb,shell').describe('engine connectors to load'),
+  SLUICE_DEFAULT_ENGINE: z.string().default('duckdb').describe('engine used when a job names none'),
+  SLUICE_MAX_CODE_BYTES: int(1024 * 1024, 1).describe('largest accepted job code'),
+  SLUICE_MAX_RUNNING_PER_GROUP: int(8, 1).describe('running+scheduled jobs per (user, creator, engineType) group'),
+  SLUICE_SELECT_ROW_LIMIT: int(0, 0).describe('LIMIT added to SELECTs that have none; 0 = off'),
+  SLUICE_DENY_PATTERNS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const out: RegExp[] = [];
+      for (const p of s
+        .split(';;')
+        .map((x) => x.trim())
+        .filter(Boolean)) {
+        try {
+          out.push(new RegExp(p, 'i'));
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `bad regular expression ${p}: ${(e as Error).message}` });
+        }
+      }
+      return out;
+    })
+    .describe('statement policy: case-insensitive regular expressions separated by ";;"'),
+  SLUICE_QUEUE_TIMEOUT_SECONDS: int(3600, 1).describe('default time a job may wait before it runs'),
+  SLUICE_RUN_TIMEOUT_SECONDS: int(48 * 3600, 1).describe('default time a job may run'),
+  SLUICE_RESULT_MAX_ROWS: int(10_000_000, 1).describe('rows a job may write across its result sets'),
+  SLUICE_RESULT_MAX_BYTES: int(2 * 1024 ** 3, 1).describe('bytes a job may write across its result sets'),
+  SLUICE_MAX_RETRIES: int(2, 0, 10).describe('retries of a job whose engine failed (not of user errors)'),
+  SLUICE_ENGINE_IDLE_SECONDS: int(1800, 1).describe('idle time after which an engine is stopped'),
+  SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),
+  SLUICE_ENGINE_CONCURRENCY: int(1, 1, 64).describe('tasks one engine runs at once'),
+  SLUICE_MANAGER_CONCURRENCY: int(32, 1, 1024).describe('jobs one engine manager runs at once'),
+  SLUICE_LEASE_MS: int(10_000, 1000).describe('how long a job or engine lease lasts without a heartbeat'),
+  SLUICE_HEARTBEAT_MS: int(2_000, 100).describe('heartbeat interval of engine managers'),
+  SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
+  SLUICE_WS_MAX_BUFFER_BYTES: int(4 * 1024 * 1024, 1024).describe('per-connection send buffer before a slow client is closed'),
+  SLUICE_SHELL_TIMEOUT_SECONDS: int(3600, 1).describe('time limit of one shell task'),
+  SLUICE_ADMIN_USER: z.string().default('admin').describe('user of the token printed by the embedded default'),
+  SLUICE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+/** Parsed configuration plus derived values. */
+export interface Config extends RawConfig {
+  home: string;
+  queueBackend: 'redis' | 'postgres';
+  busBackend: 'redis' | 'postgres';
+  embedded: boolean;
+}
+
+/** Parses the environment; throws SLUICE_CONFIG_INVALID naming the first bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const setting = String(issue?.path[0] ?? 'unknown');
+    throw new SluiceError('SLUICE_CONFIG_INVALID', { setting, reason: issue?.message ?? 'invalid' });
+  }
+  const raw = parsed.data;
+  const needRedis = (b: 'redis' | 'postgres' | undefined) => b === 'redis';
+  for (const key of ['SLUICE_QUEUE_BACKEND', 'SLUICE_BUS_BACKEND'] as const) {
+    if (needRedis(raw[key]) && !raw.REDIS_URL) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', { setting: key, reason: 'redis needs REDIS_URL' });
+    }
+  }
+  if (!raw.SLUICE_ENGINES.includes(raw.SLUICE_DEFAULT_ENGINE)) {
+    throw new SluiceError('SLUICE_CONFIG_INVALID', {
+      setting: 'SLUICE_DEFAULT_ENGINE',
+      reason: `must be one of SLUICE_ENGINES (${raw.SLUICE_ENGINES.join(', ')})`,
+    });
+  }
+  const fallback = raw.REDIS_URL ? 'redis' : 'postgres';
+  return {
+    ...raw,
+    home: path.resolve(raw.SLUICE_HOME),
+    queueBackend: raw.SLUICE_QUEUE_BACKEND ?? fallback,
+    busBackend: raw.SLUICE_BUS_BACKEND ?? fallback,
+    embedded: !raw.DATABASE_URL,
+  };
+}
+
+/** Rows for the README's configuration table: name, default and description. */
+export function describeConfig(): { name: string; default: string; description: string }[] {
+  return Object.entries(ConfigSchema.shape).map(([name, schema]) => {
+    let def = '';
+    const probe = (schema as z.ZodType).safeParse(undefined);
+    if (probe.success && probe.data !== undefined) def = probe.data instanceof Array ? probe.data.join(',') : String(probe.data);
+    return { name, default: def, description: (schema as z.ZodType).description ?? '' };
+  });
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ColumnSchema, JobErrorSchema, JobStateSchema } from './job.ts';
+
+/**
+ * The catalog of events that cross process boundaries on the bus. Each carries `v` so a reader can
+ * refuse a message it does not understand instead of misreading it.
+ */
+export const EVENT_VERSION = 1 as const;
+
+export const StatusEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('status'),
+  jobId: z.string(),
+  state: JobStateSchema,
+  at: z.string(),
+  error: JobErrorSchema.nullish(),
+});
+
+export const ProgressEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('progress'),
+  jobId: z.string(),
+  progress: z.number().min(0).max(1),
+  info: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * New log lines `fromLine..toLine` (inclusive, 1-based). `lines` is omitted when the batch is too large
+ * for the bus; subscribers then read those lines from the log store.
+ */
+export const LogEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('log'),
+  jobId: z.string(),
+  fromLine: z.number().int().positive(),
+  toLine: z.number().int().positive(),
+  lines: z.array(z.string()).optional(),
+});
+
+export const ResultReadyEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('result'),
+  jobId: z.string(),
+  index: z.number().int(),
+  rows: z.number().int(),
+  bytes: z.number().int(),
+  columns: z.array(ColumnSchema),
+});
+
+export const JobEventSchema = z.discriminatedUnion('type', [StatusEventSchema, ProgressEventSchema, LogEventSchema, ResultReadyEventSchema]);
+export type JobEvent = z.infer<typeof JobEventSchema>;
+export type StatusEvent = z.infer<typeof StatusEventSchema>;
+export type LogEvent = z.infer<typeof LogEventSchema>;
+
+/** Commands sent to the engine manager that owns a running job. */
+export const ManagerCommandSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('cancel'),
+  jobId: z.string(),
+  reason: z.enum(['user', 'timeout', 'lease']),
+});
+export type ManagerCommand = z.infer<typeof ManagerCommandSchema>;
+
+/** Bus topics. Keep them here so producers and consumers cannot drift apart. */
+export const topics = {
+  job: (jobId: string) => `job.${jobId}`,
+  /** Every status change, for admission and the scheduler. */
+  jobStates: 'jobs.states',
+  manager: (managerId: string) => `manager.${managerId}`,
+} as const;

@@ -1,0 +1,2 @@
+/** @sluice/testkit — shared test support. */
+export * from './services.ts';
