@@ -143,3 +143,31 @@ export type ResultSetView = z.infer<typeof ResultSetViewSchema>;
 
 export const LogLineSchema = z.object({ n: z.number().int(), text: z.string() });
 export type LogLine = z.infer<typeof LogLineSchema>;
+
+/** Who is calling: the authenticated user, and whether they may see and manage everyone's jobs. */
+export interface Principal {
+  user: string;
+  admin: boolean;
+}
+
+/** Filters of the job list. */
+export const JobListQuerySchema = z.object({
+  state: z
+    .string()
+    .optional()
+    .describe('comma-separated states')
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      const out = s.split(',').map((x) => x.trim());
+      for (const x of out) if (!(JOB_STATES as readonly string[]).includes(x)) ctx.addIssue({ code: 'custom', message: `unknown state ${x}` });
+      return out as JobState[];
+    }),
+  user: z.string().max(128).optional(),
+  creator: z.string().max(128).optional(),
+  engineType: z.string().max(64).optional(),
+  since: z.iso.datetime({ offset: true }).optional().describe('created at or after (ISO-8601)'),
+  until: z.iso.datetime({ offset: true }).optional().describe('created before (ISO-8601)'),
+  cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type JobListQuery = z.infer<typeof JobListQuerySchema>;

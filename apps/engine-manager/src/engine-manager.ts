@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { type Config, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
+import type { EngineCatalog } from '@sluice/engines';
+import type { JobStore, Logger } from '@sluice/entrance';
+import type { Pool } from '@sluice/infra';
+import { EnginePool } from './engine-pool.ts';
+import { JobRunner } from './job-runner.ts';
+
+/** What an engine manager needs from its process. */
+export interface EngineManagerDeps {
+  config: Config;
+  db: Pool;
+  store: JobStore;
+  bus: EventBus;
+  queue: JobQueue;
+  results: ResultStore;
+  catalog: EngineCatalog;
+  log: Logger;
+}
+
+/**
+ * One engine manager: consumes the queue, runs jobs on pooled engines, heart-beats its leases, obeys
+ * cancel commands addressed to it and reclaims idle engines. Any number run side by side; the job
+ * claim in PostgreSQL guarantees a job attempt runs on one of them only.
+ */
+export class EngineManager {
+  readonly id = `em-${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly engines: EnginePool;
+  readonly runner: JobRunner;
+  private consumer: QueueConsumer | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(private readonly deps: EngineManagerDeps) {
+    const c = deps.config;
+    this.engines = new EnginePool(deps.db, {
+      managerId: this.id,
+      workRoot: path.join(c.home, 'engines'),
+      idleMs: c.SLUICE_ENGINE_IDLE_SECONDS * 1000,
+      maxPerUser: c.SLUICE_MAX_ENGINES_PER_USER,
+      concurrency: c.SLUICE_ENGINE_CONCURRENCY,
+      acquireTimeoutMs: Math.min(c.SLUICE_QUEUE_TIMEOUT_SECONDS * 1000, 10 * 60_000),
+      onEvent: (msg, data) => deps.log.info(data, msg),
+    });
+    this.runner = new JobRunner(c, this.id, deps.store, deps.bus, deps.queue, deps.results, deps.catalog, this.engines, deps.log);
+  }
+
+  async start(): Promise<void> {
+    const { db, bus, queue, config } = this.deps;
+    await db.query('INSERT INTO sluice_managers (id, host, pid) VALUES ($1, $2, $3)', [this.id, os.hostname(), process.pid]);
+    this.unsubscribe = await bus.subscribe(topics.manager(this.id), (m) => {
+      const cmd = ManagerCommandSchema.safeParse(m);
+      if (cmd.success) this.runner.stop(cmd.data.jobId, cmd.data.reason === 'timeout' ? 'timeout' : 'user');
+    });
+    this.engines.start();
+    this.heartbeat = setInterval(() => void this.beat(), config.SLUICE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+    this.consumer = await queue.consume((job) => this.runner.run(job), { concurrency: config.SLUICE_MANAGER_CONCURRENCY });
+    this.deps.log.info({ managerId: this.id }, 'engine manager started');
+  }
+
+  /** Renews leases; stops jobs whose lease this manager lost or whose cancellation it missed. */
+  private async beat(): Promise<void> {
+    try {
+      await this.deps.db.query('UPDATE sluice_managers SET heartbeat_at = now() WHERE id = $1', [this.id]);
+      const held = await this.deps.store.renewLeases(this.id, this.deps.config.SLUICE_LEASE_MS);
+      for (const jobId of this.runner.activeJobs()) {
+        if (!held.has(jobId)) {
+          // A job that is still being claimed is not in `held` only if it was taken from us.
+          const row = await this.deps.store.get(jobId);
+          if (row && (row.manager_id !== this.id || row.state !== 'Running')) this.runner.stop(jobId, 'lease');
+          continue;
+        }
+        const cancel = held.get(jobId);
+        if (cancel) this.runner.stop(jobId, cancel === 'timeout' ? 'timeout' : 'user');
+      }
+    } catch (err) {
+      this.deps.log.warn({ err: String(err) }, 'heartbeat failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.consumer?.close(false);
+    await this.unsubscribe?.();
+    for (const jobId of this.runner.activeJobs()) this.runner.stop(jobId, 'lease');
+    await this.engines.close();
+    await this.deps.db.query('UPDATE sluice_managers SET stopped_at = now() WHERE id = $1', [this.id]).catch(() => {});
+  }
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { type Engine, SluiceError } from '@sluice/core';
+import type { ResolvedEngine } from '@sluice/engines';
+import type { Pool } from '@sluice/infra';
+
+/** Engine states, as the registry in PostgreSQL records them. */
+export type EngineState = 'Starting' | 'Idle' | 'Busy' | 'ShuttingDown' | 'Failed';
+
+/** An engine this manager owns. */
+export interface PooledEngine {
+  id: string;
+  key: string;
+  user: string;
+  label: string;
+  engine: Engine;
+  running: number;
+  executeOnce: boolean;
+  lastUsed: number;
+  state: EngineState;
+}
+
+export interface EnginePoolOptions {
+  managerId: string;
+  workRoot: string;
+  idleMs: number;
+  maxPerUser: number;
+  concurrency: number;
+  /** How long a job waits for an engine slot before failing with SLUICE_ENGINE_QUOTA. */
+  acquireTimeoutMs: number;
+  onEvent?: (msg: string, data: Record<string, unknown>) => void;
+}
+
+/**
+ * The engines one manager owns: reuse per (user, engineType), fresh engines for `executeOnce`, a cap
+ * on engines per user across all managers (counted in PostgreSQL), a cap on tasks per engine, and an
+ * idle reaper. Every state change is mirrored to `sluice_engines`.
+ */
+export class EnginePool {
+  private readonly engines = new Map<string, PooledEngine>();
+  private readonly waiters: (() => void)[] = [];
+  private reaper: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly db: Pool,
+    private readonly opts: EnginePoolOptions,
+  ) {}
+
+  start(): void {
+    this.reaper = setInterval(() => void this.reapIdle(), Math.min(5_000, Math.max(200, this.opts.idleMs / 4)));
+    this.reaper.unref();
+  }
+
+  /** Engines currently held, for status endpoints and tests. */
+  list(): PooledEngine[] {
+    return [...this.engines.values()];
+  }
+
+  /**
+   * Returns an engine with a free task slot for (user, engine), launching one if allowed, else waiting
+   * for a slot. The caller must `release()` it.
+   */
+  async acquire(user: string, resolved: ResolvedEngine, opts: { executeOnce: boolean; startupParams: Record<string, unknown>; signal: AbortSignal }): Promise<PooledEngine> {
+    const key = `${user}\u001f${resolved.label}`;
+    const deadline = Date.now() + this.opts.acquireTimeoutMs;
+    for (;;) {
+      if (opts.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
+      if (!opts.executeOnce) {
+        const reusable = [...this.engines.values()].find(
+          (e) => e.key === key && !e.executeOnce && (e.state === 'Idle' || e.state === 'Busy') && e.running < this.opts.concurrency,
+        );
+        if (reusable) {
+          reusable.running++;
+          await this.setState(reusable, 'Busy');
+          return reusable;
+        }
+      }
+      if ((await this.liveEnginesOf(user)) < this.opts.maxPerUser) return this.launch(key, user, resolved, opts);
+      // At the cap: an idle engine of this user for another engine type makes room.
+      const idleOther = [...this.engines.values()].find((e) => e.user === user && e.running === 0 && e.state === 'Idle');
+      if (idleOther) {
+        await this.stop(idleOther, 'evicted for another engine type');
+        continue;
+      }
+      if (Date.now() > deadline) throw new SluiceError('SLUICE_ENGINE_QUOTA', { user, count: this.opts.maxPerUser });
+      await this.waitForSlot(Math.min(500, deadline - Date.now()), opts.signal);
+    }
+  }
+
+  private waitForSlot(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(10, ms));
+      signal.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async liveEnginesOf(user: string): Promise<number> {
+    const r = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM sluice_engines WHERE username = $1 AND ended_at IS NULL', [user]);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  private async launch(key: string, user: string, resolved: ResolvedEngine, opts: { executeOnce: boolean; startupParams: Record<string, unknown> }): Promise<PooledEngine> {
+    const id = randomUUID();
+    const workDir = path.join(this.opts.workRoot, id);
+    mkdirSync(workDir, { recursive: true });
+    await this.db.query(
+      `INSERT INTO sluice_engines (id, manager_id, username, engine_type, state, running, execute_once) VALUES ($1, $2, $3, $4, 'Starting', 1, $5)`,
+      [id, this.opts.managerId, user, resolved.label, opts.executeOnce],
+    );
+    let engine: Engine;
+    try {
+      engine = await resolved.connector.launch({ engineId: id, user, version: resolved.version, workDir, params: opts.startupParams });
+    } catch (err) {
+      await this.db.query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [id, String(err)]);
+      rmSync(workDir, { recursive: true, force: true });
+      this.wake();
+      if (err instanceof SluiceError) throw err;
+      throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: resolved.label, reason: (err as Error).message });
+    }
+    const pooled: PooledEngine = { id, key, user, label: resolved.label, engine, running: 1, executeOnce: opts.executeOnce, lastUsed: Date.now(), state: 'Busy' };
+    this.engines.set(id, pooled);
+    engine.onExit((reason) => void this.onEngineExit(pooled, reason));
+    await this.db.query("UPDATE sluice_engines SET state = 'Busy', pid = $2 WHERE id = $1", [id, engine.pid ?? null]);
+    this.opts.onEvent?.('engine started', { engineId: id, user, engineType: resolved.label, pid: engine.pid });
+    return pooled;
+  }
+
+  /** Gives a task slot back. An executeOnce engine, or one that failed, is stopped instead. */
+  async release(e: PooledEngine, opts: { broken?: boolean } = {}): Promise<void> {
+    e.running = Math.max(0, e.running - 1);
+    e.lastUsed = Date.now();
+    if (opts.broken || e.executeOnce || this.closing) {
+      if (e.running === 0) await this.stop(e, opts.broken ? 'engine failed' : 'execute once');
+    } else if (e.running === 0 && e.state === 'Busy') {
+      await this.setState(e, 'Idle');
+    }
+    this.wake();
+  }
+
+  private async setState(e: PooledEngine, state: EngineState): Promise<void> {
+    e.state = state;
+    await this.db.query('UPDATE sluice_engines SET state = $2, running = $3, last_used_at = now() WHERE id = $1', [e.id, state, e.running]);
+  }
+
+  private async onEngineExit(e: PooledEngine, reason: string): Promise<void> {
+    if (!this.engines.has(e.id)) return;
+    this.engines.delete(e.id);
+    e.state = 'Failed';
+    this.opts.onEvent?.('engine exited', { engineId: e.id, reason });
+    await this.db.query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [e.id, reason]).catch(() => {});
+    this.wake();
+  }
+
+  /** Stops one engine and records why. */
+  async stop(e: PooledEngine, reason: string): Promise<void> {
+    if (!this.engines.delete(e.id)) return;
+    e.state = 'ShuttingDown';
+    await this.db.query("UPDATE sluice_engines SET state = 'ShuttingDown' WHERE id = $1", [e.id]).catch(() => {});
+    await e.engine.close().catch(() => {});
+    await this.db.query('UPDATE sluice_engines SET running = 0, ended_at = now(), end_reason = $2 WHERE id = $1', [e.id, reason]).catch(() => {});
+    rmSync(path.join(this.opts.workRoot, e.id), { recursive: true, force: true });
+    this.opts.onEvent?.('engine stopped', { engineId: e.id, reason });
+    this.wake();
+  }
+
+  private async reapIdle(): Promise<void> {
+    const now = Date.now();
+    for (const e of [...this.engines.values()]) {
+      if (e.running === 0 && e.state === 'Idle' && now - e.lastUsed >= this.opts.idleMs) await this.stop(e, 'idle timeout');
+    }
+  }
+
+  /** Stops every engine (manager shutdown). */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reaper) clearInterval(this.reaper);
+    await Promise.all([...this.engines.values()].map((e) => this.stop(e, 'manager stopped')));
+  }
+}

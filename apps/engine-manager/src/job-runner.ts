@@ -1,0 +1,216 @@
+import {
+  type Column,
+  type Config,
+  EVENT_VERSION,
+  type EventBus,
+  type JobQueue,
+  type QueuedJob,
+  type ResultSetWriter,
+  type ResultStore,
+  SluiceError,
+  topics,
+  toSluiceError,
+} from '@sluice/core';
+import type { EngineCatalog } from '@sluice/engines';
+import type { Fence, JobRow, JobStore, Logger } from '@sluice/entrance';
+import type { EnginePool, PooledEngine } from './engine-pool.ts';
+import { LogSink } from './log-sink.ts';
+
+type StopReason = 'user' | 'timeout' | 'lease';
+
+interface ActiveJob {
+  controller: AbortController;
+  reason?: StopReason;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
+class ResultWriter {
+  private current: { writer: ResultSetWriter; index: number; columns: Column[] } | undefined;
+  private count = 0;
+  private rowsBefore = 0;
+  private bytesBefore = 0;
+
+  constructor(
+    private readonly job: JobRow,
+    private readonly results: ResultStore,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+    private readonly limits: { maxRows: number; maxBytes: number },
+  ) {}
+
+  get sets(): number {
+    return this.count;
+  }
+
+  async begin(columns: Column[]): Promise<void> {
+    await this.end();
+    const index = this.count;
+    this.current = { writer: await this.results.create(this.job.id, index, columns), index, columns };
+  }
+
+  async write(rows: unknown[][]): Promise<void> {
+    if (!this.current) throw new SluiceError('SLUICE_INTERNAL', { reason: 'connector sent rows before a result set' });
+    const w = this.current.writer;
+    if (this.rowsBefore + w.rows + rows.length > this.limits.maxRows) throw new SluiceError('SLUICE_RESULT_ROW_LIMIT', { limit: this.limits.maxRows });
+    await w.write(rows);
+    if (this.bytesBefore + w.bytes > this.limits.maxBytes) throw new SluiceError('SLUICE_RESULT_BYTE_LIMIT', { limit: this.limits.maxBytes });
+  }
+
+  /** Seals the current result set, indexes it and announces it. */
+  async end(): Promise<void> {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = undefined;
+    const done = await cur.writer.finish();
+    this.rowsBefore += done.rows;
+    this.bytesBefore += done.bytes;
+    await this.store.addResultSet(this.job.id, cur.index, cur.columns, done.rows, done.bytes, done.uri, false);
+    this.count++;
+    await this.bus
+      .publish(topics.job(this.job.id), { v: EVENT_VERSION, type: 'result', jobId: this.job.id, index: cur.index, rows: done.rows, bytes: done.bytes, columns: cur.columns })
+      .catch(() => {});
+  }
+
+  async abort(): Promise<void> {
+    const cur = this.current;
+    this.current = undefined;
+    await cur?.writer.abort().catch(() => {});
+  }
+}
+
+/**
+ * Runs one queued job attempt: claims it, gets an engine, streams the task's events into the log and
+ * result stores, and ends it in exactly one state. Every write is fenced by (manager, attempt), so a
+ * manager that lost its lease can no longer change a job someone else now runs.
+ */
+export class JobRunner {
+  private readonly active = new Map<string, ActiveJob>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly managerId: string,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+    private readonly queue: JobQueue,
+    private readonly results: ResultStore,
+    private readonly catalog: EngineCatalog,
+    private readonly engines: EnginePool,
+    private readonly log: Logger,
+  ) {}
+
+  /** Ids of jobs running here now. */
+  activeJobs(): string[] {
+    return [...this.active.keys()];
+  }
+
+  /** Stops a job running here; `reason` decides its final state. */
+  stop(jobId: string, reason: StopReason): boolean {
+    const a = this.active.get(jobId);
+    if (!a) return false;
+    a.reason ??= reason;
+    a.controller.abort();
+    return true;
+  }
+
+  async run(q: QueuedJob): Promise<void> {
+    const row = await this.store.transition(
+      q.jobId,
+      ['Scheduled', 'WaitForRetry'],
+      'Running',
+      { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0 },
+      { attempt: q.attempt, notCancelRequested: true },
+    );
+    if (!row) return; // cancelled, timed out, or already taken: nothing to do
+    const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
+    const active: ActiveJob = { controller: new AbortController() };
+    this.active.set(row.id, active);
+    const runMs = Math.max(0, (row.started_at?.getTime() ?? Date.now()) + row.run_timeout_s * 1000 - Date.now());
+    const timer = setTimeout(() => this.stop(row.id, 'timeout'), runMs);
+    const logs = new LogSink(row.id, (await this.store.lastLogLine(row.id)) + 1, this.store, this.bus, fence);
+    const results = new ResultWriter(row, this.results, this.store, this.bus, {
+      maxRows: this.config.SLUICE_RESULT_MAX_ROWS,
+      maxBytes: this.config.SLUICE_RESULT_MAX_BYTES,
+    });
+    let pooled: PooledEngine | undefined;
+    let broken = false;
+    try {
+      if (row.attempt > 0) {
+        await this.results.deleteJob(row.id);
+        await this.store.clearResultSets(row.id);
+        logs.write(`Retrying: attempt ${row.attempt + 1} of ${this.config.SLUICE_MAX_RETRIES + 1}`);
+      }
+      const resolved = this.catalog.resolve(row.engine_type);
+      pooled = await this.engines.acquire(row.username, resolved, {
+        executeOnce: row.execute_once,
+        startupParams: row.startup_params,
+        signal: active.controller.signal,
+      });
+      await this.store.setEngine(row.id, pooled.id, fence);
+      logs.write(`Job ${row.id} runs on ${resolved.label} engine ${pooled.id} for ${row.username}`);
+      let lastProgress = 0;
+      for await (const ev of pooled.engine.execute({
+        taskId: `${row.id}.${row.attempt}`,
+        code: row.code,
+        codeType: row.code_type,
+        runtimeParams: row.runtime_params,
+        signal: active.controller.signal,
+      })) {
+        if (ev.type === 'rows') await results.write(ev.rows);
+        else if (ev.type === 'log') logs.write(ev.line);
+        else if (ev.type === 'resultSet') await results.begin(ev.columns);
+        else if (ev.type === 'progress' && Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
+          lastProgress = Date.now();
+          await this.store.updateProgress(row.id, ev.progress, fence);
+          await this.bus.publish(topics.job(row.id), { v: EVENT_VERSION, type: 'progress', jobId: row.id, progress: ev.progress, info: ev.info }).catch(() => {});
+        }
+      }
+      if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
+      await results.end();
+      await logs.flush();
+      await this.store.transition(row.id, ['Running'], 'Succeed', { resultSets: results.sets, logLines: logs.lastLine, error: null }, fence);
+    } catch (thrown) {
+      await results.abort();
+      const err = toSluiceError(thrown);
+      broken = err.code === 'SLUICE_ENGINE_CRASHED';
+      await this.finishWithError(row, fence, err, active.reason, logs, results.sets);
+    } finally {
+      clearTimeout(timer);
+      this.active.delete(row.id);
+      if (pooled) await this.engines.release(pooled, { broken }).catch((e) => this.log.warn({ err: String(e) }, 'engine release failed'));
+    }
+  }
+
+  private async finishWithError(row: JobRow, fence: Fence, err: SluiceError, reason: StopReason | undefined, logs: LogSink, sets: number): Promise<void> {
+    if (reason === 'lease') return; // another manager owns the job now; leave it alone
+    if (reason === 'timeout') {
+      const e = new SluiceError('SLUICE_JOB_RUN_TIMEOUT', { seconds: row.run_timeout_s });
+      logs.write(e.message);
+      await logs.flush();
+      await this.store.transition(row.id, ['Running'], 'Timeout', { error: e.toBody(), logLines: logs.lastLine, resultSets: sets }, fence);
+      return;
+    }
+    if (reason === 'user') {
+      logs.write('The job was cancelled');
+      await logs.flush();
+      await this.store.transition(row.id, ['Running'], 'Cancelled', { error: new SluiceError('SLUICE_JOB_CANCELLED', {}).toBody(), logLines: logs.lastLine, resultSets: sets }, fence);
+      return;
+    }
+    logs.write(`ERROR ${err.code}: ${err.message}`);
+    await logs.flush();
+    if (err.retryable && row.attempt < this.config.SLUICE_MAX_RETRIES) {
+      const next = await this.store.transition(
+        row.id,
+        ['Running'],
+        'WaitForRetry',
+        { attempt: row.attempt + 1, managerId: null, engineId: null, leaseUntilMs: null, error: err.toBody(), logLines: logs.lastLine },
+        fence,
+      );
+      if (next) await this.queue.enqueue({ jobId: row.id, attempt: next.attempt, priority: next.priority }).catch(() => {});
+      return;
+    }
+    const final = err.retryable ? new SluiceError('SLUICE_JOB_RETRIES_EXHAUSTED', { attempts: row.attempt + 1, reason: err.message, cause: err.code }) : err;
+    await this.store.transition(row.id, ['Running'], 'Failed', { error: final.toBody(), logLines: logs.lastLine, resultSets: 0 }, fence);
+  }
+}

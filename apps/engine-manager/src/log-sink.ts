@@ -1,0 +1,62 @@
+import { EVENT_VERSION, type EventBus, type LogEvent, topics } from '@sluice/core';
+import type { Fence, JobStore } from '@sluice/entrance';
+
+const MAX_BATCH_LINES = 500;
+const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * Numbers a job's log lines, persists them in batches and publishes each persisted batch on the bus.
+ * Lines are persisted before they are published, so a subscriber that sees line n can always read
+ * lines 1..n from the store: that is what makes resume-from-offset lossless.
+ */
+export class LogSink {
+  private pending: string[] = [];
+  private next: number;
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly jobId: string,
+    firstLine: number,
+    private readonly store: JobStore,
+    private readonly bus: EventBus,
+    private readonly fence: Fence,
+    private readonly flushMs = 20,
+  ) {
+    this.next = firstLine;
+  }
+
+  /** Number of the last line accepted so far. */
+  get lastLine(): number {
+    return this.next - 1 + this.pending.length;
+  }
+
+  write(line: string): void {
+    const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… [line truncated]` : line;
+    this.pending.push(text);
+    if (this.pending.length >= MAX_BATCH_LINES) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  /** Persists and publishes everything written so far. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    const from = this.next;
+    this.next += batch.length;
+    this.flushing = this.flushing.then(async () => {
+      await this.store.appendLogs(this.jobId, from, batch, this.fence);
+      const event: LogEvent = { v: EVENT_VERSION, type: 'log', jobId: this.jobId, fromLine: from, toLine: from + batch.length - 1, lines: batch };
+      // Too big for the bus: send the range only; subscribers read the lines from the store.
+      const size = Buffer.byteLength(JSON.stringify(event));
+      const message = size > this.bus.maxMessageBytes - 256 ? { ...event, lines: undefined } : event;
+      await this.bus.publish(topics.job(this.jobId), message).catch(() => {});
+    });
+    return this.flushing;
+  }
+}

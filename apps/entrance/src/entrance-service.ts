@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  type Config,
+  EVENT_VERSION,
+  type EventBus,
+  isFinalState,
+  type JobListQuery,
+  type JobQueue,
+  type JobView,
+  type LogLine,
+  type ManagerCommand,
+  type Principal,
+  type ResultSetView,
+  type ResultStore,
+  type Row,
+  SluiceError,
+  SubmitJobSchema,
+  topics,
+} from '@sluice/core';
+import type { EngineCatalog } from '@sluice/engines';
+import { streamResultAs } from '@sluice/infra';
+import type { Admission } from './admission.ts';
+import { newJobId } from './ids.ts';
+import { runInterceptors } from './interceptors/index.ts';
+import { type JobRow, type JobStore, toJobView } from './job-store.ts';
+
+/** Result of a log read: the lines, where to continue, and whether the log can still grow. */
+export interface LogPage {
+  jobId: string;
+  lines: LogLine[];
+  nextFrom: number;
+  complete: boolean;
+}
+
+/**
+ * The entrance calls every front door uses: REST, WebSocket, the Linkis adapter, pgwire and the CLI
+ * all turn their protocol into these. It validates, runs the interceptors, persists, admits and
+ * enforces who may see what.
+ */
+export interface EntranceApi {
+  submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }>;
+  get(principal: Principal, jobId: string): Promise<JobView>;
+  list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }>;
+  log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage>;
+  resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]>;
+  readRows(principal: Principal, jobId: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }>;
+  download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable>;
+  cancel(principal: Principal, jobId: string): Promise<JobView>;
+}
+
+function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
+}
+
+/** The entrance's implementation of {@link EntranceApi} on PostgreSQL, the queue and the result store. */
+export class EntranceService implements EntranceApi {
+  constructor(
+    private readonly config: Config,
+    readonly store: JobStore,
+    private readonly queue: JobQueue,
+    private readonly bus: EventBus,
+    private readonly results: ResultStore,
+    private readonly catalog: EngineCatalog,
+    private readonly admission: Admission,
+  ) {}
+
+  async submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }> {
+    const parsed = SubmitJobSchema.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '), issues });
+    }
+    const req = parsed.data;
+    const size = Buffer.byteLength(req.code, 'utf8');
+    if (size > this.config.SLUICE_MAX_CODE_BYTES) throw new SluiceError('SLUICE_JOB_CODE_TOO_LARGE', { size, limit: this.config.SLUICE_MAX_CODE_BYTES });
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {
+      throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'Idempotency-Key must be 1–128 visible ASCII characters' });
+    }
+    const engine = this.catalog.resolve(req.engineType);
+    const codeType = (req.codeType ?? engine.connector.codeTypes[0] ?? 'sql').toLowerCase();
+    if (!engine.connector.codeTypes.includes(codeType)) {
+      throw new SluiceError('SLUICE_JOB_CODE_TYPE_UNSUPPORTED', { engine: engine.label, codeType, supported: engine.connector.codeTypes });
+    }
+    const requestHash = idempotencyKey ? createHash('sha256').update(canonicalJson(req)).digest('hex') : null;
+    if (idempotencyKey) {
+      const existing = await this.store.findByIdempotencyKey(principal.user, idempotencyKey);
+      if (existing) return { job: this.checkReplay(existing, requestHash, idempotencyKey), created: false };
+    }
+    const intercepted = runInterceptors(
+      { code: req.code, codeType, user: principal.user, variables: req.variables ?? {}, now: new Date() },
+      { rowLimit: this.config.SLUICE_SELECT_ROW_LIMIT, denyPatterns: this.config.SLUICE_DENY_PATTERNS },
+    );
+    const out = await this.store.insert({
+      id: newJobId(),
+      user: principal.user,
+      creator: req.creator ?? 'api',
+      engineType: engine.label,
+      codeType,
+      code: intercepted.code,
+      submittedCode: req.code,
+      variables: intercepted.variables,
+      runtimeParams: req.runtimeParams ?? {},
+      startupParams: req.startupParams ?? {},
+      labels: req.labels ?? {},
+      priority: req.priority ?? 5,
+      executeOnce: req.executeOnce ?? false,
+      dataSource: req.dataSource ?? null,
+      queueTimeoutS: req.queueTimeoutSeconds ?? this.config.SLUICE_QUEUE_TIMEOUT_SECONDS,
+      runTimeoutS: req.runTimeoutSeconds ?? this.config.SLUICE_RUN_TIMEOUT_SECONDS,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+    });
+    if (out.duplicate) return { job: this.checkReplay(out.row, requestHash, idempotencyKey ?? ''), created: false };
+    if (out.enqueue) await this.admission.enqueue({ jobId: out.row.id, attempt: 0, priority: out.row.priority });
+    return { job: toJobView(out.row), created: true };
+  }
+
+  private checkReplay(row: JobRow, requestHash: string | null, key: string): JobView {
+    if (row.request_hash !== requestHash) throw new SluiceError('SLUICE_JOB_IDEMPOTENCY_CONFLICT', { key });
+    return toJobView(row);
+  }
+
+  /** Loads a job the principal may see, or throws NOT_FOUND / FORBIDDEN. */
+  async authorize(principal: Principal, jobId: string): Promise<JobRow> {
+    const row = /^[0-9A-Z]{26}$/.test(jobId) ? await this.store.get(jobId) : null;
+    if (!row) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId });
+    if (row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${jobId}`, jobId });
+    return row;
+  }
+
+  async get(principal: Principal, jobId: string): Promise<JobView> {
+    return toJobView(await this.authorize(principal, jobId));
+  }
+
+  async list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {
+    if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor)) throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'cursor: not a cursor this API returned' });
+    const page = await this.store.list(principal, query);
+    return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
+  }
+
+  async log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage> {
+    const row = await this.authorize(principal, jobId);
+    const lines = await this.store.readLogs(jobId, Math.max(1, from), Math.min(Math.max(1, limit), 10_000));
+    const last = lines[lines.length - 1];
+    const nextFrom = last ? last.n + 1 : Math.max(1, from);
+    return { jobId, lines, nextFrom, complete: isFinalState(row.state) && nextFrom > row.log_lines };
+  }
+
+  async resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]> {
+    await this.authorize(principal, jobId);
+    return (await this.store.resultSets(jobId)).map(({ uri: _uri, ...view }) => view);
+  }
+
+  private async resultSet(principal: Principal, jobId: string, index: number): Promise<ResultSetView> {
+    const sets = await this.resultSets(principal, jobId);
+    const set = sets.find((s) => s.index === index);
+    if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId, index });
+    return set;
+  }
+
+  async readRows(principal: Principal, jobId: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
+    const resultSet = await this.resultSet(principal, jobId, index);
+    const rows: Row[] = [];
+    for await (const row of this.results.read(jobId, index, { offset, limit })) rows.push(row);
+    return { resultSet, rows };
+  }
+
+  async download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable> {
+    const set = await this.resultSet(principal, jobId, index);
+    return streamResultAs(this.results, jobId, index, set.columns, format);
+  }
+
+  async cancel(principal: Principal, jobId: string): Promise<JobView> {
+    const row = await this.authorize(principal, jobId);
+    if (isFinalState(row.state)) throw new SluiceError('SLUICE_JOB_ALREADY_FINAL', { jobId, state: row.state });
+    const cancelled = await this.store.transition(jobId, ['Inited', 'Scheduled', 'WaitForRetry'], 'Cancelled', {
+      error: new SluiceError('SLUICE_JOB_CANCELLED', { by: principal.user }).toBody(),
+    });
+    if (cancelled) {
+      await this.queue.remove(jobId, cancelled.attempt).catch(() => {});
+      if (row.state !== 'Inited') await this.admission.admitGroup(cancelled.group_key);
+      return toJobView(cancelled);
+    }
+    const running = await this.store.requestCancel(jobId, 'user');
+    if (running?.manager_id) {
+      const command: ManagerCommand = { v: EVENT_VERSION, type: 'cancel', jobId, reason: 'user' };
+      await this.bus.publish(topics.manager(running.manager_id), command);
+      return toJobView(running);
+    }
+    // It finished (or moved) between our read and our update: report what it is now.
+    return this.get(principal, jobId);
+  }
+}

@@ -1,0 +1,472 @@
+import {
+  ALLOWED_TRANSITIONS,
+  type Column,
+  type ErrorBody,
+  EVENT_VERSION,
+  type EventBus,
+  type JobListQuery,
+  type JobState,
+  type JobView,
+  type LogLine,
+  type QueuedJob,
+  type ResultSetView,
+  type StatusEvent,
+  topics,
+} from '@sluice/core';
+import type { Pool, PoolClient } from '@sluice/infra';
+import { withTransaction } from '@sluice/infra';
+
+/** A job row as stored. */
+export interface JobRow {
+  id: string;
+  seq: string;
+  username: string;
+  creator: string;
+  engine_type: string;
+  code_type: string;
+  group_key: string;
+  code: string;
+  submitted_code: string;
+  variables: Record<string, string>;
+  runtime_params: Record<string, unknown>;
+  startup_params: Record<string, unknown>;
+  labels: Record<string, string>;
+  priority: number;
+  execute_once: boolean;
+  data_source: string | null;
+  state: JobState;
+  attempt: number;
+  progress: number;
+  queue_timeout_s: number;
+  run_timeout_s: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  manager_id: string | null;
+  engine_id: string | null;
+  lease_until: Date | null;
+  cancel_requested: string | null;
+  error: ErrorBody | null;
+  result_sets: number;
+  log_lines: number;
+  created_at: Date;
+  scheduled_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+/** What a new job carries into the store (after validation and interceptors). */
+export interface NewJob {
+  id: string;
+  user: string;
+  creator: string;
+  engineType: string;
+  codeType: string;
+  code: string;
+  submittedCode: string;
+  variables: Record<string, string>;
+  runtimeParams: Record<string, unknown>;
+  startupParams: Record<string, unknown>;
+  labels: Record<string, string>;
+  priority: number;
+  executeOnce: boolean;
+  dataSource: string | null;
+  queueTimeoutS: number;
+  runTimeoutS: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+/** Fields a transition may set besides the state. */
+export interface TransitionPatch {
+  error?: ErrorBody | null;
+  attempt?: number;
+  managerId?: string | null;
+  engineId?: string | null;
+  leaseUntilMs?: number | null;
+  progress?: number;
+  cancelRequested?: string | null;
+  resultSets?: number;
+  logLines?: number;
+}
+
+/** Guards a write so a manager that lost its lease cannot touch a job another manager now runs. */
+export interface Fence {
+  managerId: string;
+  attempt: number;
+}
+
+/** Conditions a transition must meet besides the source state. */
+export interface Guard {
+  managerId?: string;
+  attempt?: number;
+  /** Refuse when a cancellation was requested (used when claiming a job). */
+  notCancelRequested?: boolean;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Maps a stored row to the public view. */
+export function toJobView(r: JobRow): JobView {
+  return {
+    id: r.id,
+    state: r.state,
+    user: r.username,
+    creator: r.creator,
+    engineType: r.engine_type,
+    codeType: r.code_type,
+    priority: r.priority,
+    progress: r.progress,
+    attempt: r.attempt,
+    engineId: r.engine_id,
+    error: r.error,
+    resultSets: r.result_sets,
+    logLines: r.log_lines,
+    labels: r.labels,
+    createdAt: r.created_at.toISOString(),
+    scheduledAt: iso(r.scheduled_at),
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** The (user, creator, engineType) group that admission is fair within. */
+export function groupKey(user: string, creator: string, engineType: string): string {
+  return `${user}\u001f${creator}\u001f${engineType}`;
+}
+
+const ACTIVE: JobState[] = ['Scheduled', 'Running', 'WaitForRetry'];
+
+/**
+ * The system of record for jobs and their state machine. Every state change is one transaction that
+ * also appends to the state history; the status event is published after the commit.
+ */
+export class JobStore {
+  constructor(
+    readonly pool: Pool,
+    private readonly bus: EventBus,
+    private readonly opts: { maxRunningPerGroup: number },
+  ) {}
+
+  async get(id: string): Promise<JobRow | null> {
+    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE id = $1', [id]);
+    return r.rows[0] ?? null;
+  }
+
+  /** Looks a job up by its numeric sequence (the Linkis taskID). */
+  async getBySeq(seq: string): Promise<JobRow | null> {
+    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE seq = $1', [seq]);
+    return r.rows[0] ?? null;
+  }
+
+  async findByIdempotencyKey(user: string, key: string): Promise<JobRow | null> {
+    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [user, key]);
+    return r.rows[0] ?? null;
+  }
+
+  /**
+   * Persists a new job and, when its group has room, admits it straight to Scheduled in the same
+   * transaction. Returns the stored row and whether it must be enqueued.
+   */
+  async insert(job: NewJob): Promise<{ row: JobRow; enqueue: boolean; duplicate: boolean }> {
+    const key = groupKey(job.user, job.creator, job.engineType);
+    const out = await withTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+      if (job.idempotencyKey) {
+        const existing = await c.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [job.user, job.idempotencyKey]);
+        if (existing.rows[0]) return { row: existing.rows[0], enqueue: false, duplicate: true };
+      }
+      const active = await this.countActive(c, key);
+      const waiting = await c.query<{ n: string }>("SELECT count(*) AS n FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited'", [key]);
+      // Admit at once only when nothing of this group waits ahead of it, so the group stays FIFO.
+      const admit = active < this.opts.maxRunningPerGroup && Number(waiting.rows[0]?.n ?? 0) === 0;
+      const state: JobState = admit ? 'Scheduled' : 'Inited';
+      const r = await c.query<JobRow>(
+        `INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
+           startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
+           scheduled_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, CASE WHEN $16 = 'Scheduled' THEN now() END)
+         RETURNING *`,
+        [
+          job.id,
+          job.user,
+          job.creator,
+          job.engineType,
+          job.codeType,
+          key,
+          job.code,
+          job.submittedCode,
+          job.variables,
+          job.runtimeParams,
+          job.startupParams,
+          job.labels,
+          job.priority,
+          job.executeOnce,
+          job.dataSource,
+          state,
+          job.queueTimeoutS,
+          job.runTimeoutS,
+          job.idempotencyKey,
+          job.requestHash,
+        ],
+      );
+      await c.query(
+        `INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES ($1, NULL, 'Inited', 0)${admit ? ", ($1, 'Inited', 'Scheduled', 0)" : ''}`,
+        [job.id],
+      );
+      return { row: r.rows[0] as JobRow, enqueue: admit, duplicate: false };
+    });
+    if (!out.duplicate) await this.publishStatus(out.row);
+    return out;
+  }
+
+  private async countActive(c: PoolClient, key: string): Promise<number> {
+    const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM sluice_jobs WHERE group_key = $1 AND state = ANY($2)', [key, ACTIVE]);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Moves waiting jobs of a group to Scheduled while the group has room: highest priority first, FIFO
+   * within a priority. Returns the jobs to enqueue.
+   */
+  async admit(key: string): Promise<QueuedJob[]> {
+    const rows = await withTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+      const room = this.opts.maxRunningPerGroup - (await this.countActive(c, key));
+      if (room <= 0) return [];
+      const r = await c.query<JobRow>(
+        `UPDATE sluice_jobs SET state = 'Scheduled', scheduled_at = now(), updated_at = now()
+         WHERE id IN (SELECT id FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited' ORDER BY priority DESC, seq LIMIT $2 FOR UPDATE)
+         RETURNING *`,
+        [key, room],
+      );
+      if (r.rows.length > 0) {
+        await c.query(
+          `INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) SELECT unnest($1::text[]), 'Inited', 'Scheduled', 0`,
+          [r.rows.map((x) => x.id)],
+        );
+      }
+      return r.rows;
+    });
+    for (const row of rows) await this.publishStatus(row);
+    return rows.map((r) => ({ jobId: r.id, attempt: r.attempt, priority: r.priority }));
+  }
+
+  /** Groups that have waiting jobs, for the scheduler's periodic admission pass. */
+  async groupsWithWaitingJobs(): Promise<string[]> {
+    const r = await this.pool.query<{ group_key: string }>("SELECT DISTINCT group_key FROM sluice_jobs WHERE state = 'Inited'");
+    return r.rows.map((x) => x.group_key);
+  }
+
+  /**
+   * Applies a state transition if the job is in one of `from` (and, with a fence, still held by that
+   * manager and attempt). Returns the updated row, or null when the job had moved on: a lost race,
+   * never an error.
+   */
+  async transition(id: string, from: JobState[], to: JobState, patch: TransitionPatch = {}, guard?: Guard, reason?: unknown): Promise<JobRow | null> {
+    for (const f of from) {
+      if (!ALLOWED_TRANSITIONS[f].includes(to)) throw new Error(`illegal transition ${f} -> ${to}`);
+    }
+    const sets = ['state = $2', 'updated_at = now()'];
+    const args: unknown[] = [id, to, from];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      sets.push(sql.replace('?', `$${args.length}`));
+    };
+    if (patch.error !== undefined) add('error = ?', patch.error);
+    if (patch.attempt !== undefined) add('attempt = ?', patch.attempt);
+    if (patch.managerId !== undefined) add('manager_id = ?', patch.managerId);
+    if (patch.engineId !== undefined) add('engine_id = ?', patch.engineId);
+    if (patch.leaseUntilMs !== undefined) add('lease_until = ?', patch.leaseUntilMs === null ? null : new Date(patch.leaseUntilMs));
+    if (patch.progress !== undefined) add('progress = ?', patch.progress);
+    if (patch.cancelRequested !== undefined) add('cancel_requested = ?', patch.cancelRequested);
+    if (patch.resultSets !== undefined) add('result_sets = ?', patch.resultSets);
+    if (patch.logLines !== undefined) add('log_lines = ?', patch.logLines);
+    if (to === 'Running') sets.push('started_at = coalesce(started_at, now())');
+    if (to === 'Scheduled') sets.push('scheduled_at = now()');
+    if (to === 'Succeed' || to === 'Failed' || to === 'Cancelled' || to === 'Timeout') sets.push('finished_at = now()', 'lease_until = NULL');
+    if (to === 'Succeed') sets.push('progress = 1');
+    let where = 'id = $1 AND state = ANY($3)';
+    if (guard?.managerId !== undefined) {
+      args.push(guard.managerId);
+      where += ` AND manager_id = $${args.length}`;
+    }
+    if (guard?.attempt !== undefined) {
+      args.push(guard.attempt);
+      where += ` AND attempt = $${args.length}`;
+    }
+    if (guard?.notCancelRequested) where += ' AND cancel_requested IS NULL';
+    const row = await withTransaction(this.pool, async (c) => {
+      const before = await c.query<{ state: JobState }>('SELECT state FROM sluice_jobs WHERE id = $1 FOR UPDATE', [id]);
+      const r = await c.query<JobRow>(`UPDATE sluice_jobs SET ${sets.join(', ')} WHERE ${where} RETURNING *`, args);
+      const updated = r.rows[0];
+      if (!updated) return null;
+      await c.query('INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        before.rows[0]?.state ?? null,
+        to,
+        updated.attempt,
+        reason === undefined ? null : JSON.stringify(reason),
+      ]);
+      return updated;
+    });
+    if (row) await this.publishStatus(row);
+    return row;
+  }
+
+  /** Marks a running job for cancellation; the owning manager acts on it. Returns the row. */
+  async requestCancel(id: string, reason: 'user' | 'timeout'): Promise<JobRow | null> {
+    const r = await this.pool.query<JobRow>(
+      "UPDATE sluice_jobs SET cancel_requested = coalesce(cancel_requested, $2), updated_at = now() WHERE id = $1 AND state = 'Running' RETURNING *",
+      [id, reason],
+    );
+    return r.rows[0] ?? null;
+  }
+
+  /**
+   * Renews the leases of every job a manager runs. Returns the jobs it still holds, each with a
+   * pending cancellation reason if one was requested (a safety net for a lost cancel command).
+   */
+  async renewLeases(managerId: string, leaseMs: number): Promise<Map<string, string | null>> {
+    const r = await this.pool.query<{ id: string; cancel_requested: string | null }>(
+      `UPDATE sluice_jobs SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE manager_id = $1 AND state = 'Running'
+       RETURNING id, cancel_requested`,
+      [managerId, String(leaseMs)],
+    );
+    return new Map(r.rows.map((x) => [x.id, x.cancel_requested]));
+  }
+
+  /** Records which engine runs a job. */
+  async setEngine(jobId: string, engineId: string, fence: Fence): Promise<void> {
+    await this.pool.query('UPDATE sluice_jobs SET engine_id = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4', [jobId, engineId, fence.managerId, fence.attempt]);
+  }
+
+  /** Running jobs whose lease expired: their manager died or lost its database. */
+  async expiredLeases(): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>("SELECT * FROM sluice_jobs WHERE state = 'Running' AND lease_until < now() LIMIT 500");
+    return r.rows;
+  }
+
+  /** Scheduled / WaitForRetry jobs older than `ageMs`, to check they are really in the queue. */
+  async queuedOlderThan(ageMs: number): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>(
+      "SELECT * FROM sluice_jobs WHERE state IN ('Scheduled', 'WaitForRetry') AND updated_at < now() - ($1 || ' milliseconds')::interval LIMIT 1000",
+      [String(ageMs)],
+    );
+    return r.rows;
+  }
+
+  /** Waiting jobs past their queue deadline. */
+  async queueTimedOut(): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>(
+      "SELECT * FROM sluice_jobs WHERE state IN ('Inited', 'Scheduled', 'WaitForRetry') AND created_at + make_interval(secs => queue_timeout_s) < now() LIMIT 500",
+    );
+    return r.rows;
+  }
+
+  /** Running jobs past their run deadline (a backstop: managers enforce it themselves). */
+  async runTimedOut(graceMs: number): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>(
+      `SELECT * FROM sluice_jobs WHERE state = 'Running'
+         AND started_at + make_interval(secs => run_timeout_s) + ($1 || ' milliseconds')::interval < now() LIMIT 500`,
+      [String(graceMs)],
+    );
+    return r.rows;
+  }
+
+  async list(principal: { user: string; admin: boolean }, q: JobListQuery): Promise<{ items: JobRow[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replace('?', `$${args.length}`));
+    };
+    if (!principal.admin) add('username = ?', principal.user);
+    else if (q.user) add('username = ?', q.user);
+    if (q.state) add('state = ANY(?)', q.state);
+    if (q.creator) add('creator = ?', q.creator);
+    // `duckdb` matches every version; `duckdb-1.5` only that one.
+    if (q.engineType) add("(engine_type = ? OR engine_type LIKE (?::text || '-%'))".replace('?::text', `$${args.length + 1}::text`), q.engineType);
+    if (q.since) add('created_at >= ?', q.since);
+    if (q.until) add('created_at < ?', q.until);
+    if (q.cursor) add('seq < ?', q.cursor);
+    args.push(q.limit + 1);
+    const sql = `SELECT * FROM sluice_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`;
+    const r = await this.pool.query<JobRow>(sql, args);
+    const items = r.rows.slice(0, q.limit);
+    const nextCursor = r.rows.length > q.limit ? (items[items.length - 1]?.seq ?? null) : null;
+    return { items, nextCursor };
+  }
+
+  /** Appends numbered log lines, fenced to the manager that runs the job. */
+  async appendLogs(jobId: string, firstLine: number, lines: string[], fence: Fence): Promise<boolean> {
+    const nums = lines.map((_, i) => firstLine + i);
+    const r = await this.pool.query(
+      `WITH ok AS (SELECT id FROM sluice_jobs WHERE id = $1 AND manager_id = $4 AND attempt = $5 AND state = 'Running'),
+            ins AS (INSERT INTO sluice_job_logs (job_id, line_no, text) SELECT $1, n, t FROM unnest($2::int[], $3::text[]) AS x(n, t) WHERE EXISTS (SELECT 1 FROM ok) RETURNING 1)
+       UPDATE sluice_jobs SET log_lines = $6 WHERE id IN (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM ins)`,
+      [jobId, nums, lines, fence.managerId, fence.attempt, firstLine + lines.length - 1],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** The last log line number written for a job (0 when none). */
+  async lastLogLine(jobId: string): Promise<number> {
+    const r = await this.pool.query<{ n: number | null }>('SELECT max(line_no) AS n FROM sluice_job_logs WHERE job_id = $1', [jobId]);
+    return r.rows[0]?.n ?? 0;
+  }
+
+  async readLogs(jobId: string, from: number, limit: number): Promise<LogLine[]> {
+    const r = await this.pool.query<{ line_no: number; text: string }>(
+      'SELECT line_no, text FROM sluice_job_logs WHERE job_id = $1 AND line_no >= $2 ORDER BY line_no LIMIT $3',
+      [jobId, from, limit],
+    );
+    return r.rows.map((x) => ({ n: x.line_no, text: x.text }));
+  }
+
+  async updateProgress(jobId: string, progress: number, fence: Fence): Promise<void> {
+    await this.pool.query("UPDATE sluice_jobs SET progress = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4 AND state = 'Running'", [
+      jobId,
+      progress,
+      fence.managerId,
+      fence.attempt,
+    ]);
+  }
+
+  /** Records a finished result set in the index. */
+  async addResultSet(jobId: string, index: number, columns: Column[], rows: number, bytes: number, uri: string, truncated: boolean): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated) VALUES ($1,$2,$3,$4,$5,$6,$7)
+       ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count, bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated`,
+      [jobId, index, JSON.stringify(columns), rows, bytes, uri, truncated],
+    );
+  }
+
+  /** Drops the result index of a job (before a retry rewrites it). */
+  async clearResultSets(jobId: string): Promise<void> {
+    await this.pool.query('DELETE FROM sluice_result_sets WHERE job_id = $1', [jobId]);
+  }
+
+  async resultSets(jobId: string): Promise<(ResultSetView & { uri: string })[]> {
+    const r = await this.pool.query<{ idx: number; columns: Column[]; row_count: string; bytes: string; uri: string; truncated: boolean }>(
+      'SELECT * FROM sluice_result_sets WHERE job_id = $1 ORDER BY idx',
+      [jobId],
+    );
+    return r.rows.map((x) => ({ index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri }));
+  }
+
+  async stateHistory(jobId: string): Promise<{ from: JobState | null; to: JobState; attempt: number; at: string }[]> {
+    const r = await this.pool.query<{ from_state: JobState | null; to_state: JobState; attempt: number; at: Date }>(
+      'SELECT from_state, to_state, attempt, at FROM sluice_job_states WHERE job_id = $1 ORDER BY id',
+      [jobId],
+    );
+    return r.rows.map((x) => ({ from: x.from_state, to: x.to_state, attempt: x.attempt, at: x.at.toISOString() }));
+  }
+
+  private async publishStatus(row: JobRow): Promise<void> {
+    const event: StatusEvent = { v: EVENT_VERSION, type: 'status', jobId: row.id, state: row.state, at: row.updated_at.toISOString(), error: row.error };
+    // The bus is best effort: the state is already committed, and subscribers re-read it on (re)subscribe.
+    await Promise.all([this.bus.publish(topics.job(row.id), event), this.bus.publish(topics.jobStates, { ...event, group: row.group_key })]).catch(() => {});
+  }
+}

@@ -1,0 +1,57 @@
+import { type Config, type EngineConnector, parseEngineType, SluiceError } from '@sluice/core';
+import { createDuckdbConnector } from '@sluice/engine-conn-duckdb';
+import { createShellConnector } from '@sluice/engine-conn-shell';
+
+/** A resolved engine label: the connector plus the concrete version. */
+export interface ResolvedEngine {
+  connector: EngineConnector;
+  version: string;
+  /** Normalised `name-version` label stored on the job. */
+  label: string;
+}
+
+type Factory = (config: Config) => EngineConnector;
+
+/** Every connector this build knows, by name. SLUICE_ENGINES picks which are loaded. */
+const FACTORIES: Record<string, Factory> = {
+  duckdb: () => createDuckdbConnector(),
+  shell: (c) => createShellConnector({ timeoutSeconds: c.SLUICE_SHELL_TIMEOUT_SECONDS }),
+};
+
+/** The connectors of one deployment, and the resolution of `engineType` labels against them. */
+export class EngineCatalog {
+  private readonly byName = new Map<string, EngineConnector>();
+
+  constructor(
+    connectors: EngineConnector[],
+    private readonly defaultEngine: string,
+  ) {
+    for (const c of connectors) this.byName.set(c.name, c);
+  }
+
+  /** Builds the catalog from configuration; an unknown name in SLUICE_ENGINES stops start-up. */
+  static fromConfig(config: Config): EngineCatalog {
+    const connectors = config.SLUICE_ENGINES.map((name) => {
+      const f = FACTORIES[name];
+      if (!f) throw new SluiceError('SLUICE_CONFIG_INVALID', { setting: 'SLUICE_ENGINES', reason: `unknown engine "${name}"; known: ${Object.keys(FACTORIES).join(', ')}` });
+      return f(config);
+    });
+    return new EngineCatalog(connectors, config.SLUICE_DEFAULT_ENGINE);
+  }
+
+  get connectors(): EngineConnector[] {
+    return [...this.byName.values()];
+  }
+
+  /** Resolves `duckdb`, `duckdb-1.5` or undefined (the default engine). */
+  resolve(label: string | undefined): ResolvedEngine {
+    const t = parseEngineType(label ?? this.defaultEngine);
+    const connector = this.byName.get(t.name);
+    if (!connector) throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: label, known: [...this.byName.keys()] });
+    const version = t.version ?? connector.defaultVersion;
+    if (!connector.versions.includes(version)) {
+      throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: label, known: connector.versions.map((v) => `${connector.name}-${v}`) });
+    }
+    return { connector, version, label: `${connector.name}-${version}` };
+  }
+}

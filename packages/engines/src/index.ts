@@ -1,0 +1,2 @@
+/** @sluice/engines — the engine catalog of a deployment. */
+export * from './engine-catalog.ts';
