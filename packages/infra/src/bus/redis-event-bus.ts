@@ -1,0 +1,104 @@
+import type { EventBus } from '@sluice/core';
+import { Redis } from 'ioredis';
+import { assertTopic, serializeMessage } from './serialize-message.ts';
+import { TopicHandlers } from './topic-handlers.ts';
+
+/** Largest message the Redis bus accepts (Redis itself takes far more; events should stay small). */
+export const REDIS_BUS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * An {@link EventBus} on Redis pub/sub: one publishing and one subscribing connection per bus, every
+ * topic multiplexed on the subscriber as channel `${prefix}:${topic}`, messages as JSON. ioredis
+ * re-subscribes by itself after a reconnect.
+ */
+export async function createRedisEventBus(opts: { redisUrl: string; prefix: string; onError?: (err: Error) => void }): Promise<EventBus> {
+  if (!opts.prefix) throw new Error('bus prefix must not be empty');
+  const onError = opts.onError ?? ((err: Error) => console.error('[sluice bus]', err));
+  const channelPrefix = `${opts.prefix}:`;
+  // Named so `CLIENT LIST` shows which bus holds which connection.
+  const pub = new Redis(opts.redisUrl, { connectionName: `${opts.prefix}:bus:pub` });
+  const sub = new Redis(opts.redisUrl, { connectionName: `${opts.prefix}:bus:sub` });
+  for (const c of [pub, sub]) c.on('error', (err: Error) => onError(err));
+  const handlers = new TopicHandlers(onError);
+  /** SUBSCRIBE in flight or done, per topic; dropped when the topic's last handler goes. */
+  const subscribed = new Map<string, Promise<unknown>>();
+  let closed = false;
+
+  const quitAll = async () => {
+    await Promise.allSettled([pub, sub].map((c) => c.quit().catch(() => c.disconnect())));
+  };
+  try {
+    await Promise.all([pub.ping(), sub.ping()]);
+  } catch (e) {
+    await quitAll();
+    throw e;
+  }
+
+  sub.on('message', (channel: string, raw: string) => {
+    if (!channel.startsWith(channelPrefix)) return;
+    const topic = channel.slice(channelPrefix.length);
+    if (!handlers.has(topic)) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch (e) {
+      onError(new Error(`bus message on ${channel} is not JSON: ${(e as Error).message}`));
+      return;
+    }
+    handlers.dispatch(topic, message);
+  });
+
+  const assertOpen = () => {
+    if (closed) throw new Error('the event bus is closed');
+  };
+
+  return {
+    maxMessageBytes: REDIS_BUS_MAX_MESSAGE_BYTES,
+
+    async publish(topic, message) {
+      assertOpen();
+      assertTopic(topic);
+      const json = serializeMessage(message, REDIS_BUS_MAX_MESSAGE_BYTES, 'the Redis bus');
+      await pub.publish(channelPrefix + topic, json);
+    },
+
+    async subscribe(topic, handler) {
+      assertOpen();
+      assertTopic(topic);
+      const token = handlers.add(topic, handler);
+      let ready = subscribed.get(topic);
+      if (!ready) {
+        ready = sub.subscribe(channelPrefix + topic);
+        subscribed.set(topic, ready);
+      }
+      const release = async () => {
+        if (handlers.remove(topic, token) && subscribed.get(topic) === ready) {
+          subscribed.delete(topic);
+          // Commands on one connection run in order, so a later SUBSCRIBE of the same topic wins.
+          if (!closed) await sub.unsubscribe(channelPrefix + topic);
+        }
+      };
+      try {
+        // The reply to SUBSCRIBE means Redis has registered the channel: later publishes arrive.
+        await ready;
+      } catch (e) {
+        await release().catch(() => {});
+        throw e;
+      }
+      let done = false;
+      return async () => {
+        if (done) return;
+        done = true;
+        await release();
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      handlers.clear();
+      subscribed.clear();
+      await quitAll();
+    },
+  };
+}
