@@ -14,7 +14,15 @@ const v = z.literal(WS_PROTOCOL_VERSION);
 const reqId = z.string().max(64).optional();
 
 export const WsClientMessageSchema = z.discriminatedUnion('type', [
-  z.object({ v, type: z.literal('submit'), reqId, job: SubmitJobSchema, idempotencyKey: z.string().max(128).optional() }),
+  z.object({
+    v,
+    type: z.literal('submit'),
+    reqId,
+    job: SubmitJobSchema,
+    idempotencyKey: z.string().max(128).optional(),
+    /** Subscribe to the new job from line 1 (default true). */
+    subscribe: z.boolean().optional(),
+  }),
   z.object({ v, type: z.literal('subscribe'), reqId, jobId: z.string().min(1), fromLine: z.number().int().positive().optional() }),
   z.object({ v, type: z.literal('unsubscribe'), reqId, jobId: z.string().min(1) }),
   z.object({ v, type: z.literal('cancel'), reqId, jobId: z.string().min(1) }),

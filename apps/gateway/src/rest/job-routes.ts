@@ -1,0 +1,140 @@
+import {
+  JobListQuerySchema,
+  JobViewSchema,
+  LogLineSchema,
+  ResultSetViewSchema,
+  SubmitJobSchema,
+} from '@sluice/core';
+import type { EntranceApi } from '@sluice/entrance';
+import { z } from 'zod';
+import { type AnyRouteSpec, route } from './route-spec.ts';
+
+const JobIdParams = z.object({ id: z.string().min(1).max(64).describe('job id') });
+const ResultParams = JobIdParams.extend({ n: z.coerce.number().int().min(0).max(100_000).describe('result set index, from 0') });
+
+export const JobListSchema = z.object({ items: z.array(JobViewSchema), nextCursor: z.string().nullable() });
+export const LogPageSchema = z.object({
+  jobId: z.string(),
+  lines: z.array(LogLineSchema),
+  nextFrom: z.number().int().describe('line number to ask for next'),
+  complete: z.boolean().describe('true when the job has ended and every line was returned'),
+});
+export const ResultListSchema = z.object({ items: z.array(ResultSetViewSchema) });
+export const RowPageSchema = z.object({
+  resultSet: ResultSetViewSchema,
+  offset: z.number().int(),
+  rows: z.array(z.array(z.unknown())).describe('rows as arrays in column order'),
+});
+
+/** The REST routes of jobs under /api/v1. */
+export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
+  return [
+    route({
+      method: 'POST',
+      url: '/api/v1/jobs',
+      operationId: 'submitJob',
+      summary: 'Submit a job',
+      tags: ['jobs'],
+      body: SubmitJobSchema,
+      headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same job' }],
+      responses: [
+        { status: 201, description: 'the job was created', schema: JobViewSchema },
+        { status: 200, description: 'a retry with the same Idempotency-Key: the job created before', schema: JobViewSchema },
+      ],
+      async handler({ principal, body, headers, reply }) {
+        const key = headers['idempotency-key'];
+        const out = await entrance.submit(principal, body, typeof key === 'string' ? key : undefined);
+        reply.code(out.created ? 201 : 200);
+        return out.job;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs',
+      operationId: 'listJobs',
+      summary: 'List jobs, newest first, with cursor paging',
+      tags: ['jobs'],
+      query: JobListQuerySchema,
+      responses: [{ status: 200, description: 'a page of jobs', schema: JobListSchema }],
+      handler: ({ principal, query }) => entrance.list(principal, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs/:id',
+      operationId: 'getJob',
+      summary: 'Get a job: state, progress, timestamps, engine and error',
+      tags: ['jobs'],
+      params: JobIdParams,
+      responses: [{ status: 200, description: 'the job', schema: JobViewSchema }],
+      handler: ({ principal, params }) => entrance.get(principal, params.id),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs/:id/log',
+      operationId: 'getJobLog',
+      summary: 'Read numbered log lines',
+      tags: ['jobs'],
+      params: JobIdParams,
+      query: z.object({
+        from: z.coerce.number().int().min(1).default(1).describe('first line number (1-based)'),
+        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+      }),
+      responses: [{ status: 200, description: 'log lines', schema: LogPageSchema }],
+      handler: ({ principal, params, query }) => entrance.log(principal, params.id, query.from, query.limit),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs/:id/results',
+      operationId: 'listResultSets',
+      summary: 'List result sets with schema and row count',
+      tags: ['results'],
+      params: JobIdParams,
+      responses: [{ status: 200, description: 'result sets', schema: ResultListSchema }],
+      handler: async ({ principal, params }) => ({ items: await entrance.resultSets(principal, params.id) }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs/:id/results/:n',
+      operationId: 'getResultRows',
+      summary: 'Read a page of rows of one result set',
+      tags: ['results'],
+      params: ResultParams,
+      query: z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+      responses: [{ status: 200, description: 'rows', schema: RowPageSchema }],
+      async handler({ principal, params, query }) {
+        const page = await entrance.readRows(principal, params.id, params.n, query.offset, query.limit);
+        return { resultSet: page.resultSet, offset: query.offset, rows: page.rows };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/jobs/:id/results/:n/download',
+      operationId: 'downloadResult',
+      summary: 'Stream a whole result set as CSV or JSON lines',
+      tags: ['results'],
+      params: ResultParams,
+      query: z.object({ format: z.enum(['csv', 'jsonl']).default('csv') }),
+      responses: [
+        { status: 200, description: 'CSV with a header row', contentType: 'text/csv' },
+        { status: 200, description: 'one JSON object per line', contentType: 'application/x-ndjson' },
+      ],
+      async handler({ principal, params, query, reply }) {
+        const stream = await entrance.download(principal, params.id, params.n, query.format);
+        const ext = query.format === 'csv' ? 'csv' : 'jsonl';
+        reply.header('content-type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+        reply.header('content-disposition', `attachment; filename="${params.id}-${params.n}.${ext}"`);
+        return reply.send(stream);
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/jobs/:id/cancel',
+      operationId: 'cancelJob',
+      summary: 'Cancel a job in any non-final state',
+      tags: ['jobs'],
+      params: JobIdParams,
+      responses: [{ status: 200, description: 'the job after the cancel request (Cancelled, or Running until the engine stops it)', schema: JobViewSchema }],
+      handler: ({ principal, params }) => entrance.cancel(principal, params.id),
+    }),
+  ];
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '@sluice/core';
+import { EngineManager } from '@sluice/engine-manager';
+import { EngineCatalog } from '@sluice/engines';
+import { Admission, EntranceService, JobStore, Scheduler } from '@sluice/entrance';
+import { buildGateway, TokenStore } from '@sluice/gateway';
+import { createLogger, type Infra, openInfra, type PinoLogger } from '@sluice/infra';
+import type { FastifyInstance } from 'fastify';
+
+/** The parts of Sluice one process can run. */
+export type Role = 'gateway' | 'entrance' | 'engine-manager';
+export const ALL_ROLES: readonly Role[] = ['gateway', 'entrance', 'engine-manager'];
+
+/** A running Sluice process. */
+export interface Stack {
+  config: Config;
+  infra: Infra;
+  log: PinoLogger;
+  store: JobStore;
+  entrance: EntranceService;
+  tokens: TokenStore;
+  catalog: EngineCatalog;
+  scheduler?: Scheduler;
+  manager?: EngineManager;
+  app?: FastifyInstance;
+  /** Base URL of the HTTP server, when this process runs the gateway. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Starts the given roles of Sluice in this process on the configured infrastructure: all three for
+ * the embedded default, one per process in production.
+ */
+export async function startStack(config: Config, opts: { roles: readonly Role[]; log?: PinoLogger }): Promise<Stack> {
+  const log = opts.log ?? createLogger({ name: 'sluice', level: config.SLUICE_LOG_LEVEL });
+  const infra = await openInfra(config, {
+    application: `sluice-${opts.roles.join('+')}`,
+    onError: (err) => log.warn({ err: err.message }, 'infrastructure error'),
+    log: (line) => log.debug({ pg: line }, 'embedded postgres'),
+  });
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    const catalog = EngineCatalog.fromConfig(config);
+    const store = new JobStore(infra.db, infra.bus, { maxRunningPerGroup: config.SLUICE_MAX_RUNNING_PER_GROUP });
+    const admission = new Admission(store, infra.queue, (err, job) => log.warn({ err: String(err), jobId: job?.jobId }, 'enqueue failed; the reconciler will retry'));
+    const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission);
+    const tokens = new TokenStore(infra.db);
+    const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, stop: async () => {} };
+
+    if (opts.roles.includes('engine-manager')) {
+      const manager = new EngineManager({ config, db: infra.db, store, bus: infra.bus, queue: infra.queue, results: infra.results, catalog, log });
+      await manager.start();
+      stack.manager = manager;
+      stoppers.push(() => manager.stop());
+    }
+    if (opts.roles.includes('entrance')) {
+      const scheduler = new Scheduler(config, infra.db, store, infra.queue, infra.bus, admission, log);
+      await scheduler.start();
+      stack.scheduler = scheduler;
+      stoppers.push(() => scheduler.stop());
+    }
+    if (opts.roles.includes('gateway')) {
+      const app = await buildGateway({
+        config,
+        entrance,
+        tokens,
+        bus: infra.bus,
+        log,
+        version: version(),
+        ready: async () => {
+          await infra.db.query('SELECT 1');
+          await infra.queue.counts();
+        },
+      });
+      await app.listen({ host: config.SLUICE_HOST, port: config.SLUICE_PORT });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : config.SLUICE_PORT;
+      stack.app = app;
+      stack.url = `http://${config.SLUICE_HOST}:${port}`;
+      stoppers.push(() => app.close());
+    }
+    stack.stop = async () => {
+      for (const s of stoppers.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'stop failed'));
+      await infra.close();
+    };
+    return stack;
+  } catch (err) {
+    for (const s of stoppers.reverse()) await s().catch(() => {});
+    await infra.close();
+    throw err;
+  }
+}
