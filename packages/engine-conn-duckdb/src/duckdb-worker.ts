@@ -1,0 +1,126 @@
+/**
+ * The DuckDB worker: the child process behind one DuckDB engine. It owns one database and one
+ * connection (so temp tables, views and SET survive between tasks) and runs one task at a time on
+ * behalf of the parent, which talks to it only through the messages of `protocol.ts`.
+ */
+import { type DuckDBConnection, DuckDBInstance, version } from '@duckdb/node-api';
+import { type ChildMessageBody, type ParentMessage, ParentMessageSchema, stamp } from './protocol.ts';
+import { type RunnerLimits, runStatements, TaskControl } from './statement-runner.ts';
+
+interface Current {
+  taskId: string;
+  control: TaskControl;
+  done: Promise<void>;
+  interruptTimer?: NodeJS.Timeout;
+}
+
+let instance: DuckDBInstance | undefined;
+let connection: DuckDBConnection | undefined;
+let limits: RunnerLimits | undefined;
+let current: Current | undefined;
+let shuttingDown = false;
+
+function emit(body: ChildMessageBody): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) {
+      resolve();
+      return;
+    }
+    process.send!(stamp(body), undefined, {}, () => resolve());
+  });
+}
+
+async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<void> {
+  try {
+    process.chdir(message.workDir);
+    instance = await DuckDBInstance.create(message.database, message.settings);
+    connection = await instance.connect();
+    // Progress is only tracked with the progress bar on; never print it.
+    await connection.run('SET enable_progress_bar = true');
+    await connection.run('SET enable_progress_bar_print = false');
+    await connection.run('SET progress_bar_time = 0');
+    limits = { progressIntervalMs: message.progressIntervalMs, batchRows: message.batchRows, batchBytes: message.batchBytes };
+    await emit({ type: 'ready', duckdbVersion: version() });
+  } catch (err) {
+    await emit({ type: 'initFailed', reason: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+}
+
+function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
+  if (!connection || !limits || current || shuttingDown) {
+    const reason = current ? `task ${current.taskId} is still running` : 'the worker is not ready';
+    void emit({ type: 'done', taskId: message.taskId, outcome: { status: 'internal', reason } });
+    return;
+  }
+  const control = new TaskControl(message.credits);
+  const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
+  current = task;
+  task.done = runStatements(connection, message.taskId, message.code, control, emit, limits).then(async (outcome) => {
+    if (task.interruptTimer) clearInterval(task.interruptTimer);
+    current = undefined;
+    await emit({ type: 'done', taskId: message.taskId, outcome });
+  });
+}
+
+function cancel(taskId: string): void {
+  if (!current || current.taskId !== taskId || current.control.cancelled || !connection) return;
+  const conn = connection;
+  current.control.cancel();
+  conn.interrupt();
+  // An interrupt that lands just before a query starts can be lost; repeat until the task ends.
+  current.interruptTimer = setInterval(() => conn.interrupt(), 100);
+}
+
+async function shutdown(): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  const running = current;
+  if (running) {
+    cancel(running.taskId);
+    await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+  try {
+    connection?.closeSync();
+    instance?.closeSync();
+  } finally {
+    process.exit(0);
+  }
+}
+
+function onMessage(raw: unknown): void {
+  const parsed = ParentMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`duckdb worker: invalid message from parent: ${parsed.error.message}\n`);
+    return;
+  }
+  const message = parsed.data;
+  switch (message.type) {
+    case 'init':
+      void init(message);
+      break;
+    case 'execute':
+      execute(message);
+      break;
+    case 'credit':
+      if (current?.taskId === message.taskId) current.control.grant(message.batches);
+      break;
+    case 'cancel':
+      cancel(message.taskId);
+      break;
+    case 'ping':
+      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss() });
+      break;
+    case 'shutdown':
+      void shutdown();
+      break;
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('duckdb worker: must be started with an IPC channel (child_process.fork)\n');
+  process.exit(2);
+}
+process.on('message', onMessage);
+// The parent is gone: nobody can consume results any more.
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,75 @@
+import type { Column, Row } from '@sluice/core';
+import { z } from 'zod';
+
+/**
+ * The message catalog between the engine manager (parent) and a DuckDB worker (child). Every message
+ * carries `v: 1`; both sides validate the envelope with zod when it arrives. Row payloads are checked
+ * to be arrays only, never row by row.
+ */
+export const PROTOCOL_VERSION = 1 as const;
+
+const v = z.literal(PROTOCOL_VERSION);
+const taskId = z.string().min(1);
+
+/** Parent → child. */
+export const ParentMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    v,
+    type: z.literal('init'),
+    /** The engine's private directory; the worker makes it its working directory. */
+    workDir: z.string().min(1),
+    /** Database file, or `:memory:`. */
+    database: z.string().min(1),
+    /** DuckDB configuration options given when the database is opened. */
+    settings: z.record(z.string(), z.string()),
+    progressIntervalMs: z.number().int().positive(),
+    batchRows: z.number().int().positive(),
+    batchBytes: z.number().int().positive(),
+  }),
+  z.object({ v, type: z.literal('execute'), taskId, code: z.string(), credits: z.number().int().positive() }),
+  z.object({ v, type: z.literal('credit'), taskId, batches: z.number().int().positive() }),
+  z.object({ v, type: z.literal('cancel'), taskId }),
+  z.object({ v, type: z.literal('ping'), id: z.number().int() }),
+  z.object({ v, type: z.literal('shutdown') }),
+]);
+export type ParentMessage = z.infer<typeof ParentMessageSchema>;
+
+const ColumnWire = z.object({ name: z.string(), type: z.string() });
+
+/** How a task ended in the worker. */
+export const TaskOutcomeSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok') }),
+  z.object({ status: z.literal('queryFailed'), reason: z.string() }),
+  z.object({ status: z.literal('cancelled') }),
+  z.object({ status: z.literal('internal'), reason: z.string() }),
+]);
+export type TaskOutcome = z.infer<typeof TaskOutcomeSchema>;
+
+/** Child → parent. */
+export const ChildMessageSchema = z.discriminatedUnion('type', [
+  z.object({ v, type: z.literal('ready'), duckdbVersion: z.string() }),
+  z.object({ v, type: z.literal('initFailed'), reason: z.string() }),
+  z.object({ v, type: z.literal('pong'), id: z.number().int(), rss: z.number() }),
+  z.object({ v, type: z.literal('log'), taskId, line: z.string() }),
+  z.object({ v, type: z.literal('progress'), taskId, progress: z.number().min(0).max(1), info: z.record(z.string(), z.unknown()) }),
+  z.object({ v, type: z.literal('resultSet'), taskId, columns: z.array(ColumnWire) }),
+  z.object({ v, type: z.literal('rows'), taskId, rows: z.custom<Row[]>((value) => Array.isArray(value), 'rows must be an array') }),
+  z.object({ v, type: z.literal('done'), taskId, outcome: TaskOutcomeSchema }),
+]);
+export type ChildMessage = z.infer<typeof ChildMessageSchema>;
+
+/** Distributive Omit, so `Omit<Union, 'v'>` keeps each member's own fields. */
+type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+/** A child message before the version is stamped on. */
+export type ChildMessageBody = WithoutVersion<ChildMessage>;
+/** A parent message before the version is stamped on. */
+export type ParentMessageBody = WithoutVersion<ParentMessage>;
+
+/** Stamps the protocol version on a message body. */
+export function stamp<T extends object>(body: T): T & { v: typeof PROTOCOL_VERSION } {
+  return { v: PROTOCOL_VERSION, ...body };
+}
+
+/** Column as it crosses the wire (the same shape as the core Column, without `nullable`). */
+export type WireColumn = Pick<Column, 'name' | 'type'>;
