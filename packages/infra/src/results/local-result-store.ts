@@ -1,0 +1,202 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { type Column, type ResultSetWriter, type ResultStore, type Row, sluiceError } from '@sluice/core';
+import { rowToJson } from './json-line.ts';
+import { readLineBatches } from './line-reader.ts';
+import { jobDir, type ResultPaths, resultPaths } from './result-paths.ts';
+
+/** Rows between two entries of the offsets index. */
+export const OFFSET_STRIDE = 1024;
+
+/** The sidecar `<index>.index.json` written when a result set is sealed. */
+export interface ResultIndexFile {
+  version: 1;
+  columns: Column[];
+  rows: number;
+  /** Size of the data file; a mismatch means the sidecar is stale and is ignored. */
+  bytes: number;
+  /** Rows between offsets. */
+  stride: number;
+  /** `offsets[k]` is the byte offset of row `k * stride`. */
+  offsets: number[];
+}
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Number.POSITIVE_INFINITY && name === 'limit') return value;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  return value;
+}
+
+class LocalResultWriter implements ResultSetWriter {
+  rows = 0;
+  bytes = 0;
+  readonly #offsets: number[] = [];
+  readonly #stream: WriteStream;
+  readonly #paths: ResultPaths;
+  readonly #columns: Column[];
+  #error: Error | undefined;
+  #state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
+
+  constructor(paths: ResultPaths, columns: Column[], stream: WriteStream) {
+    this.#paths = paths;
+    this.#columns = columns;
+    this.#stream = stream;
+    stream.on('error', (e) => {
+      this.#error ??= e;
+    });
+  }
+
+  #assertWritable(): void {
+    if (this.#error) throw this.#error;
+    if (this.#state !== 'open') throw new Error(`the result set is ${this.#state}`);
+  }
+
+  async write(rows: Row[]): Promise<void> {
+    this.#assertWritable();
+    if (rows.length === 0) return;
+    let chunk = '';
+    let bytes = this.bytes;
+    let n = this.rows;
+    const offsets: number[] = [];
+    for (const row of rows) {
+      if (n % OFFSET_STRIDE === 0) offsets.push(bytes);
+      const line = `${rowToJson(row)}\n`;
+      bytes += Buffer.byteLength(line);
+      chunk += line;
+      n++;
+    }
+    // Counted once the whole batch serialized, so a bad row leaves the writer consistent.
+    this.rows = n;
+    this.bytes = bytes;
+    for (const o of offsets) this.#offsets.push(o);
+    if (!this.#stream.write(chunk)) await this.#drain();
+  }
+
+  #drain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.#stream.off('drain', onDrain);
+        this.#stream.off('error', onError);
+        this.#stream.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (e: Error) => done(e);
+      const onClose = () => done(this.#error ?? new Error('the result file closed while writing'));
+      this.#stream.on('drain', onDrain);
+      this.#stream.on('error', onError);
+      this.#stream.on('close', onClose);
+    });
+  }
+
+  async finish(): Promise<{ rows: number; bytes: number; uri: string }> {
+    this.#assertWritable();
+    this.#state = 'finishing';
+    try {
+      this.#stream.end();
+      await finished(this.#stream);
+      if (this.#error) throw this.#error;
+      const meta: ResultIndexFile = {
+        version: 1,
+        columns: this.#columns,
+        rows: this.rows,
+        bytes: this.bytes,
+        stride: OFFSET_STRIDE,
+        offsets: this.#offsets,
+      };
+      const tmp = `${this.#paths.index}.partial`;
+      await writeFile(tmp, JSON.stringify(meta));
+      // Data first: a reader that meets the old sidecar sees its size mismatch and scans instead.
+      await rename(this.#paths.partial, this.#paths.data);
+      await rename(tmp, this.#paths.index);
+    } catch (e) {
+      this.#state = 'open';
+      await this.abort().catch(() => {});
+      throw e;
+    }
+    this.#state = 'finished';
+    return { rows: this.rows, bytes: this.bytes, uri: pathToFileURL(this.#paths.data).href };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#state === 'aborted' || this.#state === 'finished') return;
+    this.#state = 'aborted';
+    this.#stream.destroy();
+    await finished(this.#stream).catch(() => {});
+    await Promise.all([rm(this.#paths.partial, { force: true }), rm(`${this.#paths.index}.partial`, { force: true })]);
+  }
+}
+
+async function readIndexFile(file: string): Promise<ResultIndexFile | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(file, 'utf8')) as ResultIndexFile;
+    return meta?.version === 1 && Array.isArray(meta.offsets) ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A {@link ResultStore} on the local file system: result set `index` of a job is
+ * `${root}/${jobId}/${index}.ndjson`, one JSON array per row, plus a sidecar `${index}.index.json`
+ * holding the columns, the counts and the byte offset of every 1024th row, so a page read seeks near
+ * its offset. Rows are written to `${index}.ndjson.partial` and renamed when the set is sealed.
+ */
+export function createLocalResultStore(rootDir: string): ResultStore {
+  const root = path.resolve(rootDir);
+  return {
+    async create(jobId, index, columns) {
+      const paths = resultPaths(root, jobId, index);
+      await mkdir(paths.dir, { recursive: true });
+      const stream = createWriteStream(paths.partial, { flags: 'w', highWaterMark: 256 * 1024 });
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', reject);
+      });
+      return new LocalResultWriter(paths, columns, stream);
+    },
+
+    async *read(jobId, index, opts = {}) {
+      const paths = resultPaths(root, jobId, index);
+      const offset = nonNegativeInteger('offset', opts.offset, 0);
+      let remaining = nonNegativeInteger('limit', opts.limit, Number.POSITIVE_INFINITY);
+      if (remaining === 0) return;
+      let size: number;
+      try {
+        size = (await stat(paths.data)).size;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw sluiceError('SLUICE_RESULT_NOT_FOUND', { jobId, index });
+        throw e;
+      }
+      let start = 0;
+      let skip = offset;
+      const meta = await readIndexFile(paths.index);
+      if (meta && meta.bytes === size) {
+        if (offset >= meta.rows) return;
+        const block = Math.min(Math.floor(offset / meta.stride), meta.offsets.length - 1);
+        start = meta.offsets[block] ?? 0;
+        skip = offset - block * meta.stride;
+      }
+      for await (const lines of readLineBatches(paths.data, start)) {
+        let i = 0;
+        if (skip > 0) {
+          i = Math.min(skip, lines.length);
+          skip -= i;
+        }
+        for (; i < lines.length; i++) {
+          yield JSON.parse(lines[i] as string) as Row;
+          if (--remaining === 0) return;
+        }
+      }
+    },
+
+    async deleteJob(jobId) {
+      await rm(jobDir(root, jobId), { recursive: true, force: true });
+    },
+  };
+}
