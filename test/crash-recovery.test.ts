@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@sluice/testkit';
+import pg from 'pg';
+import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Starts a real engine-manager process, as `npm run start:engine-manager` does. */
+function startManagerProcess(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', 'apps/standalone/src/main.ts', 'engine-manager'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function managerCount(db: pg.Client): Promise<number> {
+  const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_managers WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '2 seconds'");
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+for (const backend of BACKENDS) {
+  describe(`kill -9 of the engine manager during a job, on ${backend}`, () => {
+    let env: TestEnv;
+    let ts: TestStack | undefined;
+    let db: pg.Client;
+    const children: ChildProcess[] = [];
+
+    before(async () => {
+      env = await testEnv(backend);
+      ts = await startTestStack(env, { roles: ['gateway', 'entrance'] });
+      db = new pg.Client({ connectionString: env.db.url });
+      await db.connect();
+    });
+    after(async () => {
+      for (const c of children) c.kill('SIGKILL');
+      await db?.end();
+      await ts?.stop();
+      await env?.cleanup();
+    });
+
+    it('retries the job on another manager, runs it to completion once, and keeps history across a full restart', async () => {
+      const first = startManagerProcess(env.env);
+      children.push(first);
+      await waitFor(async () => (await managerCount(db)) === 1, { timeoutMs: 30_000, what: 'first manager' });
+
+      const mark = path.join(env.home, 'mark.txt');
+      const api = ts!.api(ts!.tokens.alice);
+      const sub = await api.submit({ code: `echo start >> ${mark}; echo started; sleep 4; echo done >> ${mark}; echo finished`, engineType: 'shell' });
+      assert.equal(sub.status, 201);
+      await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').includes('start'), { timeoutMs: 20_000, what: 'the job to start' });
+      assert.equal((await api.job(sub.body.id)).body.state, 'Running');
+
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const second = startManagerProcess(env.env);
+      children.push(second);
+
+      const done = await api.waitFor(sub.body.id, undefined, 40_000);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.equal(done.attempt, 1, 'one retry after the engine manager died');
+      // Let any orphan of the killed manager finish its sleep, had it survived.
+      await new Promise((r) => setTimeout(r, 4500));
+      const lines = readFileSync(mark, 'utf8').trim().split('\n');
+      assert.deepEqual(lines, ['start', 'start', 'done'], 'the killed attempt never completed; the retry completed once');
+
+      const history = await db.query<{ to_state: string }>('SELECT to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [sub.body.id]);
+      assert.deepEqual(
+        history.rows.map((r) => r.to_state),
+        ['Inited', 'Scheduled', 'Running', 'WaitForRetry', 'Running', 'Succeed'],
+      );
+      const log = await api.request<{ lines: { text: string }[] }>('GET', `/api/v1/jobs/${sub.body.id}/log`);
+      assert.ok(log.body.lines.some((l) => /Retrying: attempt 2/.test(l.text)));
+
+      // A restart of the whole stack keeps the job and its history.
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+      await ts!.stop();
+      ts = await startTestStack(env);
+      const again = await ts.api(ts.tokens.admin).job(sub.body.id);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.state, 'Succeed');
+      assert.equal(again.body.logLines, done.logLines);
+      const after = await ts.api(ts.tokens.admin).submit({ code: 'select 1' });
+      assert.equal((await ts.api(ts.tokens.admin).waitFor(after.body.id)).state, 'Succeed', 'the restarted stack runs new jobs');
+    });
+
+    it('fails the job with a clear error when its retries are used up', async () => {
+      await ts!.stop();
+      ts = await startTestStack(env, { roles: ['gateway', 'entrance'], overrides: { SLUICE_MAX_RETRIES: '0' } });
+      const mgr = startManagerProcess({ ...env.env, SLUICE_MAX_RETRIES: '0' });
+      children.push(mgr);
+      await waitFor(async () => (await managerCount(db)) >= 1, { timeoutMs: 30_000, what: 'manager' });
+      const api = ts.api(ts.tokens.alice);
+      const sub = await api.submit({ code: 'echo started; sleep 30', engineType: 'shell' });
+      await api.waitFor(sub.body.id, ['Running']);
+      await waitFor(async () => ((await api.job(sub.body.id)).body.logLines as number) >= 2, { what: 'log' });
+      mgr.kill('SIGKILL');
+      const done = await api.waitFor(sub.body.id, undefined, 30_000);
+      assert.equal(done.state, 'Failed');
+      assert.equal(done.error?.code, 'SLUICE_JOB_RETRIES_EXHAUSTED');
+      assert.equal(done.error?.details.attempts, 1);
+    });
+  });
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ApiClient, BACKENDS, type JobBody, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+
+function yesterday(): string {
+  const d = new Date(Date.now() - 86_400_000);
+  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+}
+
+for (const backend of BACKENDS) {
+  describe(`REST end to end, queue and bus on ${backend}`, () => {
+    let env: TestEnv;
+    let ts: TestStack;
+    let alice: ApiClient;
+
+    before(async () => {
+      env = await testEnv(backend);
+      ts = await startTestStack(env, { overrides: { SLUICE_MAX_RUNNING_PER_GROUP: '1', SLUICE_RESULT_MAX_ROWS: '100000' } });
+      alice = ts.api(ts.tokens.alice);
+    });
+    after(async () => {
+      await ts?.stop();
+      await env?.cleanup();
+    });
+
+    it('runs a DuckDB job: state, log, paged results and downloads', async () => {
+      const sub = await alice.submit({ code: "select range as n, range * 2 as twice from range(2500); select 'x' as s", creator: 'tour' });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      assert.match(sub.body.id, /^[0-9A-Z]{26}$/);
+      assert.equal(sub.body.engineType, 'duckdb-1.5');
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.equal(done.resultSets, 2);
+      assert.equal(done.progress, 1);
+      assert.ok(done.engineId);
+      assert.ok(done.startedAt && done.finishedAt && done.scheduledAt);
+
+      const log = await alice.request<{ lines: { n: number; text: string }[]; complete: boolean; nextFrom: number }>('GET', `/api/v1/jobs/${sub.body.id}/log?from=1&limit=1000`);
+      assert.equal(log.status, 200);
+      assert.ok(log.body.lines.length >= 1);
+      assert.deepEqual(
+        log.body.lines.map((l) => l.n),
+        log.body.lines.map((_, i) => i + 1),
+      );
+      assert.equal(log.body.complete, true);
+      assert.equal(log.body.nextFrom, done.logLines + 1);
+
+      const sets = await alice.request<{ items: { index: number; rows: number; columns: { name: string; type: string }[] }[] }>('GET', `/api/v1/jobs/${sub.body.id}/results`);
+      assert.equal(sets.body.items.length, 2);
+      assert.equal(sets.body.items[0]?.rows, 2500);
+      assert.deepEqual(
+        sets.body.items[0]?.columns.map((c) => [c.name, c.type]),
+        [
+          ['n', 'BIGINT'],
+          ['twice', 'BIGINT'],
+        ],
+      );
+      assert.equal(sets.body.items[1]?.rows, 1);
+
+      const page = await alice.request<{ rows: unknown[][]; offset: number }>('GET', `/api/v1/jobs/${sub.body.id}/results/0?offset=1000&limit=10`);
+      assert.equal(page.status, 200);
+      assert.equal(page.body.rows.length, 10);
+      assert.deepEqual(page.body.rows[0], ['1000', '2000']);
+      assert.deepEqual(page.body.rows[9], ['1009', '2018']);
+
+      const csv = await alice.request<string>('GET', `/api/v1/jobs/${sub.body.id}/results/0/download?format=csv`);
+      assert.equal(csv.status, 200);
+      assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+      const lines = csv.body.trim().split(/\r?\n/);
+      assert.equal(lines.length, 2501);
+      assert.equal(lines[0], 'n,twice');
+      assert.equal(lines[2500], '2499,4998');
+
+      const jsonl = await alice.request<string>('GET', `/api/v1/jobs/${sub.body.id}/results/0/download?format=jsonl`);
+      const objs = jsonl.body
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(objs.length, 2500);
+      assert.deepEqual(objs[7], { n: '7', twice: '14' });
+
+      const missing = await alice.request('GET', `/api/v1/jobs/${sub.body.id}/results/5`);
+      assert.equal(missing.status, 404);
+      assert.equal(missing.body.code, 'SLUICE_RESULT_NOT_FOUND');
+    });
+
+    it('substitutes variables before the engine sees the code', async () => {
+      const sub = await alice.submit({ code: "select '${run_date}' as d, ${n} + 1 as m", variables: { n: 41 }, creator: 'vars' });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      const page = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
+      assert.deepEqual(page.body.rows, [[yesterday(), 42]]);
+    });
+
+    it('returns the same job for a retried request with the same Idempotency-Key', async () => {
+      const job = { code: 'select 1 as one', creator: 'idem' };
+      const a = await alice.submit(job, { 'idempotency-key': 'k-1' });
+      const b = await alice.submit(job, { 'idempotency-key': 'k-1' });
+      assert.equal(a.status, 201);
+      assert.equal(b.status, 200);
+      assert.equal(b.body.id, a.body.id);
+      const c = await alice.submit({ ...job, code: 'select 2' }, { 'idempotency-key': 'k-1' });
+      assert.equal(c.status, 409);
+      assert.equal(c.body.code, 'SLUICE_JOB_IDEMPOTENCY_CONFLICT');
+      await alice.waitFor(a.body.id);
+    });
+
+    it('reports an SQL error as a failed job with the engine message, without retrying', async () => {
+      const sub = await alice.submit({ code: 'select * from no_such_table', creator: 'err' });
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Failed');
+      assert.equal(done.error?.code, 'SLUICE_ENGINE_QUERY_FAILED');
+      assert.match(done.error?.message ?? '', /no_such_table/);
+      assert.equal(done.attempt, 0);
+    });
+
+    it('fails a job whose result exceeds the row limit with a clear error', async () => {
+      const sub = await alice.submit({ code: 'select * from range(250000)', creator: 'big' });
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Failed');
+      assert.equal(done.error?.code, 'SLUICE_RESULT_ROW_LIMIT');
+      assert.equal(done.error?.details.limit, 100000);
+    });
+
+    it('cancels a queued job and a running job, and the running work stops', async () => {
+      const running = await alice.submit({ code: 'echo started; sleep 30; echo never', engineType: 'shell', creator: 'cancel' });
+      await waitForLog(alice, running.body.id, 'started');
+      const queued = await alice.submit({ code: 'echo queued', engineType: 'shell', creator: 'cancel' });
+      assert.equal(queued.body.state, 'Inited', 'the group allows one running job, so the second waits');
+      const c1 = await alice.request<JobBody>('POST', `/api/v1/jobs/${queued.body.id}/cancel`);
+      assert.equal(c1.status, 200);
+      assert.equal(c1.body.state, 'Cancelled');
+
+      const t0 = Date.now();
+      const c2 = await alice.request<JobBody>('POST', `/api/v1/jobs/${running.body.id}/cancel`);
+      assert.equal(c2.status, 200);
+      const done = await alice.waitFor(running.body.id);
+      assert.equal(done.state, 'Cancelled');
+      assert.equal(done.error?.code, 'SLUICE_JOB_CANCELLED');
+      assert.ok(Date.now() - t0 < 8000, 'cancel reaches the engine promptly');
+      const log = await alice.request<{ lines: { text: string }[] }>('GET', `/api/v1/jobs/${running.body.id}/log`);
+      assert.ok(!log.body.lines.some((l) => l.text.includes('never')));
+      const again = await alice.request('POST', `/api/v1/jobs/${running.body.id}/cancel`);
+      assert.equal(again.status, 409);
+      assert.equal(again.body.code, 'SLUICE_JOB_ALREADY_FINAL');
+    });
+
+    it('times out a running job and a job that waited too long', async () => {
+      const slow = await alice.submit({ code: 'sleep 30', engineType: 'shell', creator: 'timeout', runTimeoutSeconds: 1 });
+      const waiting = await alice.submit({ code: 'echo hi', engineType: 'shell', creator: 'timeout', queueTimeoutSeconds: 1 });
+      const w = await alice.waitFor(waiting.body.id);
+      assert.equal(w.state, 'Timeout');
+      assert.equal(w.error?.code, 'SLUICE_JOB_QUEUE_TIMEOUT');
+      const s = await alice.waitFor(slow.body.id);
+      assert.equal(s.state, 'Timeout');
+      assert.equal(s.error?.code, 'SLUICE_JOB_RUN_TIMEOUT');
+    });
+
+    it('lists jobs with filters and cursor paging, and only the caller’s own', async () => {
+      const bob = ts.api(ts.tokens.bob);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await bob.submit({ code: `select ${i}`, creator: 'list' })).body.id);
+      for (const id of ids) await bob.waitFor(id);
+      const p1 = await bob.request<{ items: JobBody[]; nextCursor: string | null }>('GET', '/api/v1/jobs?limit=2&creator=list');
+      assert.equal(p1.status, 200);
+      assert.deepEqual(
+        p1.body.items.map((j) => j.id),
+        [ids[4], ids[3]],
+      );
+      assert.ok(p1.body.nextCursor);
+      const p2 = await bob.request<{ items: JobBody[]; nextCursor: string | null }>('GET', `/api/v1/jobs?limit=2&creator=list&cursor=${p1.body.nextCursor}`);
+      assert.deepEqual(
+        p2.body.items.map((j) => j.id),
+        [ids[2], ids[1]],
+      );
+      const all = await bob.request<{ items: JobBody[] }>('GET', '/api/v1/jobs?limit=500');
+      assert.ok(all.body.items.every((j) => j.user === 'bob'));
+      const filtered = await bob.request<{ items: JobBody[] }>('GET', '/api/v1/jobs?state=Succeed&engineType=duckdb&creator=list');
+      assert.equal(filtered.body.items.length, 5);
+      const none = await bob.request<{ items: JobBody[] }>('GET', '/api/v1/jobs?engineType=shell&creator=list');
+      assert.equal(none.body.items.length, 0);
+      const admin = ts.api(ts.tokens.admin);
+      const everyone = await admin.request<{ items: JobBody[] }>('GET', '/api/v1/jobs?limit=500');
+      assert.ok(new Set(everyone.body.items.map((j) => j.user)).size >= 2, 'an admin sees every user');
+      const bad = await bob.request('GET', '/api/v1/jobs?state=Nope');
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.code, 'SLUICE_REQUEST_INVALID');
+    });
+  });
+}
+
+async function waitForLog(api: ApiClient, id: string, text: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await api.request<{ lines: { text: string }[] }>('GET', `/api/v1/jobs/${id}/log`);
+    if (r.body.lines?.some((l) => l.text.includes(text))) return;
+    if (Date.now() > deadline) throw new Error(`log of ${id} never showed ${text}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import { type Frame, WsTestClient } from './support/ws-client.ts';
+
+const isFinal = (f: Frame, jobId: string) => f.type === 'status' && f.jobId === jobId && ['Succeed', 'Failed', 'Cancelled', 'Timeout'].includes(f.state as string);
+
+for (const backend of BACKENDS) {
+  describe(`WebSocket end to end on ${backend}`, () => {
+    let env: TestEnv;
+    let ts: TestStack;
+
+    before(async () => {
+      env = await testEnv(backend);
+      ts = await startTestStack(env, { overrides: { SLUICE_WS_MAX_BUFFER_BYTES: String(256 * 1024) } });
+    });
+    after(async () => {
+      await ts?.stop();
+      await env?.cleanup();
+    });
+
+    it('submits, streams status, log and result-ready, and cancels', async () => {
+      const ws = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      ws.send({ type: 'submit', reqId: 'r1', job: { code: 'select 42 as answer' } });
+      const submitted = await ws.until((fs) => fs.find((f) => f.type === 'submitted' && f.reqId === 'r1'));
+      const jobId = (submitted.job as { id: string }).id;
+      await ws.until((fs) => fs.find((f) => isFinal(f, jobId)), 20_000, 'final status');
+      const status = ws.frames.filter((f) => f.type === 'status' && f.jobId === jobId).map((f) => f.state);
+      assert.equal(status[status.length - 1], 'Succeed');
+      assert.ok(status.includes('Running'), `saw ${status.join(',')}`);
+      const result = ws.frames.find((f) => f.type === 'result' && f.jobId === jobId);
+      assert.ok(result, 'a result-ready frame');
+      assert.equal(result.rows, 1);
+      assert.deepEqual(result.columns, [{ name: 'answer', type: 'INTEGER' }]);
+      assert.ok(ws.logLines(jobId).size >= 1);
+
+      ws.send({ type: 'submit', reqId: 'r2', job: { code: 'echo go; sleep 30', engineType: 'shell' } });
+      const s2 = await ws.until((fs) => fs.find((f) => f.type === 'submitted' && f.reqId === 'r2'));
+      const id2 = (s2.job as { id: string }).id;
+      await ws.until(() => [...ws.logLines(id2).values()].includes('go'), 20_000, 'first log line');
+      ws.send({ type: 'cancel', reqId: 'c2', jobId: id2 });
+      await ws.until((fs) => fs.find((f) => f.type === 'cancelled' && f.reqId === 'c2'));
+      const fin = await ws.until((fs) => fs.find((f) => isFinal(f, id2)), 20_000, 'cancelled status');
+      assert.equal(fin.state, 'Cancelled');
+      ws.close();
+    });
+
+    it('resumes a subscription after a reconnect with no lost and no duplicated log line', async () => {
+      const script = 'for i in $(seq 1 400); do echo line-$i; sleep 0.005; done';
+      const first = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      first.send({ type: 'submit', reqId: 's', job: { code: script, engineType: 'shell' } });
+      const sub = await first.until((fs) => fs.find((f) => f.type === 'submitted'));
+      const jobId = (sub.job as { id: string }).id;
+      await first.until(() => first.logLines(jobId).size >= 60, 20_000, 'some lines');
+      first.terminate();
+      const got = first.logLines(jobId);
+      const last = Math.max(...got.keys());
+
+      const second = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      second.send({ type: 'subscribe', jobId, fromLine: last + 1 });
+      await second.until((fs) => fs.find((f) => isFinal(f, jobId)), 30_000, 'final status');
+      const rest = second.logLines(jobId);
+      for (const [n, text] of rest) {
+        assert.ok(!got.has(n), `line ${n} received twice across the reconnect`);
+        got.set(n, text);
+      }
+      const job = await ts.api(ts.tokens.alice).job(jobId);
+      assert.equal(job.body.state, 'Succeed');
+      const total = job.body.logLines;
+      assert.equal(got.size, total, 'every line exactly once');
+      for (let n = 1; n <= total; n++) assert.ok(got.has(n), `line ${n} missing`);
+      const echoed = [...got.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).filter((t) => t.startsWith('line-'));
+      assert.deepEqual(
+        echoed,
+        Array.from({ length: 400 }, (_, i) => `line-${i + 1}`),
+      );
+      second.close();
+    });
+
+    it('closes a client that does not read with the documented code, and the client can resume', async () => {
+      const ws = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      const script = "for i in $(seq 1 1500); do printf 'line-%d %s\\n' $i $(head -c 4000 /dev/zero | tr '\\0' x); done";
+      ws.send({ type: 'submit', reqId: 's', job: { code: script, engineType: 'shell' } });
+      const sub = await ws.until((fs) => fs.find((f) => f.type === 'submitted'));
+      const jobId = (sub.job as { id: string }).id;
+      // Stop reading from the TCP socket: the server's send buffer fills up.
+      (ws.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      const code = await ws.waitForClose(30_000);
+      assert.equal(code, 4008);
+      const api = ts.api(ts.tokens.alice);
+      await api.waitFor(jobId);
+      const again = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      again.send({ type: 'subscribe', jobId, fromLine: 1 });
+      await again.until(() => again.logLines(jobId).size === 1500 + 1, 30_000, 'all lines after resume');
+      again.close();
+    });
+
+    it('answers an invalid frame with a structured error and rejects a missing token', async () => {
+      const ws = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      ws.socket.send('not json');
+      ws.send({ type: 'subscribe', reqId: 'x' });
+      ws.send({ type: 'subscribe', reqId: 'y', jobId: '01ZZZZZZZZZZZZZZZZZZZZZZZZ' });
+      const errors = await ws.until((fs) => {
+        const e = fs.filter((f) => f.type === 'error');
+        return e.length >= 3 ? e : undefined;
+      });
+      assert.equal((errors[0]?.error as { code: string }).code, 'SLUICE_WS_MESSAGE_INVALID');
+      assert.equal((errors[1]?.error as { code: string }).code, 'SLUICE_WS_MESSAGE_INVALID');
+      assert.equal(errors[1]?.reqId, 'x');
+      assert.equal((errors[2]?.error as { code: string }).code, 'SLUICE_JOB_NOT_FOUND');
+      ws.close();
+
+      const anon = await WsTestClient.connect(ts.url);
+      assert.equal(await anon.waitForClose(), 4001);
+      assert.equal((anon.frames[0]?.error as { code: string }).code, 'SLUICE_AUTH_MISSING');
+    });
+  });
+}
