@@ -1,0 +1,90 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import { ScriptRun } from './script-run.ts';
+import { type BaseEnv, buildTaskEnv, taskTimeoutSeconds } from './task-env.ts';
+
+/** Code types the shell engine runs; all of them with bash. */
+export const SHELL_CODE_TYPES = ['shell', 'sh', 'bash'] as const;
+
+/** Settings one shell engine runs its tasks with. */
+export interface ShellEngineSettings {
+  bash: string;
+  workDir: string;
+  baseEnv: BaseEnv;
+  timeoutSeconds: number;
+  killGraceMs: number;
+}
+
+/** A directory name for a task id: safe characters only, never `.` or `..`. */
+export function taskDirName(taskId: string): string {
+  const name = taskId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 200);
+  return /^\.*$/.test(name) ? `task_${name.length}` : name;
+}
+
+/**
+ * A shell engine: no resident process, only a directory. Each task is a bash script run in its own
+ * process group, in its own directory under `<workDir>/tasks/`, with a minimal environment.
+ */
+export class ShellEngine implements Engine {
+  readonly id: string;
+  private closed = false;
+  private readonly runs = new Set<ScriptRun>();
+
+  constructor(
+    id: string,
+    private readonly settings: ShellEngineSettings,
+  ) {
+    this.id = id;
+  }
+
+  /** Scripts running right now. */
+  get running(): number {
+    return this.runs.size;
+  }
+
+  async *execute(task: EngineTask): AsyncGenerator<EngineEvent, void, undefined> {
+    if (!(SHELL_CODE_TYPES as readonly string[]).includes(task.codeType)) {
+      throw new SluiceError('SLUICE_JOB_CODE_TYPE_UNSUPPORTED', { engine: 'shell', codeType: task.codeType });
+    }
+    if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
+    if (task.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED');
+    const timeoutSeconds = taskTimeoutSeconds(task.runtimeParams.timeoutSeconds, this.settings.timeoutSeconds);
+    const env = buildTaskEnv(this.settings.baseEnv, task.taskId, task.runtimeParams.env);
+    const taskDir = path.join(this.settings.workDir, 'tasks', taskDirName(task.taskId));
+    await mkdir(taskDir, { recursive: true });
+    const scriptFile = path.join(taskDir, 'script.sh');
+    await writeFile(scriptFile, task.code, { mode: 0o700 });
+    if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
+    const run = new ScriptRun({
+      bash: this.settings.bash,
+      scriptFile,
+      cwd: taskDir,
+      env,
+      timeoutSeconds,
+      signal: task.signal,
+      killGraceMs: this.settings.killGraceMs,
+    });
+    this.runs.add(run);
+    try {
+      yield* run.events();
+    } finally {
+      this.runs.delete(run);
+    }
+  }
+
+  async health(): Promise<EngineHealth> {
+    if (this.closed) return { ok: false, detail: 'the engine was closed' };
+    return { ok: true, detail: `${this.runs.size} script(s) running` };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const runs = [...this.runs];
+    for (const run of runs) run.stop('closed');
+    await Promise.all(runs.map((run) => run.whenExited()));
+  }
+
+  /** A shell engine has no process of its own that could die, so listeners are never called. */
+  onExit(_listener: (reason: string) => void): void {}
+}
