@@ -345,13 +345,13 @@ export class DuckdbEngine implements Engine {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.channel?.end(new SluiceError('SLUICE_ENGINE_CRASHED', { engine: ENGINE, reason: 'the engine was closed' }));
       if (this.exitReason === undefined) {
         this.send({ type: 'shutdown' });
         const timer = setTimeout(() => this.child.kill('SIGKILL'), this.options.closeGraceMs);
         await this.exited;
         clearTimeout(timer);
       }
-      this.channel?.end(new SluiceError('SLUICE_ENGINE_CRASHED', { engine: ENGINE, reason: 'the engine was closed' }));
     })();
     return this.closing;
   }
