@@ -62,9 +62,10 @@ interface Backend {
 }
 
 function redisBackend(url: string, prefix: string, onError: (err: Error) => void): Backend {
-  const connect = () => {
-    // Workers block on their connection: BullMQ requires maxRetriesPerRequest null there.
-    const c = new Redis(url, { maxRetriesPerRequest: null });
+  const connect = (worker: boolean) => {
+    // Workers block on their connection: BullMQ requires maxRetriesPerRequest null there. The
+    // producer keeps ioredis' default so enqueue fails (after retries) rather than hang while Redis is down.
+    const c = worker ? new Redis(url, { maxRetriesPerRequest: null }) : new Redis(url);
     c.on('error', onError);
     return c;
   };
@@ -75,12 +76,12 @@ function redisBackend(url: string, prefix: string, onError: (err: Error) => void
       c.disconnect();
     }
   };
-  const conn = connect();
+  const conn = connect(false);
   const queue = new Queue<QueuedJob>(QUEUE_NAME, { connection: conn, prefix }) as unknown as BullQueue;
   return {
     queue,
     worker(processor, settings) {
-      const wconn = connect();
+      const wconn = connect(true);
       const worker = new Worker<QueuedJob>(QUEUE_NAME, processor, { connection: wconn, prefix, ...settings }) as unknown as BullWorker;
       return { worker, release: () => quit(wconn) };
     },
