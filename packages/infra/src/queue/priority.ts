@@ -1,5 +1,6 @@
-/** Lowest and highest Sluice priority; higher runs first. */
+/** Lowest Sluice priority; higher runs first. */
 export const MIN_SLUICE_PRIORITY = 0;
+/** Highest Sluice priority. */
 export const MAX_SLUICE_PRIORITY = 10;
 
 /**
