@@ -22,7 +22,7 @@ export function needsRowLimit(tokens: readonly Token[]): boolean {
   let first = 0;
   while (first < tokens.length && tokens[first]!.text === '(') first++;
   const lead = tokens[first];
-  if (!lead || lead.kind !== 'word' || !QUERY_STARTS.has(lead.text.toUpperCase())) return false;
+  if (lead?.kind !== 'word' || !QUERY_STARTS.has(lead.text.toUpperCase())) return false;
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests are about ${…} text in job code
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SluiceError } from '@sluice/core';
