@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Engine, EngineEvent, EngineTask } from '@sluice/core';
+import { SluiceError } from '@sluice/core';
+import { createDuckdbConnector, type DuckdbConnectorOptions } from './duckdb-connector.ts';
+import { type DuckdbEngine, ROW_BATCH_CREDITS, workerPath } from './duckdb-engine.ts';
+
+const dirs: string[] = [];
+const engines: Engine[] = [];
+
+after(async () => {
+  await Promise.allSettled(engines.map((e) => e.close()));
+  await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function newDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sluice-duckdb-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function launch(params: Record<string, unknown> = {}, options: DuckdbConnectorOptions = {}, workDir?: string): Promise<DuckdbEngine> {
+  const engine = await createDuckdbConnector(options).launch({
+    engineId: `e${engines.length + 1}`,
+    user: 'test',
+    version: '1.5',
+    workDir: workDir ?? (await newDir()),
+    params,
+  });
+  engines.push(engine);
+  return engine as DuckdbEngine;
+}
+
+let seq = 0;
+function task(code: string, signal: AbortSignal = new AbortController().signal, codeType = 'sql'): EngineTask {
+  seq += 1;
+  return { taskId: `t${seq}`, code, codeType, runtimeParams: {}, signal };
+}
+
+async function collect(engine: Engine, code: string): Promise<EngineEvent[]> {
+  const events: EngineEvent[] = [];
+  for await (const event of engine.execute(task(code))) events.push(event);
+  return events;
+}
+
+async function failure(promise: Promise<unknown>): Promise<SluiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof SluiceError, `expected a SluiceError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a failure');
+}
+
+describe('duckdb engine', () => {
+  it('runs a multi-statement script: one result set per row-returning statement, log lines for the rest', async () => {
+    const engine = await launch();
+    const events = await collect(
+      engine,
+      `SELECT 1 AS a;
+       CREATE TABLE t (id INTEGER, name VARCHAR);
+       INSERT INTO t VALUES (1, 'one'), (2, 'two');
+       UPDATE t SET name = 'uno' WHERE id = 1;
+       FROM t ORDER BY id;
+       VALUES (10), (20);
+       DESCRIBE t;
+       SET threads = 1;
+       WITH x AS (SELECT 5 AS five) SELECT five FROM x;
+       PRAGMA version;`,
+    );
+    const sets = events.filter((e) => e.type === 'resultSet').map((e) => (e.type === 'resultSet' ? e.columns.map((c) => c.name) : []));
+    assert.deepEqual(sets, [
+      ['a'],
+      ['id', 'name'],
+      ['col0'],
+      ['column_name', 'column_type', 'null', 'key', 'default', 'extra'],
+      ['five'],
+      ['library_version', 'source_id', 'codename'],
+    ]);
+    const logs = events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.line : ''));
+    assert.ok(logs.includes('2 rows affected'), JSON.stringify(logs));
+    assert.ok(logs.includes('1 row affected'), JSON.stringify(logs));
+    assert.ok(logs.includes('Statement 1/10: SELECT'));
+    assert.ok(logs.includes('Statement 8/10: SET'));
+    // Rows follow their own result set.
+    const afterFrom = events.slice(events.findIndex((e) => e.type === 'resultSet' && e.columns[0]?.name === 'id'));
+    assert.deepEqual(afterFrom[1], {
+      type: 'rows',
+      rows: [
+        [1, 'uno'],
+        [2, 'two'],
+      ],
+    });
+    const resultSet = events.find((e) => e.type === 'resultSet' && e.columns[0]?.name === 'id');
+    assert.deepEqual(resultSet, {
+      type: 'resultSet',
+      columns: [
+        { name: 'id', type: 'INTEGER' },
+        { name: 'name', type: 'VARCHAR' },
+      ],
+    });
+  });
+
+  it('reports column types by their SQL names and converts values across the process boundary', async () => {
+    const engine = await launch();
+    const events = await collect(
+      engine,
+      "SELECT 9007199254740993::BIGINT AS big, 12.34::DECIMAL(18,2) AS dec, DATE '2024-01-02' AS d, [1, 2]::INTEGER[] AS l, {'x': 1} AS s, '\\x01'::BLOB AS b, NULL::VARCHAR AS n",
+    );
+    const rs = events.find((e) => e.type === 'resultSet');
+    assert.ok(rs?.type === 'resultSet');
+    assert.deepEqual(
+      rs.columns.map((c) => c.type),
+      ['BIGINT', 'DECIMAL(18,2)', 'DATE', 'INTEGER[]', 'STRUCT("x" INTEGER)', 'BLOB', 'VARCHAR'],
+    );
+    const rows = events.find((e) => e.type === 'rows');
+    assert.deepEqual(rows, { type: 'rows', rows: [['9007199254740993', '12.34', '2024-01-02', [1, 2], { x: 1 }, 'AQ==', null]] });
+  });
+
+  it('delivers the results of earlier statements, then fails with the statement error; earlier effects stay', async () => {
+    const engine = await launch();
+    const events: EngineEvent[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const e of engine.execute(task('CREATE TABLE kept AS SELECT 1 AS v; SELECT 42 AS x; SELECT * FROM missing_table; SELECT 99')))
+          events.push(e);
+      })(),
+    );
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.equal(err.details.engine, 'duckdb');
+    assert.match(String(err.details.reason), /missing_table/);
+    assert.ok(events.some((e) => e.type === 'rows' && e.rows[0]?.[0] === 42));
+    assert.ok(!events.some((e) => e.type === 'rows' && e.rows[0]?.[0] === 99), 'statements after the failure do not run');
+    assert.deepEqual(await collect(engine, 'SELECT v FROM kept').then((ev) => ev.find((e) => e.type === 'rows')), { type: 'rows', rows: [[1]] });
+  });
+
+  it('reports a parse error as a query failure', async () => {
+    const engine = await launch();
+    const err = await failure(collect(engine, 'SELECT 1; SELEC 2'));
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.match(err.message, /syntax error/);
+  });
+
+  it('runs an empty or comment-only script as a success with a log line', async () => {
+    const engine = await launch();
+    for (const code of ['', '  -- nothing here\n']) {
+      const events = await collect(engine, code);
+      assert.deepEqual(events, [{ type: 'log', line: 'No SQL statements to run.' }]);
+    }
+  });
+
+  it('streams 5 million rows with at most two unconsumed batches and bounded memory', async () => {
+    const engine = await launch();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let rows = 0;
+    let batches = 0;
+    let maxBuffered = 0;
+    let maxBatchRows = 0;
+    let paused = false;
+    for await (const event of engine.execute(task('SELECT * FROM range(5000000)'))) {
+      if (event.type !== 'rows') continue;
+      rows += event.rows.length;
+      batches += 1;
+      maxBatchRows = Math.max(maxBatchRows, event.rows.length);
+      maxBuffered = Math.max(maxBuffered, engine.bufferedBatches);
+      if (!paused && batches === 3) {
+        // A slow consumer: the worker must stop at its credit instead of filling our memory.
+        paused = true;
+        await sleep(300);
+        assert.ok(engine.bufferedBatches <= ROW_BATCH_CREDITS, `buffered ${engine.bufferedBatches} batches while paused`);
+      }
+    }
+    assert.equal(rows, 5_000_000);
+    assert.ok(maxBuffered <= ROW_BATCH_CREDITS, `at most ${ROW_BATCH_CREDITS} batches were buffered, saw ${maxBuffered}`);
+    assert.ok(maxBatchRows <= 2048, `batches have at most 2048 rows, saw ${maxBatchRows}`);
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    assert.ok(heapGrowth < 150 * 1024 * 1024, `parent heap grew by ${Math.round(heapGrowth / 1048576)} MiB`);
+    const health = await engine.health();
+    const rss = Number(/rss (\d+) MiB/.exec(health.detail ?? '')?.[1]);
+    assert.ok(rss > 0 && rss < 600, `worker rss ${rss} MiB`);
+  });
+
+  it('splits wide rows into batches of about 1 MiB', async () => {
+    const engine = await launch({}, { batchBytes: 64 * 1024 });
+    const events = await collect(engine, "SELECT repeat('x', 1000) AS wide FROM range(1000)");
+    const sizes = events.filter((e) => e.type === 'rows').map((e) => (e.type === 'rows' ? e.rows.length : 0));
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      1000,
+    );
+    assert.ok(sizes.length >= 15, `1000 rows of 1 KB in 64 KiB batches need many batches, got ${sizes.length}`);
+    assert.ok(Math.max(...sizes) <= 66, `no batch is far above the byte limit: ${Math.max(...sizes)} rows`);
+  });
+
+  it('stops the worker when the consumer leaves early, and the engine runs the next task', async () => {
+    const engine = await launch();
+    let seen = 0;
+    for await (const event of engine.execute(task('SELECT * FROM range(10000000)'))) {
+      if (event.type === 'rows') seen += 1;
+      if (seen === 2) break;
+    }
+    const events = await collect(engine, 'SELECT 7 AS seven');
+    assert.deepEqual(events.at(-1), { type: 'rows', rows: [[7]] });
+  });
+
+  it('runs tasks of one engine one after another when they are started together', async () => {
+    const engine = await launch();
+    const [a, b] = await Promise.all([
+      collect(engine, 'CREATE TEMP TABLE seq_test AS SELECT 1 AS v; SELECT count(*) AS n FROM range(3000000)'),
+      collect(engine, 'SELECT 2 AS v'),
+    ]);
+    assert.deepEqual(a.at(-1), { type: 'rows', rows: [['3000000']] });
+    assert.deepEqual(b.at(-1), { type: 'rows', rows: [[2]] });
+  });
+
+  it('reports DuckDB query progress on a long scan', async () => {
+    const engine = await launch({}, { progressIntervalMs: 20 });
+    await collect(engine, 'CREATE TABLE big AS SELECT range AS i FROM range(40000000)');
+    // One thread makes the scan long enough to sample on any machine (and shows SET persisting).
+    await collect(engine, 'SET threads = 1');
+    const events = await collect(engine, 'SELECT sum(hash(i * i)) FROM big');
+    const progress = events.filter((e) => e.type === 'progress');
+    assert.ok(progress.length > 0, 'at least one progress event');
+    for (const p of progress) {
+      assert.ok(p.type === 'progress' && p.progress >= 0 && p.progress <= 1);
+      assert.equal(p.type === 'progress' && p.info?.statements, 1);
+    }
+  });
+
+  it('opens a database file inside the workDir that outlives the engine', async () => {
+    const workDir = await newDir();
+    const first = await launch({ path: 'data.duckdb' }, {}, workDir);
+    await collect(first, 'CREATE TABLE kept (v INTEGER); INSERT INTO kept VALUES (5)');
+    await first.close();
+    assert.ok((await stat(path.join(workDir, 'data.duckdb'))).size > 0);
+    const second = await launch({ path: 'data.duckdb' }, {}, workDir);
+    assert.deepEqual((await collect(second, 'SELECT v FROM kept')).at(-1), { type: 'rows', rows: [[5]] });
+  });
+
+  it('refuses a database path outside the workDir, bad params, other versions and other code types', async () => {
+    const connector = createDuckdbConnector();
+    const workDir = await newDir();
+    const spec = { engineId: 'x', user: 'test', version: '1.5', workDir };
+    for (const params of [{ path: '../escape.duckdb' }, { path: '/etc/evil.duckdb' }, { threads: 0 }, { memoryLimit: 'lots' }]) {
+      const err = await failure(connector.launch({ ...spec, params }));
+      assert.equal(err.code, 'SLUICE_REQUEST_INVALID', JSON.stringify(params));
+      assert.equal(err.category, 'user');
+    }
+    assert.equal((await failure(connector.launch({ ...spec, version: '0.9', params: {} }))).code, 'SLUICE_JOB_ENGINE_UNKNOWN');
+    const engine = await launch();
+    const err = await failure(
+      (async () => {
+        for await (const _ of engine.execute(task('echo hi', undefined, 'shell'))) {
+          // nothing
+        }
+      })(),
+    );
+    assert.equal(err.code, 'SLUICE_JOB_CODE_TYPE_UNSUPPORTED');
+  });
+
+  it('applies launch params and connector settings to the database', async () => {
+    const engine = await launch({ threads: 1, memoryLimit: '256MB' }, { settings: { default_order: 'desc' } });
+    const events = await collect(engine, "SELECT current_setting('threads') AS t, current_setting('default_order') AS o, current_setting('memory_limit') AS m");
+    assert.deepEqual(events.at(-1), { type: 'rows', rows: [['1', 'DESC', '244.1 MiB']] });
+  });
+
+  it('keeps the server environment away from the worker', async () => {
+    process.env.SLUICE_TEST_SECRET = 'do-not-leak';
+    try {
+      const engine = await launch();
+      const environ = await import('node:fs/promises').then((fs) => fs.readFile(`/proc/${engine.pid}/environ`, 'utf8'));
+      assert.ok(!environ.includes('do-not-leak'));
+      assert.ok(environ.includes('HOME='));
+    } finally {
+      delete process.env.SLUICE_TEST_SECRET;
+    }
+  });
+
+  it('answers health with a ping and fails a launch whose worker cannot start', async () => {
+    const engine = await launch();
+    const health = await engine.health();
+    assert.equal(health.ok, true);
+    assert.match(health.detail ?? '', /DuckDB v1\.5/);
+    const err = await failure(
+      createDuckdbConnector({ settings: { no_such_duckdb_option: 'x' } }).launch({
+        engineId: 'bad',
+        user: 'test',
+        version: '1.5',
+        workDir: await newDir(),
+        params: {},
+      }),
+    );
+    assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
+    assert.equal(err.retryable, true);
+  });
+
+  it('resolves the worker module next to the engine module, .js when built', () => {
+    assert.equal(workerPath('file:///app/dist/duckdb-engine.js'), '/app/dist/duckdb-worker.js');
+    assert.equal(workerPath('file:///app/src/duckdb-engine.ts'), '/app/src/duckdb-worker.ts');
+  });
+});
