@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell ${#x} is part of the tested code
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { commentRanges, JAVA_SYNTAX, PYTHON_SYNTAX, SCALA_SYNTAX, SHELL_SYNTAX, type Syntax, sqlSyntax, tokenize } from './lexer.ts';
