@@ -165,6 +165,13 @@ export function tokenize(code: string, syntax: Syntax): Token[] {
   };
   outer: while (i < n) {
     const c = code.charCodeAt(i);
+    // A word character other than $ never starts a comment, a string or a dollar quote.
+    if (c !== 36 && isWordChar(c)) {
+      let j = i + 1;
+      while (j < n && isWordChar(code.charCodeAt(j))) j++;
+      push('word', j);
+      continue;
+    }
     if (isSpace(c)) {
       let j = i + 1;
       while (j < n && isSpace(code.charCodeAt(j))) j++;

@@ -114,6 +114,12 @@ describe('applyRowLimit', () => {
     assert.equal(limit('select 1;;select 2;'), 'select 1 LIMIT 100;;select 2 LIMIT 100;');
   });
 
+  test('a large script is rewritten in linear time', { timeout: 5000 }, () => {
+    const script = 'select a from t where b in (select 1 limit 2); -- c\n'.repeat(20_000);
+    const out = limit(script);
+    assert.equal(out.split(') LIMIT 100;').length, 20_001);
+  });
+
   test('code of only comments or blanks is unchanged', () => {
     assert.equal(limit('-- nothing\n/* here */\n'), '-- nothing\n/* here */\n');
     assert.equal(limit(''), '');

@@ -64,7 +64,12 @@ export function applyRowLimit(code: string, codeType: string, limit: number): st
     else statement.push(t);
   }
   finish();
-  let out = code;
-  for (const at of insertAt.reverse()) out = `${out.slice(0, at)} LIMIT ${limit}${out.slice(at)}`;
-  return out;
+  const parts: string[] = [];
+  let from = 0;
+  for (const at of insertAt) {
+    parts.push(code.slice(from, at), ` LIMIT ${limit}`);
+    from = at;
+  }
+  parts.push(code.slice(from));
+  return parts.join('');
 }

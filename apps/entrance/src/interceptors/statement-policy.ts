@@ -11,21 +11,28 @@ import { SluiceError } from '@sluice/core';
 import { type Language, languageOf } from './code-types.ts';
 import { JAVA_SYNTAX, JSON_SYNTAX, PYTHON_SYNTAX, SCALA_SYNTAX, SHELL_SYNTAX, type Syntax, sqlSyntax, tokenize } from './lexer.ts';
 
-function sqlReadings(): Syntax[] {
+/** A `/*` that opens inside an unclosed `/*`: only then can nesting change where a comment ends. */
+const NESTED_OPEN = /\/\*(?:(?!\*\/)[\s\S])*?\/\*/;
+
+/** The SQL readings worth trying for `code`: a variant only matters when its trigger character occurs. */
+function sqlReadings(code: string): Syntax[] {
+  const backslash = code.includes('\\') ? [false, true] : [false];
+  const nested = NESTED_OPEN.test(code) ? [false, true] : [false];
+  const hash = code.includes('#') ? [false, true] : [false];
   const out: Syntax[] = [];
-  for (const backslashEscapes of [false, true]) {
-    for (const nestedComments of [false, true]) {
-      for (const hashComments of [false, true]) out.push(sqlSyntax({ backslashEscapes, nestedComments, hashComments, executableComments: true }));
+  for (const backslashEscapes of backslash) {
+    for (const nestedComments of nested) {
+      for (const hashComments of hash) out.push(sqlSyntax({ backslashEscapes, nestedComments, hashComments, executableComments: true }));
     }
   }
   return out;
 }
 
 /** `null` stands for "no comment stripping at all" (the raw code, whitespace collapsed). */
-function readingsOf(language: Language): Array<Syntax | null> {
+function readingsOf(language: Language, code: string): Array<Syntax | null> {
   switch (language) {
     case 'sql':
-      return sqlReadings();
+      return sqlReadings(code);
     case 'python':
       return [PYTHON_SYNTAX];
     // Shell quoting (heredocs, $'…') is beyond this lexer: also match the code with its comments in.
@@ -59,7 +66,7 @@ export function policyForms(code: string, codeType?: string): string[] {
   const languages: Language[] = language ? [language] : ['sql', 'python', 'shell', 'scala', 'json'];
   const forms = new Set<string>();
   for (const l of languages) {
-    for (const reading of readingsOf(l)) forms.add(normalizeCode(code, reading));
+    for (const reading of readingsOf(l, code)) forms.add(normalizeCode(code, reading));
   }
   return [...forms];
 }
