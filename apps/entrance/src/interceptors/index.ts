@@ -6,6 +6,7 @@ import { applyRowLimit } from './row-limit.ts';
 import { checkStatementPolicy } from './statement-policy.ts';
 import { type SubstitutionResult, substituteVariables } from './variables.ts';
 
+/** The building blocks, for callers that need one interceptor alone (each is documented where it is defined). */
 export { isRowLimitCodeType, type Language, languageOf } from './code-types.ts';
 export { applyRowLimit } from './row-limit.ts';
 export { checkStatementPolicy } from './statement-policy.ts';

@@ -318,6 +318,11 @@ describe('@set definitions', () => {
     assert.deepEqual(parseSetDefinitions('--@set a=1', undefined), []);
   });
 
+  test('an empty value is an empty string, and CRLF line ends are fine', () => {
+    assert.equal(sub("--@set e=\r\nselect '${e}'"), "--@set e=\r\nselect ''");
+    assert.equal(sub('--@set a=1;\r\nselect ${a+1}\r\n'), '--@set a=1;\r\nselect 2\r\n');
+  });
+
   test('a malformed @set line is an error naming the line', () => {
     assert.throws(() => sub('select 1;\n--@set nothing here'), invalidVariable('@set', /line 2/));
   });
