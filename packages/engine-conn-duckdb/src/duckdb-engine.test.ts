@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { version as duckdbVersion } from '@duckdb/node-api';
 import type { Engine, EngineEvent, EngineTask } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
-import { createDuckdbConnector, type DuckdbConnectorOptions } from './duckdb-connector.ts';
+import { createDuckdbConnector, DUCKDB_VERSION, type DuckdbConnectorOptions } from './duckdb-connector.ts';
 import { type DuckdbEngine, ROW_BATCH_CREDITS, workerPath } from './duckdb-engine.ts';
 
 const dirs: string[] = [];
@@ -297,6 +298,14 @@ describe('duckdb engine', () => {
     );
     assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
     assert.equal(err.retryable, true);
+  });
+
+  it('advertises the major.minor version of the installed DuckDB', () => {
+    const connector = createDuckdbConnector();
+    assert.ok(duckdbVersion().startsWith(`v${DUCKDB_VERSION}.`), `installed ${duckdbVersion()}, advertised ${DUCKDB_VERSION}`);
+    assert.deepEqual(connector.versions, [DUCKDB_VERSION]);
+    assert.equal(connector.defaultVersion, DUCKDB_VERSION);
+    assert.deepEqual(connector.codeTypes, ['sql']);
   });
 
   it('resolves the worker module next to the engine module, .js when built', () => {

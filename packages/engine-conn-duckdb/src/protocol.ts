@@ -6,6 +6,7 @@ import { z } from 'zod';
  * carries `v: 1`; both sides validate the envelope with zod when it arrives. Row payloads are checked
  * to be arrays only, never row by row.
  */
+/** The protocol version every message carries as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
 
 const v = z.literal(PROTOCOL_VERSION);
@@ -32,6 +33,7 @@ export const ParentMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('ping'), id: z.number().int() }),
   z.object({ v, type: z.literal('shutdown') }),
 ]);
+/** A message from the parent to the worker. */
 export type ParentMessage = z.infer<typeof ParentMessageSchema>;
 
 const ColumnWire = z.object({ name: z.string(), type: z.string() });
@@ -43,6 +45,7 @@ export const TaskOutcomeSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('cancelled') }),
   z.object({ status: z.literal('internal'), reason: z.string() }),
 ]);
+/** How a task ended, as the worker reports it in `done`. */
 export type TaskOutcome = z.infer<typeof TaskOutcomeSchema>;
 
 /** Child → parent. */
@@ -56,6 +59,7 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('rows'), taskId, rows: z.custom<Row[]>((value) => Array.isArray(value), 'rows must be an array') }),
   z.object({ v, type: z.literal('done'), taskId, outcome: TaskOutcomeSchema }),
 ]);
+/** A message from the worker to the parent. */
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;
 
 /** Distributive Omit, so `Omit<Union, 'v'>` keeps each member's own fields. */

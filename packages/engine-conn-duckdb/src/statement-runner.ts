@@ -6,6 +6,7 @@ import { type JsonValue, toJsonValue } from './value-conversion.ts';
 /** Sends one message to the parent; resolves once it has been handed to the IPC channel. */
 export type Emit = (body: ChildMessageBody) => Promise<void>;
 
+/** How the worker samples progress and cuts results into batches. */
 export interface RunnerLimits {
   progressIntervalMs: number;
   batchRows: number;

@@ -5,6 +5,7 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The variables every script of an engine gets. */
 export interface BaseEnv {
   PATH: string;
   HOME: string;
