@@ -112,6 +112,7 @@ export function divideDecimal(a: Decimal, b: Decimal): Decimal {
   if (k < 0) k = 0;
   let q = quotient(k);
   const remainder = an * pow10(k) - q * d;
-  if (2n * remainder > d || (2n * remainder === d && q % 2n === 1n)) q += 1n;
+  // An exact tie is impossible here (the quotient does not terminate), so half-up and half-even agree.
+  if (2n * remainder > d) q += 1n;
   return { coef: negative ? -q : q, scale: k };
 }
