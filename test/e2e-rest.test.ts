@@ -35,7 +35,10 @@ for (const backend of BACKENDS) {
       assert.ok(done.engineId);
       assert.ok(done.startedAt && done.finishedAt && done.scheduledAt);
 
-      const log = await alice.request<{ lines: { n: number; text: string }[]; complete: boolean; nextFrom: number }>('GET', `/api/v1/jobs/${sub.body.id}/log?from=1&limit=1000`);
+      const log = await alice.request<{ lines: { n: number; text: string }[]; complete: boolean; nextFrom: number }>(
+        'GET',
+        `/api/v1/jobs/${sub.body.id}/log?from=1&limit=1000`,
+      );
       assert.equal(log.status, 200);
       assert.ok(log.body.lines.length >= 1);
       assert.deepEqual(
@@ -45,7 +48,10 @@ for (const backend of BACKENDS) {
       assert.equal(log.body.complete, true);
       assert.equal(log.body.nextFrom, done.logLines + 1);
 
-      const sets = await alice.request<{ items: { index: number; rows: number; columns: { name: string; type: string }[] }[] }>('GET', `/api/v1/jobs/${sub.body.id}/results`);
+      const sets = await alice.request<{ items: { index: number; rows: number; columns: { name: string; type: string }[] }[] }>(
+        'GET',
+        `/api/v1/jobs/${sub.body.id}/results`,
+      );
       assert.equal(sets.body.items.length, 2);
       assert.equal(sets.body.items[0]?.rows, 2500);
       assert.deepEqual(
@@ -147,7 +153,7 @@ for (const backend of BACKENDS) {
     });
 
     it('times out a running job and a job that waited too long', async () => {
-      const slow = await alice.submit({ code: 'sleep 30', engineType: 'shell', creator: 'timeout', runTimeoutSeconds: 1 });
+      const slow = await alice.submit({ code: 'sleep 30', engineType: 'shell', creator: 'timeout', runTimeoutSeconds: 3 });
       const waiting = await alice.submit({ code: 'echo hi', engineType: 'shell', creator: 'timeout', queueTimeoutSeconds: 1 });
       const w = await alice.waitFor(waiting.body.id);
       assert.equal(w.state, 'Timeout');

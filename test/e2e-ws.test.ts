@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
 import { type Frame, WsTestClient } from './support/ws-client.ts';
 
-const isFinal = (f: Frame, jobId: string) => f.type === 'status' && f.jobId === jobId && ['Succeed', 'Failed', 'Cancelled', 'Timeout'].includes(f.state as string);
+const isFinal = (f: Frame, jobId: string) =>
+  f.type === 'status' && f.jobId === jobId && ['Succeed', 'Failed', 'Cancelled', 'Timeout'].includes(f.state as string);
 
 for (const backend of BACKENDS) {
   describe(`WebSocket end to end on ${backend}`, () => {
@@ -69,7 +70,10 @@ for (const backend of BACKENDS) {
       const total = job.body.logLines;
       assert.equal(got.size, total, 'every line exactly once');
       for (let n = 1; n <= total; n++) assert.ok(got.has(n), `line ${n} missing`);
-      const echoed = [...got.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).filter((t) => t.startsWith('line-'));
+      const echoed = [...got.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, t]) => t)
+        .filter((t) => t.startsWith('line-'));
       assert.deepEqual(
         echoed,
         Array.from({ length: 400 }, (_, i) => `line-${i + 1}`),
@@ -79,19 +83,32 @@ for (const backend of BACKENDS) {
 
     it('closes a client that does not read with the documented code, and the client can resume', async () => {
       const ws = await WsTestClient.connect(ts.url, ts.tokens.alice);
-      const script = "for i in $(seq 1 1500); do printf 'line-%d %s\\n' $i $(head -c 4000 /dev/zero | tr '\\0' x); done";
+      const lines = 2500;
+      const script = `for i in $(seq 1 ${lines}); do printf 'line-%d %s\\n' $i $(head -c 8000 /dev/zero | tr '\\0' x); done`;
       ws.send({ type: 'submit', reqId: 's', job: { code: script, engineType: 'shell' } });
       const sub = await ws.until((fs) => fs.find((f) => f.type === 'submitted'));
       const jobId = (sub.job as { id: string }).id;
-      // Stop reading from the TCP socket: the server's send buffer fills up.
-      (ws.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-      const code = await ws.waitForClose(30_000);
-      assert.equal(code, 4008);
+      // Stop reading from the TCP socket: the kernel buffers fill, then the server's send buffer.
+      const tcp = (ws.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      tcp.pause();
       const api = ts.api(ts.tokens.alice);
-      await api.waitFor(jobId);
+      assert.equal((await api.waitFor(jobId, undefined, 60_000)).state, 'Succeed');
+      tcp.resume();
+      const code = await ws.waitForClose(30_000);
+      assert.equal(code, 4008, 'closed as a slow consumer');
+      const got = ws.logLines(jobId);
+      assert.ok(got.size < lines, `the slow client got only part of the log (${got.size} lines) before the close`);
+      const last = got.size ? Math.max(...got.keys()) : 0;
+
       const again = await WsTestClient.connect(ts.url, ts.tokens.alice);
-      again.send({ type: 'subscribe', jobId, fromLine: 1 });
-      await again.until(() => again.logLines(jobId).size === 1500 + 1, 30_000, 'all lines after resume');
+      again.send({ type: 'subscribe', jobId, fromLine: last + 1 });
+      const total = (await api.job(jobId)).body.logLines;
+      await again.until(() => again.logLines(jobId).size === total - last, 30_000, 'the rest of the log after resume');
+      for (const [n, text] of again.logLines(jobId)) {
+        assert.ok(!got.has(n), `line ${n} twice`);
+        got.set(n, text);
+      }
+      assert.equal(got.size, total);
       again.close();
     });
 

@@ -49,7 +49,10 @@ for (const backend of BACKENDS) {
     });
 
     it('runs higher-priority jobs of a group first, FIFO within a priority', async () => {
-      const blockers = [await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'prio' }), await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'prio' })];
+      const blockers = [
+        await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'prio' }),
+        await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'prio' }),
+      ];
       const low1 = await bob.submit({ code: 'echo low1', engineType: 'shell', creator: 'prio', priority: 1 });
       const low2 = await bob.submit({ code: 'echo low2', engineType: 'shell', creator: 'prio', priority: 1 });
       const high = await bob.submit({ code: 'echo high', engineType: 'shell', creator: 'prio', priority: 9 });

@@ -62,7 +62,11 @@ export class EnginePool {
    * Returns an engine with a free task slot for (user, engine), launching one if allowed, else waiting
    * for a slot. The caller must `release()` it.
    */
-  async acquire(user: string, resolved: ResolvedEngine, opts: { executeOnce: boolean; startupParams: Record<string, unknown>; signal: AbortSignal }): Promise<PooledEngine> {
+  async acquire(
+    user: string,
+    resolved: ResolvedEngine,
+    opts: { executeOnce: boolean; startupParams: Record<string, unknown>; signal: AbortSignal },
+  ): Promise<PooledEngine> {
     const key = `${user}\u001f${resolved.label}`;
     const deadline = Date.now() + this.opts.acquireTimeoutMs;
     for (;;) {
@@ -111,7 +115,12 @@ export class EnginePool {
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  private async launch(key: string, user: string, resolved: ResolvedEngine, opts: { executeOnce: boolean; startupParams: Record<string, unknown> }): Promise<PooledEngine> {
+  private async launch(
+    key: string,
+    user: string,
+    resolved: ResolvedEngine,
+    opts: { executeOnce: boolean; startupParams: Record<string, unknown> },
+  ): Promise<PooledEngine> {
     const id = randomUUID();
     const workDir = path.join(this.opts.workRoot, id);
     mkdirSync(workDir, { recursive: true });
@@ -129,7 +138,17 @@ export class EnginePool {
       if (err instanceof SluiceError) throw err;
       throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: resolved.label, reason: (err as Error).message });
     }
-    const pooled: PooledEngine = { id, key, user, label: resolved.label, engine, running: 1, executeOnce: opts.executeOnce, lastUsed: Date.now(), state: 'Busy' };
+    const pooled: PooledEngine = {
+      id,
+      key,
+      user,
+      label: resolved.label,
+      engine,
+      running: 1,
+      executeOnce: opts.executeOnce,
+      lastUsed: Date.now(),
+      state: 'Busy',
+    };
     this.engines.set(id, pooled);
     engine.onExit((reason) => void this.onEngineExit(pooled, reason));
     await this.db.query("UPDATE sluice_engines SET state = 'Busy', pid = $2 WHERE id = $1", [id, engine.pid ?? null]);
@@ -159,7 +178,9 @@ export class EnginePool {
     this.engines.delete(e.id);
     e.state = 'Failed';
     this.opts.onEvent?.('engine exited', { engineId: e.id, reason });
-    await this.db.query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [e.id, reason]).catch(() => {});
+    await this.db
+      .query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [e.id, reason])
+      .catch(() => {});
     this.wake();
   }
 

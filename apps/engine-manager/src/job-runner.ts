@@ -69,7 +69,15 @@ class ResultWriter {
     await this.store.addResultSet(this.job.id, cur.index, cur.columns, done.rows, done.bytes, done.uri, false);
     this.count++;
     await this.bus
-      .publish(topics.job(this.job.id), { v: EVENT_VERSION, type: 'result', jobId: this.job.id, index: cur.index, rows: done.rows, bytes: done.bytes, columns: cur.columns })
+      .publish(topics.job(this.job.id), {
+        v: EVENT_VERSION,
+        type: 'result',
+        jobId: this.job.id,
+        index: cur.index,
+        rows: done.rows,
+        bytes: done.bytes,
+        columns: cur.columns,
+      })
       .catch(() => {});
   }
 
@@ -163,7 +171,9 @@ export class JobRunner {
         else if (ev.type === 'progress' && Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
           lastProgress = Date.now();
           await this.store.updateProgress(row.id, ev.progress, fence);
-          await this.bus.publish(topics.job(row.id), { v: EVENT_VERSION, type: 'progress', jobId: row.id, progress: ev.progress, info: ev.info }).catch(() => {});
+          await this.bus
+            .publish(topics.job(row.id), { v: EVENT_VERSION, type: 'progress', jobId: row.id, progress: ev.progress, info: ev.info })
+            .catch(() => {});
         }
       }
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
@@ -194,7 +204,13 @@ export class JobRunner {
     if (reason === 'user') {
       logs.write('The job was cancelled');
       await logs.flush();
-      await this.store.transition(row.id, ['Running'], 'Cancelled', { error: new SluiceError('SLUICE_JOB_CANCELLED', {}).toBody(), logLines: logs.lastLine, resultSets: sets }, fence);
+      await this.store.transition(
+        row.id,
+        ['Running'],
+        'Cancelled',
+        { error: new SluiceError('SLUICE_JOB_CANCELLED', {}).toBody(), logLines: logs.lastLine, resultSets: sets },
+        fence,
+      );
       return;
     }
     logs.write(`ERROR ${err.code}: ${err.message}`);

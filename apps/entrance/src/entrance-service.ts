@@ -141,7 +141,8 @@ export class EntranceService implements EntranceApi {
   }
 
   async list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {
-    if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor)) throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'cursor: not a cursor this API returned' });
+    if (query.cursor !== undefined && !/^\d{1,19}$/.test(query.cursor))
+      throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'cursor: not a cursor this API returned' });
     const page = await this.store.list(principal, query);
     return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
   }

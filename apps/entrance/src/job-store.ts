@@ -242,10 +242,9 @@ export class JobStore {
         [key, room],
       );
       if (r.rows.length > 0) {
-        await c.query(
-          `INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) SELECT unnest($1::text[]), 'Inited', 'Scheduled', 0`,
-          [r.rows.map((x) => x.id)],
-        );
+        await c.query(`INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) SELECT unnest($1::text[]), 'Inited', 'Scheduled', 0`, [
+          r.rows.map((x) => x.id),
+        ]);
       }
       return r.rows;
     });
@@ -339,7 +338,12 @@ export class JobStore {
 
   /** Records which engine runs a job. */
   async setEngine(jobId: string, engineId: string, fence: Fence): Promise<void> {
-    await this.pool.query('UPDATE sluice_jobs SET engine_id = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4', [jobId, engineId, fence.managerId, fence.attempt]);
+    await this.pool.query('UPDATE sluice_jobs SET engine_id = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4', [
+      jobId,
+      engineId,
+      fence.managerId,
+      fence.attempt,
+    ]);
   }
 
   /** Running jobs whose lease expired: their manager died or lost its database. */

@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import { type Config, type EventBus, SluiceError, toSluiceError } from '@sluice/core';
 import type { EntranceApi } from '@sluice/entrance';
 import type { PinoLogger } from '@sluice/infra';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { authenticate } from './auth/authenticate.ts';
 import type { TokenStore } from './auth/token-store.ts';
 import { jobRoutes } from './rest/job-routes.ts';
@@ -41,7 +41,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     // JSON overhead can double the size of code; the code limit itself is checked by the entrance.
     bodyLimit: config.SLUICE_MAX_CODE_BYTES * 4 + 64 * 1024,
     // Requests are logged by the hook below, with tokens in query strings redacted.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${Math.random().toString(36).slice(2, 10)}`,
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -52,16 +52,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let e: SluiceError;
     if (err instanceof SluiceError) e = err;
-    else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400 && /JSON/i.test(err.message))) e = new SluiceError('SLUICE_REQUEST_MALFORMED_JSON', {});
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new SluiceError('SLUICE_REQUEST_TOO_LARGE', { limit: config.SLUICE_MAX_CODE_BYTES * 4 + 64 * 1024 });
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') e = new SluiceError('SLUICE_REQUEST_INVALID', { summary: err.message });
+    else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err.statusCode === 400 && /JSON/i.test(err.message)))
+      e = new SluiceError('SLUICE_REQUEST_MALFORMED_JSON', {});
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      e = new SluiceError('SLUICE_REQUEST_TOO_LARGE', { limit: config.SLUICE_MAX_CODE_BYTES * 4 + 64 * 1024 });
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      e = new SluiceError('SLUICE_REQUEST_INVALID', { summary: err.message });
     else if (err.statusCode && err.statusCode < 500) e = new SluiceError('SLUICE_REQUEST_INVALID', { summary: err.message });
     else {
       e = toSluiceError(err);
       e.details.requestId = req.id;
     }
     if (e.status >= 500) req.log.error({ err }, 'request failed');
-    const body = e.code === 'SLUICE_INTERNAL' ? { code: e.code, message: `Internal error; see the server log for request ${req.id}`, details: { requestId: req.id } } : e.toBody();
+    const body =
+      e.code === 'SLUICE_INTERNAL'
+        ? { code: e.code, message: `Internal error; see the server log for request ${req.id}`, details: { requestId: req.id } }
+        : e.toBody();
     reply.code(e.status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

@@ -51,7 +51,9 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
   try {
     const catalog = EngineCatalog.fromConfig(config);
     const store = new JobStore(infra.db, infra.bus, { maxRunningPerGroup: config.SLUICE_MAX_RUNNING_PER_GROUP });
-    const admission = new Admission(store, infra.queue, (err, job) => log.warn({ err: String(err), jobId: job?.jobId }, 'enqueue failed; the reconciler will retry'));
+    const admission = new Admission(store, infra.queue, (err, job) =>
+      log.warn({ err: String(err), jobId: job?.jobId }, 'enqueue failed; the reconciler will retry'),
+    );
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission);
     const tokens = new TokenStore(infra.db);
     const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, stop: async () => {} };

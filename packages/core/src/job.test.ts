@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALLOWED_TRANSITIONS, JOB_STATES, isFinalState, parseEngineType, parseUserCreator, SluiceError } from '@sluice/core';
+import { ALLOWED_TRANSITIONS, isFinalState, JOB_STATES, parseEngineType, parseUserCreator, SluiceError } from '@sluice/core';
 
 test('engineType labels parse as name-version, or name alone for the default version', () => {
   assert.deepEqual(parseEngineType('duckdb-1.5'), { name: 'duckdb', version: '1.5' });
   assert.deepEqual(parseEngineType('spark-3.4.1'), { name: 'spark', version: '3.4.1' });
   assert.deepEqual(parseEngineType('trino-4xx'), { name: 'trino', version: '4xx' });
   assert.deepEqual(parseEngineType('DuckDB'), { name: 'duckdb' });
-  assert.throws(() => parseEngineType('-1.5'), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_JOB_LABEL_INVALID');
+  assert.throws(
+    () => parseEngineType('-1.5'),
+    (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_JOB_LABEL_INVALID',
+  );
   assert.throws(() => parseEngineType('duck db'), SluiceError);
 });
 

@@ -18,6 +18,8 @@ export interface ScriptRunSpec {
   signal: AbortSignal;
   /** Time between SIGTERM and SIGKILL when a run is stopped. */
   killGraceMs: number;
+  /** Told the process group id as soon as bash starts, and again when it is gone. */
+  onGroup?: (event: 'start' | 'end', pgid: number) => void;
 }
 
 type StopReason = 'cancel' | 'timeout' | 'closed';
@@ -51,11 +53,15 @@ export class ScriptRun {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (this.child.pid !== undefined) spec.onGroup?.('start', this.child.pid);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         // Background processes the script left behind go with it.
-        if (this.child.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
+        if (this.child.pid !== undefined) {
+          signalGroup(this.child.pid, 'SIGKILL');
+          spec.onGroup?.('end', this.child.pid);
+        }
         this.guardStreams();
         this.notify();
         resolve();

@@ -50,13 +50,19 @@ export function createShellConnector(options: ShellConnectorOptions = {}): Engin
       } catch (err) {
         throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'shell', reason: err instanceof Error ? err.message : String(err) });
       }
-      return new ShellEngine(spec.engineId, {
+      const engine = new ShellEngine(spec.engineId, {
         bash,
         workDir,
         baseEnv: { PATH: scriptPath, HOME: workDir, LANG: options.lang ?? 'C.UTF-8' },
         timeoutSeconds,
         killGraceMs: options.killGraceMs ?? 2000,
       });
+      try {
+        await engine.start();
+      } catch (err) {
+        throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'shell', reason: err instanceof Error ? err.message : String(err) });
+      }
+      return engine;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import { GroupWatchdog } from './group-watchdog.ts';
 import { ScriptRun } from './script-run.ts';
 import { type BaseEnv, buildTaskEnv, taskTimeoutSeconds } from './task-env.ts';
 
@@ -23,19 +24,26 @@ export function taskDirName(taskId: string): string {
 }
 
 /**
- * A shell engine: no resident process, only a directory. Each task is a bash script run in its own
- * process group, in its own directory under `<workDir>/tasks/`, with a minimal environment.
+ * A shell engine: a directory and a small watchdog process. Each task is a bash script run in its
+ * own process group, in its own directory under `<workDir>/tasks/`, with a minimal environment. The
+ * watchdog kills the groups if the engine manager dies, so scripts never outlive their manager.
  */
 export class ShellEngine implements Engine {
   readonly id: string;
   private closed = false;
   private readonly runs = new Set<ScriptRun>();
+  private readonly watchdog = new GroupWatchdog();
 
   constructor(
     id: string,
     private readonly settings: ShellEngineSettings,
   ) {
     this.id = id;
+  }
+
+  /** Resolves once the watchdog runs; launch() waits for it before handing the engine out. */
+  async start(): Promise<void> {
+    await this.watchdog.start();
   }
 
   /** Scripts running right now. */
@@ -56,6 +64,7 @@ export class ShellEngine implements Engine {
     const scriptFile = path.join(taskDir, 'script.sh');
     await writeFile(scriptFile, task.code, { mode: 0o700 });
     if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
+    await this.watchdog.start(); // restarts it if it died since the last task
     const run = new ScriptRun({
       bash: this.settings.bash,
       scriptFile,
@@ -64,6 +73,7 @@ export class ShellEngine implements Engine {
       timeoutSeconds,
       signal: task.signal,
       killGraceMs: this.settings.killGraceMs,
+      onGroup: (event, pgid) => (event === 'start' ? this.watchdog.watch(pgid) : this.watchdog.unwatch(pgid)),
     });
     this.runs.add(run);
     try {
@@ -83,6 +93,7 @@ export class ShellEngine implements Engine {
     const runs = [...this.runs];
     for (const run of runs) run.stop('closed');
     await Promise.all(runs.map((run) => run.whenExited()));
+    this.watchdog.close();
   }
 
   /** A shell engine has no process of its own that could die, so listeners are never called. */

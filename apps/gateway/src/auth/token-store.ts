@@ -95,7 +95,10 @@ export class TokenStore {
 
   /** Revokes tokens by id, or every token with a given name (e.g. the previous start-up token). */
   async revoke(by: { id?: string; name?: string }): Promise<number> {
-    const r = await this.db.query('UPDATE sluice_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR name = $2)', [by.id ?? '', by.name ?? '\u0000']);
+    const r = await this.db.query('UPDATE sluice_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR name = $2)', [
+      by.id ?? '',
+      by.name ?? '\u0000',
+    ]);
     this.cache.clear();
     return r.rowCount ?? 0;
   }

@@ -1,10 +1,4 @@
-import {
-  JobListQuerySchema,
-  JobViewSchema,
-  LogLineSchema,
-  ResultSetViewSchema,
-  SubmitJobSchema,
-} from '@sluice/core';
+import { JobListQuerySchema, JobViewSchema, LogLineSchema, ResultSetViewSchema, SubmitJobSchema } from '@sluice/core';
 import type { EntranceApi } from '@sluice/entrance';
 import { z } from 'zod';
 import { type AnyRouteSpec, route } from './route-spec.ts';

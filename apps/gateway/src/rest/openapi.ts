@@ -55,7 +55,13 @@ export function buildOpenApi(routes: AnyRouteSpec[], info: { version: string }):
       parameters: [
         ...parameters(r.params, 'path'),
         ...parameters(r.query, 'query'),
-        ...(r.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required ?? false, description: h.description, schema: { type: 'string' } })),
+        ...(r.headers ?? []).map((h) => ({
+          name: h.name,
+          in: 'header',
+          required: h.required ?? false,
+          description: h.description,
+          schema: { type: 'string' },
+        })),
       ],
       responses,
     };

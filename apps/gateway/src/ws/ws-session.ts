@@ -3,8 +3,8 @@ import {
   JobEventSchema,
   type Principal,
   SluiceError,
-  toSluiceError,
   topics,
+  toSluiceError,
   WS_CLOSE_PROTOCOL_ERROR,
   WS_CLOSE_SLOW_CONSUMER,
   WS_PROTOCOL_VERSION,
@@ -78,7 +78,8 @@ export class WsSession {
     const parsed = WsClientMessageSchema.safeParse(json);
     if (!parsed.success) {
       this.invalid++;
-      const summary = json === undefined ? 'frames must be JSON text' : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
+      const summary =
+        json === undefined ? 'frames must be JSON text' : parsed.error.issues.map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ');
       const reqId = typeof (json as { reqId?: unknown })?.reqId === 'string' ? (json as { reqId: string }).reqId : undefined;
       this.sendError(new SluiceError('SLUICE_WS_MESSAGE_INVALID', { summary }), reqId);
       if (this.invalid >= MAX_INVALID_FRAMES) this.socket.close(WS_CLOSE_PROTOCOL_ERROR, 'too many invalid frames');
