@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: job code uses Linkis ${var} syntax on purpose
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ApiClient, BACKENDS, type JobBody, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';

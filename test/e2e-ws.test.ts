@@ -121,15 +121,16 @@ for (const backend of BACKENDS) {
         const e = fs.filter((f) => f.type === 'error');
         return e.length >= 3 ? e : undefined;
       });
-      assert.equal((errors[0]?.error as { code: string }).code, 'SLUICE_WS_MESSAGE_INVALID');
-      assert.equal((errors[1]?.error as { code: string }).code, 'SLUICE_WS_MESSAGE_INVALID');
+      const codeOf = (f: Frame | undefined) => (f?.error as { code?: string } | undefined)?.code;
+      assert.equal(codeOf(errors[0]), 'SLUICE_WS_MESSAGE_INVALID');
+      assert.equal(codeOf(errors[1]), 'SLUICE_WS_MESSAGE_INVALID');
       assert.equal(errors[1]?.reqId, 'x');
-      assert.equal((errors[2]?.error as { code: string }).code, 'SLUICE_JOB_NOT_FOUND');
+      assert.equal(codeOf(errors[2]), 'SLUICE_JOB_NOT_FOUND');
       ws.close();
 
       const anon = await WsTestClient.connect(ts.url);
       assert.equal(await anon.waitForClose(), 4001);
-      assert.equal((anon.frames[0]?.error as { code: string }).code, 'SLUICE_AUTH_MISSING');
+      assert.equal(codeOf(anon.frames[0]), 'SLUICE_AUTH_MISSING');
     });
   });
 }

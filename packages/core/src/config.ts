@@ -3,11 +3,6 @@ import { z } from 'zod';
 import { SluiceError } from './errors.ts';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((s) => s === 'true' || s === '1' || s === 'yes');
 const list = (def: string) =>
   z
     .string()
@@ -135,7 +130,7 @@ export function describeConfig(): { name: string; default: string; description: 
   return Object.entries(ConfigSchema.shape).map(([name, schema]) => {
     let def = '';
     const probe = (schema as z.ZodType).safeParse(undefined);
-    if (probe.success && probe.data !== undefined) def = probe.data instanceof Array ? probe.data.join(',') : String(probe.data);
+    if (probe.success && probe.data !== undefined) def = Array.isArray(probe.data) ? probe.data.join(',') : String(probe.data);
     return { name, default: def, description: (schema as z.ZodType).description ?? '' };
   });
 }

@@ -33,7 +33,11 @@ export class EngineCatalog {
   static fromConfig(config: Config): EngineCatalog {
     const connectors = config.SLUICE_ENGINES.map((name) => {
       const f = FACTORIES[name];
-      if (!f) throw new SluiceError('SLUICE_CONFIG_INVALID', { setting: 'SLUICE_ENGINES', reason: `unknown engine "${name}"; known: ${Object.keys(FACTORIES).join(', ')}` });
+      if (!f)
+        throw new SluiceError('SLUICE_CONFIG_INVALID', {
+          setting: 'SLUICE_ENGINES',
+          reason: `unknown engine "${name}"; known: ${Object.keys(FACTORIES).join(', ')}`,
+        });
       return f(config);
     });
     return new EngineCatalog(connectors, config.SLUICE_DEFAULT_ENGINE);

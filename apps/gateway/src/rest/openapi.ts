@@ -36,7 +36,8 @@ export function buildOpenApi(routes: AnyRouteSpec[], info: { version: string }):
     for (const res of r.responses) {
       const key = String(res.status);
       const contentType = res.contentType ?? 'application/json';
-      const entry = (responses[key] ??= { description: res.description, content: {} });
+      responses[key] ??= { description: res.description, content: {} };
+      const entry = responses[key];
       if (entry.description !== res.description) entry.description = `${entry.description as string}; or ${res.description}`;
       (entry.content as JsonSchema)[contentType] = res.schema ? { schema: toSchema(res.schema, 'output') } : { schema: { type: 'string' } };
     }
@@ -66,7 +67,8 @@ export function buildOpenApi(routes: AnyRouteSpec[], info: { version: string }):
       responses,
     };
     if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(r.body, 'input') } } };
-    (paths[path] ??= {})[r.method.toLowerCase()] = op;
+    paths[path] ??= {};
+    paths[path][r.method.toLowerCase()] = op;
   }
   return {
     openapi: '3.1.0',

@@ -132,7 +132,9 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
   const applied: number[] = [];
   try {
     await client.query('SELECT pg_advisory_lock(7351001)');
-    await client.query('CREATE TABLE IF NOT EXISTS sluice_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS sluice_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = new Set((await client.query<{ version: number }>('SELECT version FROM sluice_migrations')).rows.map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;
