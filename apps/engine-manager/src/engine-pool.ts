@@ -152,7 +152,7 @@ export class EnginePool {
     this.engines.set(id, pooled);
     engine.onExit((reason) => void this.onEngineExit(pooled, reason));
     await this.db.query("UPDATE sluice_engines SET state = 'Busy', pid = $2 WHERE id = $1", [id, engine.pid ?? null]);
-    this.opts.onEvent?.('engine started', { engineId: id, user, engineType: resolved.label, pid: engine.pid });
+    this.opts.onEvent?.('engine started', { engineId: id, user, engineType: resolved.label, enginePid: engine.pid });
     return pooled;
   }
 
