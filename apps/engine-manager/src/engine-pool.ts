@@ -40,6 +40,7 @@ export interface EnginePoolOptions {
 export class EnginePool {
   private readonly engines = new Map<string, PooledEngine>();
   private readonly waiters: (() => void)[] = [];
+  private readonly mirror = new Map<string, Promise<void>>();
   private reaper: NodeJS.Timeout | undefined;
   private closing = false;
 
@@ -77,7 +78,7 @@ export class EnginePool {
         );
         if (reusable) {
           reusable.running++;
-          await this.setState(reusable, 'Busy');
+          this.setState(reusable, 'Busy');
           return reusable;
         }
       }
@@ -163,14 +164,31 @@ export class EnginePool {
     if (opts.broken || e.executeOnce || this.closing) {
       if (e.running === 0) await this.stop(e, opts.broken ? 'engine failed' : 'execute once');
     } else if (e.running === 0 && e.state === 'Busy') {
-      await this.setState(e, 'Idle');
+      this.setState(e, 'Idle');
     }
     this.wake();
   }
 
-  private async setState(e: PooledEngine, state: EngineState): Promise<void> {
+  /**
+   * Records an Idle/Busy change. The in-memory state is what scheduling uses, so the registry row is
+   * written off the job's critical path, in order per engine.
+   */
+  private setState(e: PooledEngine, state: EngineState): void {
     e.state = state;
-    await this.db.query('UPDATE sluice_engines SET state = $2, running = $3, last_used_at = now() WHERE id = $1', [e.id, state, e.running]);
+    const running = e.running;
+    const prev = this.mirror.get(e.id) ?? Promise.resolve();
+    const next = prev
+      .then(() =>
+        this.db.query('UPDATE sluice_engines SET state = $2, running = $3, last_used_at = now() WHERE id = $1 AND ended_at IS NULL', [e.id, state, running]),
+      )
+      .then(
+        () => {},
+        () => {},
+      );
+    this.mirror.set(e.id, next);
+    void next.then(() => {
+      if (this.mirror.get(e.id) === next) this.mirror.delete(e.id);
+    });
   }
 
   private async onEngineExit(e: PooledEngine, reason: string): Promise<void> {

@@ -136,7 +136,9 @@ export class JobRunner {
     this.active.set(row.id, active);
     const runMs = Math.max(0, (row.started_at?.getTime() ?? Date.now()) + row.run_timeout_s * 1000 - Date.now());
     const timer = setTimeout(() => this.stop(row.id, 'timeout'), runMs);
-    const logs = new LogSink(row.id, (await this.store.lastLogLine(row.id)) + 1, this.store, this.bus, fence);
+    // A first attempt starts a fresh log; a retry continues the numbering of the attempts before it.
+    const firstLine = row.attempt === 0 ? 1 : (await this.store.lastLogLine(row.id)) + 1;
+    const logs = new LogSink(row.id, firstLine, this.store, this.bus, fence);
     const results = new ResultWriter(row, this.results, this.store, this.bus, {
       maxRows: this.config.SLUICE_RESULT_MAX_ROWS,
       maxBytes: this.config.SLUICE_RESULT_MAX_BYTES,
@@ -155,7 +157,7 @@ export class JobRunner {
         startupParams: row.startup_params,
         signal: active.controller.signal,
       });
-      await this.store.setEngine(row.id, pooled.id, fence);
+      const engineRecorded = this.store.setEngine(row.id, pooled.id, fence).catch(() => {});
       logs.write(`Job ${row.id} runs on ${resolved.label} engine ${pooled.id} for ${row.username}`);
       let lastProgress = 0;
       for await (const ev of pooled.engine.execute({
@@ -179,6 +181,7 @@ export class JobRunner {
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
       await results.end();
       await logs.flush();
+      await engineRecorded;
       await this.store.transition(row.id, ['Running'], 'Succeed', { resultSets: results.sets, logLines: logs.lastLine, error: null }, fence);
     } catch (thrown) {
       await results.abort();

@@ -177,17 +177,22 @@ export class JobStore {
         const existing = await c.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [job.user, job.idempotencyKey]);
         if (existing.rows[0]) return { row: existing.rows[0], enqueue: false, duplicate: true };
       }
-      const active = await this.countActive(c, key);
-      const waiting = await c.query<{ n: string }>("SELECT count(*) AS n FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited'", [key]);
+      const counts = await c.query<{ active: string; waiting: string }>(
+        "SELECT count(*) FILTER (WHERE state = ANY($2)) AS active, count(*) FILTER (WHERE state = 'Inited') AS waiting FROM sluice_jobs WHERE group_key = $1 AND state = ANY($3)",
+        [key, ACTIVE, [...ACTIVE, 'Inited']],
+      );
       // Admit at once only when nothing of this group waits ahead of it, so the group stays FIFO.
-      const admit = active < this.opts.maxRunningPerGroup && Number(waiting.rows[0]?.n ?? 0) === 0;
+      const admit = Number(counts.rows[0]?.active ?? 0) < this.opts.maxRunningPerGroup && Number(counts.rows[0]?.waiting ?? 0) === 0;
       const state: JobState = admit ? 'Scheduled' : 'Inited';
       const r = await c.query<JobRow>(
-        `INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
+        `WITH ins AS (INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
            startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
            scheduled_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, CASE WHEN $16 = 'Scheduled' THEN now() END)
-         RETURNING *`,
+         RETURNING *),
+         hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt)
+                  SELECT id, f, t, 0 FROM ins, (VALUES (NULL, 'Inited'), ('Inited', 'Scheduled')) AS h(f, t) WHERE t = 'Inited' OR state = 'Scheduled')
+         SELECT * FROM ins`,
         [
           job.id,
           job.user,
@@ -211,10 +216,6 @@ export class JobStore {
           job.requestHash,
         ],
       );
-      await c.query(
-        `INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES ($1, NULL, 'Inited', 0)${admit ? ", ($1, 'Inited', 'Scheduled', 0)" : ''}`,
-        [job.id],
-      );
       return { row: r.rows[0] as JobRow, enqueue: admit, duplicate: false };
     });
     if (!out.duplicate) await this.publishStatus(out.row);
@@ -231,6 +232,9 @@ export class JobStore {
    * within a priority. Returns the jobs to enqueue.
    */
   async admit(key: string): Promise<QueuedJob[]> {
+    // Cheap check first: most groups have nothing waiting, and then no transaction is needed.
+    const waiting = await this.pool.query("SELECT 1 FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited' LIMIT 1", [key]);
+    if (waiting.rowCount === 0) return [];
     const rows = await withTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
       const room = this.opts.maxRunningPerGroup - (await this.countActive(c, key));
@@ -286,7 +290,7 @@ export class JobStore {
     if (to === 'Scheduled') sets.push('scheduled_at = now()');
     if (to === 'Succeed' || to === 'Failed' || to === 'Cancelled' || to === 'Timeout') sets.push('finished_at = now()', 'lease_until = NULL');
     if (to === 'Succeed') sets.push('progress = 1');
-    let where = 'id = $1 AND state = ANY($3)';
+    let where = 'sluice_jobs.id = $1 AND sluice_jobs.state = ANY($3)';
     if (guard?.managerId !== undefined) {
       args.push(guard.managerId);
       where += ` AND manager_id = $${args.length}`;
@@ -296,20 +300,19 @@ export class JobStore {
       where += ` AND attempt = $${args.length}`;
     }
     if (guard?.notCancelRequested) where += ' AND cancel_requested IS NULL';
-    const row = await withTransaction(this.pool, async (c) => {
-      const before = await c.query<{ state: JobState }>('SELECT state FROM sluice_jobs WHERE id = $1 FOR UPDATE', [id]);
-      const r = await c.query<JobRow>(`UPDATE sluice_jobs SET ${sets.join(', ')} WHERE ${where} RETURNING *`, args);
-      const updated = r.rows[0];
-      if (!updated) return null;
-      await c.query('INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason) VALUES ($1, $2, $3, $4, $5)', [
-        id,
-        before.rows[0]?.state ?? null,
-        to,
-        updated.attempt,
-        reason === undefined ? null : JSON.stringify(reason),
-      ]);
-      return updated;
-    });
+    // One statement: lock the row, update it and append the history row, atomically and in one round trip.
+    args.push(reason === undefined ? null : JSON.stringify(reason));
+    const reasonArg = args.length;
+    const r = await this.pool.query<JobRow & { prev_state: JobState }>(
+      `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
+            upd AS (UPDATE sluice_jobs SET ${sets.join(', ')} FROM prev WHERE sluice_jobs.id = prev.id AND ${where}
+                    RETURNING sluice_jobs.*, prev.prev_state),
+            hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason)
+                     SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)
+       SELECT * FROM upd`,
+      args,
+    );
+    const row = r.rows[0] ?? null;
     if (row) await this.publishStatus(row);
     return row;
   }

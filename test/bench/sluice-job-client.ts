@@ -1,0 +1,122 @@
+import WebSocket from 'ws';
+
+/** Timings of one Sluice job as a client sees it, in milliseconds from just before the POST. */
+export interface SluiceJobSample {
+  /** POST /api/v1/jobs returned (the job is persisted and enqueued). */
+  ackMs: number;
+  /** A final status was seen on the WebSocket. */
+  finalMs: number;
+  /** GET /api/v1/jobs/:id/results/0 returned the row: the submit→result latency. */
+  totalMs: number;
+  /** True when the `subscribed` frame already carried the final state (the job beat the subscribe). */
+  finalInSubscribed: boolean;
+}
+
+const FINAL = new Set(['Succeed', 'Failed', 'Cancelled', 'Timeout']);
+const JOB_TIMEOUT_MS = 30_000;
+
+interface Waiter {
+  resolve: (v: { state: string; inSubscribed: boolean; error: unknown }) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type Frame = { type: string; jobId?: string; state?: string; job?: { state: string; error: unknown }; error?: unknown };
+
+/**
+ * One benchmark client of the Sluice gateway: real HTTP (keep-alive, Node's fetch) for submit and
+ * results, and ONE long-lived WebSocket on which it subscribes to each job right after the submit.
+ */
+export class SluiceJobClient {
+  private readonly waiters = new Map<string, Waiter>();
+
+  private constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly socket: WebSocket,
+  ) {
+    socket.on('message', (data) => this.onFrame(JSON.parse(data.toString()) as Frame));
+    socket.on('close', () => this.failAll(new Error('the WebSocket closed')));
+  }
+
+  /** Opens the client's WebSocket. */
+  static async connect(baseUrl: string, token: string): Promise<SluiceJobClient> {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/v1/ws`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return new SluiceJobClient(baseUrl, token, socket);
+  }
+
+  private onFrame(f: Frame): void {
+    const w = f.jobId ? this.waiters.get(f.jobId) : undefined;
+    if (!w || !f.jobId) return;
+    if (f.type === 'subscribed' && f.job && FINAL.has(f.job.state)) this.settle(f.jobId, w, { state: f.job.state, inSubscribed: true, error: f.job.error });
+    else if (f.type === 'status' && f.state && FINAL.has(f.state)) this.settle(f.jobId, w, { state: f.state, inSubscribed: false, error: f.error });
+    else if (f.type === 'error') {
+      this.waiters.delete(f.jobId);
+      clearTimeout(w.timer);
+      w.reject(new Error(`WebSocket error for job ${f.jobId}: ${JSON.stringify(f.error)}`));
+    }
+  }
+
+  private settle(jobId: string, w: Waiter, v: { state: string; inSubscribed: boolean; error: unknown }): void {
+    this.waiters.delete(jobId);
+    clearTimeout(w.timer);
+    w.resolve(v);
+  }
+
+  private failAll(e: Error): void {
+    for (const [id, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(e);
+      this.waiters.delete(id);
+    }
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? { authorization: `Bearer ${this.token}` } : { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
+
+  /**
+   * Runs one job: POST it, subscribe on the WebSocket, wait for its final status, read result set 0.
+   * Throws when any step fails or the row is not `expectedRows`.
+   */
+  async runJob(code: string, expectedRows: unknown[][], creator: string): Promise<SluiceJobSample> {
+    const t0 = performance.now();
+    const submitted = await this.request('POST', '/api/v1/jobs', { code, creator });
+    const ackMs = performance.now() - t0;
+    const jobId = submitted.json.id;
+    if (submitted.status !== 201 || typeof jobId !== 'string') throw new Error(`submit: HTTP ${submitted.status} ${JSON.stringify(submitted.json)}`);
+    const final = new Promise<{ state: string; inSubscribed: boolean; error: unknown }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(jobId);
+        reject(new Error(`job ${jobId}: no final status within ${JOB_TIMEOUT_MS} ms`));
+      }, JOB_TIMEOUT_MS);
+      this.waiters.set(jobId, { resolve, reject, timer });
+    });
+    this.socket.send(JSON.stringify({ v: 1, type: 'subscribe', jobId }));
+    const end = await final;
+    const finalMs = performance.now() - t0;
+    // A well-behaved client drops the subscription of a finished job; the reply is not waited for.
+    this.socket.send(JSON.stringify({ v: 1, type: 'unsubscribe', jobId }));
+    if (end.state !== 'Succeed') throw new Error(`job ${jobId} ended ${end.state}: ${JSON.stringify(end.error)}`);
+    const rows = await this.request('GET', `/api/v1/jobs/${jobId}/results/0`);
+    const totalMs = performance.now() - t0;
+    if (rows.status !== 200) throw new Error(`results: HTTP ${rows.status} ${JSON.stringify(rows.json)}`);
+    if (JSON.stringify(rows.json.rows) !== JSON.stringify(expectedRows)) throw new Error(`job ${jobId}: rows ${JSON.stringify(rows.json.rows)}`);
+    return { ackMs, finalMs, totalMs, finalInSubscribed: end.inSubscribed };
+  }
+
+  /** Closes the WebSocket. */
+  close(): void {
+    this.failAll(new Error('the client closed'));
+    this.socket.close();
+  }
+}
