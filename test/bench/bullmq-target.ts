@@ -19,7 +19,12 @@ function classes(loc: BullmqLocation) {
   }
   const pg = withBackend(createPostgresBackend);
   const connection = { connectionString: loc.databaseUrl, schema: `bullmq_${loc.prefix}`, migrate: true };
-  return { Queue: pg.Queue as typeof Queue, Worker: pg.Worker as typeof Worker, QueueEvents: pg.QueueEvents as typeof QueueEvents, opts: () => ({ connection }) };
+  return {
+    Queue: pg.Queue as typeof Queue,
+    Worker: pg.Worker as typeof Worker,
+    QueueEvents: pg.QueueEvents as typeof QueueEvents,
+    opts: () => ({ connection }),
+  };
 }
 
 /** Timings of one baseline job, ms from just before `add`. */

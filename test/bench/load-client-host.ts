@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-protocol.ts';
 import type { OpenLoopResult, PhaseResult } from './load-patterns.ts';
+import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-protocol.ts';
 
 /** The bench's handle on the forked load-client process (see load-client.ts). */
 export class LoadClientHost {

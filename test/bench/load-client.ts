@@ -3,8 +3,8 @@
  * server's event loop. It receives {@link LoadCommand}s over IPC and answers each with a {@link LoadReply}.
  */
 import { BullmqProducer } from './bullmq-target.ts';
-import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-protocol.ts';
 import { closedLoop, openLoop } from './load-patterns.ts';
+import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-protocol.ts';
 import { SluiceJobClient } from './sluice-job-client.ts';
 
 interface Driver {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { type Config, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
+import { type Config, EVENT_VERSION, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
 import type { JobStore, Logger } from '@sluice/entrance';
 import type { Pool } from '@sluice/infra';
@@ -43,6 +43,7 @@ export class EngineManager {
       concurrency: c.SLUICE_ENGINE_CONCURRENCY,
       acquireTimeoutMs: Math.min(c.SLUICE_QUEUE_TIMEOUT_SECONDS * 1000, 10 * 60_000),
       onEvent: (msg, data) => deps.log.info(data, msg),
+      requestReclaim: (managerId, engineId) => deps.bus.publish(topics.manager(managerId), { v: EVENT_VERSION, type: 'reclaim', engineId }),
     });
     this.runner = new JobRunner(c, this.id, deps.store, deps.bus, deps.queue, deps.results, deps.catalog, this.engines, deps.log);
   }
@@ -52,7 +53,9 @@ export class EngineManager {
     await db.query('INSERT INTO sluice_managers (id, host, pid) VALUES ($1, $2, $3)', [this.id, os.hostname(), process.pid]);
     this.unsubscribe = await bus.subscribe(topics.manager(this.id), (m) => {
       const cmd = ManagerCommandSchema.safeParse(m);
-      if (cmd.success) this.runner.stop(cmd.data.jobId, cmd.data.reason === 'timeout' ? 'timeout' : 'user');
+      if (!cmd.success) return;
+      if (cmd.data.type === 'cancel') this.runner.stop(cmd.data.jobId, cmd.data.reason === 'timeout' ? 'timeout' : 'user');
+      else void this.engines.reclaim(cmd.data.engineId);
     });
     this.engines.start();
     this.heartbeat = setInterval(() => void this.beat(), config.SLUICE_HEARTBEAT_MS);

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type Engine, SluiceError } from '@sluice/core';
 import type { ResolvedEngine } from '@sluice/engines';
-import type { Pool } from '@sluice/infra';
+import { type Pool, withTransaction } from '@sluice/infra';
 
 /** Engine states, as the registry in PostgreSQL records them. */
 export type EngineState = 'Starting' | 'Idle' | 'Busy' | 'ShuttingDown' | 'Failed';
@@ -30,6 +30,8 @@ export interface EnginePoolOptions {
   /** How long a job waits for an engine slot before failing with SLUICE_ENGINE_QUOTA. */
   acquireTimeoutMs: number;
   onEvent?: (msg: string, data: Record<string, unknown>) => void;
+  /** Asks the manager owning an idle engine to stop it, freeing a slot of the user's quota. */
+  requestReclaim?: (managerId: string, engineId: string) => Promise<void>;
 }
 
 /**
@@ -82,13 +84,17 @@ export class EnginePool {
           return reusable;
         }
       }
-      if ((await this.liveEnginesOf(user)) < this.opts.maxPerUser) return this.launch(key, user, resolved, opts);
-      // At the cap: an idle engine of this user for another engine type makes room.
-      const idleOther = [...this.engines.values()].find((e) => e.user === user && e.running === 0 && e.state === 'Idle');
+      const launched = await this.launch(key, user, resolved, opts);
+      if (launched) return launched;
+      // At the cap. An idle engine of this user for another engine type here makes room at once;
+      // the same engine type is picked up by the reuse check on the next turn.
+      const idleOther = [...this.engines.values()].find((e) => e.user === user && e.key !== key && e.running === 0 && e.state === 'Idle');
       if (idleOther) {
         await this.stop(idleOther, 'evicted for another engine type');
         continue;
       }
+      // Otherwise another manager may hold the user's quota in idle engines: ask it to give one back.
+      await this.reclaimElsewhere(user);
       if (Date.now() > deadline) throw new SluiceError('SLUICE_ENGINE_QUOTA', { user, count: this.opts.maxPerUser });
       await this.waitForSlot(Math.min(500, deadline - Date.now()), opts.signal);
     }
@@ -111,24 +117,48 @@ export class EnginePool {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private async liveEnginesOf(user: string): Promise<number> {
-    const r = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM sluice_engines WHERE username = $1 AND ended_at IS NULL', [user]);
-    return Number(r.rows[0]?.n ?? 0);
+  private async reclaimElsewhere(user: string): Promise<void> {
+    if (!this.opts.requestReclaim) return;
+    const r = await this.db.query<{ id: string; manager_id: string }>(
+      "SELECT id, manager_id FROM sluice_engines WHERE username = $1 AND ended_at IS NULL AND state = 'Idle' AND manager_id <> $2 ORDER BY last_used_at LIMIT 1",
+      [user, this.opts.managerId],
+    );
+    const victim = r.rows[0];
+    if (victim) await this.opts.requestReclaim(victim.manager_id, victim.id).catch(() => {});
   }
 
+  /** Handles a reclaim request: stops the engine if it is still idle here. */
+  async reclaim(engineId: string): Promise<boolean> {
+    const e = this.engines.get(engineId);
+    if (!e || e.running > 0 || e.state !== 'Idle') return false;
+    await this.stop(e, 'reclaimed for another engine manager');
+    return true;
+  }
+
+  /**
+   * Registers a new engine if the user is below the cap, atomically across all managers (a per-user
+   * advisory lock around the count and the insert), then launches it. Null when at the cap.
+   */
   private async launch(
     key: string,
     user: string,
     resolved: ResolvedEngine,
     opts: { executeOnce: boolean; startupParams: Record<string, unknown> },
-  ): Promise<PooledEngine> {
+  ): Promise<PooledEngine | null> {
     const id = randomUUID();
+    const registered = await withTransaction(this.db, async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('sluice-engines:' || $1))", [user]);
+      const live = await c.query<{ n: string }>('SELECT count(*) AS n FROM sluice_engines WHERE username = $1 AND ended_at IS NULL', [user]);
+      if (Number(live.rows[0]?.n ?? 0) >= this.opts.maxPerUser) return false;
+      await c.query(
+        `INSERT INTO sluice_engines (id, manager_id, username, engine_type, state, running, execute_once) VALUES ($1, $2, $3, $4, 'Starting', 1, $5)`,
+        [id, this.opts.managerId, user, resolved.label, opts.executeOnce],
+      );
+      return true;
+    });
+    if (!registered) return null;
     const workDir = path.join(this.opts.workRoot, id);
     mkdirSync(workDir, { recursive: true });
-    await this.db.query(
-      `INSERT INTO sluice_engines (id, manager_id, username, engine_type, state, running, execute_once) VALUES ($1, $2, $3, $4, 'Starting', 1, $5)`,
-      [id, this.opts.managerId, user, resolved.label, opts.executeOnce],
-    );
     let engine: Engine;
     try {
       engine = await resolved.connector.launch({ engineId: id, user, version: resolved.version, workDir, params: opts.startupParams });

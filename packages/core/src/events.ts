@@ -52,13 +52,14 @@ export type JobEvent = z.infer<typeof JobEventSchema>;
 export type StatusEvent = z.infer<typeof StatusEventSchema>;
 export type LogEvent = z.infer<typeof LogEventSchema>;
 
-/** Commands sent to the engine manager that owns a running job. */
-export const ManagerCommandSchema = z.object({
-  v: z.literal(EVENT_VERSION),
-  type: z.literal('cancel'),
-  jobId: z.string(),
-  reason: z.enum(['user', 'timeout', 'lease']),
-});
+/**
+ * Commands sent to one engine manager: cancel a job it runs, or stop one of its idle engines so
+ * another manager can start an engine within the user's quota.
+ */
+export const ManagerCommandSchema = z.discriminatedUnion('type', [
+  z.object({ v: z.literal(EVENT_VERSION), type: z.literal('cancel'), jobId: z.string(), reason: z.enum(['user', 'timeout', 'lease']) }),
+  z.object({ v: z.literal(EVENT_VERSION), type: z.literal('reclaim'), engineId: z.string() }),
+]);
 export type ManagerCommand = z.infer<typeof ManagerCommandSchema>;
 
 /** Bus topics. Keep them here so producers and consumers cannot drift apart. */

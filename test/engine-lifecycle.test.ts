@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@sluice/testkit';
+import pg from 'pg';
+import { type ApiClient, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
+  let env: TestEnv;
+  let ts: TestStack;
+  let alice: ApiClient;
+  let db: pg.Client;
+
+  const engine = async (id: string) =>
+    (
+      await db.query<{ state: string; pid: number | null; ended_at: Date | null; end_reason: string | null }>('SELECT * FROM sluice_engines WHERE id = $1', [
+        id,
+      ])
+    ).rows[0];
+
+  before(async () => {
+    env = await testEnv('redis');
+    ts = await startTestStack(env, { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '2', SLUICE_MAX_ENGINES_PER_USER: '2' } });
+    alice = ts.api(ts.tokens.alice);
+    db = new pg.Client({ connectionString: env.db.url });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+    await ts?.stop();
+    await env?.cleanup();
+  });
+
+  it("reuses one engine per (user, engineType), gives another user their own, and keeps the engine's state", async () => {
+    const a1 = await alice.waitFor((await alice.submit({ code: 'create temp table t as select 7 as x' })).body.id);
+    const a2 = await alice.waitFor((await alice.submit({ code: 'select x from t' })).body.id);
+    assert.equal(a2.state, 'Succeed', JSON.stringify(a2.error));
+    assert.equal(a1.engineId, a2.engineId, 'the second job ran on the warm engine');
+    const bob = ts.api(ts.tokens.bob);
+    const b1 = await bob.waitFor((await bob.submit({ code: 'select 1' })).body.id);
+    assert.notEqual(b1.engineId, a1.engineId);
+    const b2 = await bob.waitFor((await bob.submit({ code: 'select x from t' })).body.id);
+    assert.equal(b2.state, 'Failed', "bob cannot see alice's engine state");
+    const row = await engine(a1.engineId as string);
+    assert.ok(row && ['Idle', 'Busy'].includes(row.state));
+  });
+
+  it('runs executeOnce jobs on fresh engines that stop afterwards', async () => {
+    const j1 = await alice.waitFor((await alice.submit({ code: 'select 1', executeOnce: true })).body.id);
+    const j2 = await alice.waitFor((await alice.submit({ code: 'select 2', executeOnce: true })).body.id);
+    assert.notEqual(j1.engineId, j2.engineId);
+    for (const j of [j1, j2]) {
+      const e = await waitFor(async () => {
+        const r = await engine(j.engineId as string);
+        return r?.ended_at ? r : undefined;
+      });
+      assert.equal(e?.end_reason, 'execute once');
+      assert.ok(e?.pid && !alive(e.pid), 'the engine process is gone');
+    }
+  });
+
+  it('stops idle engines after the idle timeout and frees the process', async () => {
+    const j = await alice.waitFor((await alice.submit({ code: 'select 1', creator: 'idle' })).body.id);
+    const e = await waitFor(
+      async () => {
+        const r = await engine(j.engineId as string);
+        return r?.ended_at ? r : undefined;
+      },
+      { timeoutMs: 15_000, what: 'idle reclaim' },
+    );
+    assert.equal(e?.end_reason, 'idle timeout');
+    assert.ok(e?.pid && !alive(e.pid));
+  });
+
+  it('caps engines per user: an idle engine of another type makes room', async () => {
+    const d = await alice.waitFor((await alice.submit({ code: 'select 1' })).body.id);
+    const s = await alice.waitFor((await alice.submit({ code: 'echo hi', engineType: 'shell' })).body.id);
+    const live = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
+    assert.ok(Number(live.rows[0]?.n) <= 2);
+    assert.equal(s.state, 'Succeed');
+    assert.equal(d.state, 'Succeed');
+    // A third engine type for alice would exceed 2 engines; the cap holds because one idle engine is evicted.
+    const once = await alice.waitFor((await alice.submit({ code: 'select 3', executeOnce: true })).body.id);
+    assert.equal(once.state, 'Succeed');
+    const after = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
+    assert.ok(Number(after.rows[0]?.n) <= 2);
+    const evicted = await db.query("SELECT 1 FROM sluice_engines WHERE username = 'alice' AND end_reason = 'evicted for another engine type'");
+    assert.ok((evicted.rowCount ?? 0) >= 1, 'an idle engine was evicted to stay within the cap');
+  });
+});
