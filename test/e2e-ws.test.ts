@@ -46,6 +46,22 @@ for (const backend of BACKENDS) {
       ws.close();
     });
 
+    it('streams progress frames while a long scan runs', async () => {
+      const ws = await WsTestClient.connect(ts.url, ts.tokens.bob);
+      const code = 'create table t as select range a, range % 97 b from range(30000000); select b, count(distinct a) as n from t group by b order by b';
+      ws.send({ type: 'submit', reqId: 'p', job: { code } });
+      const sub = await ws.until((fs) => fs.find((f) => f.type === 'submitted'));
+      const jobId = (sub.job as { id: string }).id;
+      await ws.until((fs) => fs.find((f) => isFinal(f, jobId)), 60_000, 'final status');
+      const progress = ws.frames.filter((f) => f.type === 'progress' && f.jobId === jobId).map((f) => f.progress as number);
+      assert.ok(progress.length >= 1, 'at least one progress frame');
+      assert.ok(progress.every((p) => p > 0 && p <= 1));
+      assert.equal(ws.frames.find((f) => isFinal(f, jobId))?.state, 'Succeed');
+      const job = await ts.api(ts.tokens.bob).job(jobId);
+      assert.equal(job.body.progress, 1);
+      ws.close();
+    });
+
     it('resumes a subscription after a reconnect with no lost and no duplicated log line', async () => {
       const script = 'for i in $(seq 1 400); do echo line-$i; sleep 0.005; done';
       const first = await WsTestClient.connect(ts.url, ts.tokens.alice);
