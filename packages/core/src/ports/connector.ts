@@ -16,6 +16,57 @@ export interface EngineConnector {
   readonly codeTypes: readonly string[];
   /** Starts an engine. Rejects with SLUICE_ENGINE_LAUNCH_FAILED when it cannot. */
   launch(spec: EngineLaunchSpec): Promise<Engine>;
+  /** Data-source types this connector serves (e.g. `postgresql`, `trino`); empty for local engines. */
+  readonly dataSourceTypes?: readonly string[];
+  /** Connection test and metadata browse of a data source, for connectors that reach external systems. */
+  readonly metadata?: MetadataBrowser;
+}
+
+/**
+ * A data source as a connector receives it: the published version's parameters, secrets decrypted.
+ * It exists only in memory of the engine manager; it is never logged, persisted or returned.
+ */
+export interface DataSourceConnection {
+  /** Registered name, e.g. `orders_pg`. */
+  name: string;
+  /** Type from the data-source types registry, e.g. `postgresql`, `trino`. */
+  type: string;
+  /** Published version number. */
+  version: number;
+  params: Record<string, unknown>;
+}
+
+/** Where a browse request points: the level to list and the parents it lists under. */
+export type BrowsePath =
+  | { level: 'catalogs' }
+  | { level: 'schemas'; catalog: string }
+  | { level: 'tables'; catalog: string; schema: string }
+  | { level: 'columns'; catalog: string; schema: string; table: string };
+
+/** One entry of a browse page. Columns carry their type, nullability and comment. */
+export interface BrowseItem {
+  name: string;
+  kind: 'catalog' | 'schema' | 'table' | 'view' | 'column';
+  type?: string;
+  nullable?: boolean;
+  comment?: string | null;
+}
+
+export interface BrowsePage {
+  items: BrowseItem[];
+  /** Opaque; pass it back to get the next page. Null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Connection test and metadata browse through a connector, for one data source at a time. */
+export interface MetadataBrowser {
+  /**
+   * Connects and runs a trivial probe within `timeoutMs`. Rejects with SLUICE_DATASOURCE_TEST_FAILED
+   * whose details.reason is one of unreachable, auth_failed, timeout, tls, error.
+   */
+  testConnection(ds: DataSourceConnection, timeoutMs: number): Promise<{ ok: true; serverVersion?: string; latencyMs: number }>;
+  /** Lists one level, paged; sources without catalogs (e.g. MySQL) report one catalog named after the database. */
+  browse(ds: DataSourceConnection, path: BrowsePath, page: { cursor?: string; limit: number }): Promise<BrowsePage>;
 }
 
 export interface EngineLaunchSpec {
@@ -26,6 +77,10 @@ export interface EngineLaunchSpec {
   workDir: string;
   /** Start-up parameters from the job that caused the launch. */
   params: Record<string, unknown>;
+  /** The data source the engine connects to, for connectors of external systems. */
+  dataSource?: DataSourceConnection;
+  /** Labels of the job that caused the launch (creator, scheduler run ids…), e.g. for client tags. */
+  labels?: Record<string, string>;
 }
 
 export interface EngineTask {
