@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,7 @@ export async function testEnv(backend: Backend, overrides: Record<string, string
     SLUICE_SCHEDULER_TICK_MS: '200',
     SLUICE_LEASE_MS: '3000',
     SLUICE_HEARTBEAT_MS: '500',
+    SLUICE_MASTER_KEYS: `test1:${randomBytes(32).toString('base64')}`,
     ...overrides,
   };
   return {

@@ -6,7 +6,7 @@ import type { EngineCatalog } from '@sluice/engines';
 import type { JobStore, Logger } from '@sluice/entrance';
 import type { Pool } from '@sluice/infra';
 import { EnginePool } from './engine-pool.ts';
-import { JobRunner } from './job-runner.ts';
+import { type DataSourceResolver, JobRunner } from './job-runner.ts';
 
 /** What an engine manager needs from its process. */
 export interface EngineManagerDeps {
@@ -18,6 +18,7 @@ export interface EngineManagerDeps {
   results: ResultStore;
   catalog: EngineCatalog;
   log: Logger;
+  dataSources?: DataSourceResolver;
 }
 
 /**
@@ -45,7 +46,7 @@ export class EngineManager {
       onEvent: (msg, data) => deps.log.info(data, msg),
       requestReclaim: (managerId, engineId) => deps.bus.publish(topics.manager(managerId), { v: EVENT_VERSION, type: 'reclaim', engineId }),
     });
-    this.runner = new JobRunner(c, this.id, deps.store, deps.bus, deps.queue, deps.results, deps.catalog, this.engines, deps.log);
+    this.runner = new JobRunner(c, this.id, deps.store, deps.bus, deps.queue, deps.results, deps.catalog, this.engines, deps.log, deps.dataSources);
   }
 
   async start(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { type Engine, SluiceError } from '@sluice/core';
+import { type DataSourceConnection, type Engine, SluiceError } from '@sluice/core';
 import type { ResolvedEngine } from '@sluice/engines';
 import { type Pool, withTransaction } from '@sluice/infra';
 
@@ -68,9 +68,17 @@ export class EnginePool {
   async acquire(
     user: string,
     resolved: ResolvedEngine,
-    opts: { executeOnce: boolean; startupParams: Record<string, unknown>; signal: AbortSignal },
+    opts: {
+      executeOnce: boolean;
+      startupParams: Record<string, unknown>;
+      signal: AbortSignal;
+      dataSource?: DataSourceConnection;
+      labels?: Record<string, string>;
+    },
   ): Promise<PooledEngine> {
-    const key = `${user}\u001f${resolved.label}`;
+    // An engine on a data source is bound to its published version: publishing a new one opens new engines.
+    const ds = opts.dataSource ? `\u001f${opts.dataSource.name}@${opts.dataSource.version}` : '';
+    const key = `${user}\u001f${resolved.label}${ds}`;
     const deadline = Date.now() + this.opts.acquireTimeoutMs;
     for (;;) {
       if (opts.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
@@ -143,7 +151,7 @@ export class EnginePool {
     key: string,
     user: string,
     resolved: ResolvedEngine,
-    opts: { executeOnce: boolean; startupParams: Record<string, unknown> },
+    opts: { executeOnce: boolean; startupParams: Record<string, unknown>; dataSource?: DataSourceConnection; labels?: Record<string, string> },
   ): Promise<PooledEngine | null> {
     const id = randomUUID();
     const registered = await withTransaction(this.db, async (c) => {
@@ -161,7 +169,15 @@ export class EnginePool {
     mkdirSync(workDir, { recursive: true });
     let engine: Engine;
     try {
-      engine = await resolved.connector.launch({ engineId: id, user, version: resolved.version, workDir, params: opts.startupParams });
+      engine = await resolved.connector.launch({
+        engineId: id,
+        user,
+        version: resolved.version,
+        workDir,
+        params: opts.startupParams,
+        dataSource: opts.dataSource,
+        labels: opts.labels,
+      });
     } catch (err) {
       await this.db.query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [id, String(err)]);
       rmSync(workDir, { recursive: true, force: true });

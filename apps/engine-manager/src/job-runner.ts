@@ -1,6 +1,7 @@
 import {
   type Column,
   type Config,
+  type DataSourceConnection,
   EVENT_VERSION,
   type EventBus,
   type JobQueue,
@@ -15,6 +16,12 @@ import type { EngineCatalog } from '@sluice/engines';
 import type { Fence, JobRow, JobStore, Logger } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import { LogSink } from './log-sink.ts';
+import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
+
+/** What the runner needs from the data-source service: the published connection, checked for this user. */
+export interface DataSourceResolver {
+  connectionForJob(principal: { user: string; admin: boolean }, name: string): Promise<DataSourceConnection>;
+}
 
 type StopReason = 'user' | 'timeout' | 'lease';
 
@@ -106,6 +113,7 @@ export class JobRunner {
     private readonly catalog: EngineCatalog,
     private readonly engines: EnginePool,
     private readonly log: Logger,
+    private readonly dataSources?: DataSourceResolver,
   ) {}
 
   /** Ids of jobs running here now. */
@@ -138,7 +146,8 @@ export class JobRunner {
     const timer = setTimeout(() => this.stop(row.id, 'timeout'), runMs);
     // A first attempt starts a fresh log; a retry continues the numbering of the attempts before it.
     const firstLine = row.attempt === 0 ? 1 : (await this.store.lastLogLine(row.id)) + 1;
-    const logs = new LogSink(row.id, firstLine, this.store, this.bus, fence);
+    let redact: Redactor = (t) => t;
+    const logs = new LogSink(row.id, firstLine, this.store, this.bus, fence, (line) => redact(line));
     const results = new ResultWriter(row, this.results, this.store, this.bus, {
       maxRows: this.config.SLUICE_RESULT_MAX_ROWS,
       maxBytes: this.config.SLUICE_RESULT_MAX_BYTES,
@@ -152,10 +161,20 @@ export class JobRunner {
         logs.write(`Retrying: attempt ${row.attempt + 1} of ${this.config.SLUICE_MAX_RETRIES + 1}`);
       }
       const resolved = this.catalog.resolve(row.engine_type);
+      // Permission, publication and expiry are checked again now: they may have changed since submit.
+      let dataSource: DataSourceConnection | undefined;
+      if (row.data_source) {
+        if (!this.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name: row.data_source });
+        dataSource = await this.dataSources.connectionForJob({ user: row.username, admin: false }, row.data_source);
+        redact = redactorFor(dataSource);
+        logs.write(`Data source ${dataSource.name} (${dataSource.type}), version ${dataSource.version}`);
+      }
       pooled = await this.engines.acquire(row.username, resolved, {
         executeOnce: row.execute_once,
         startupParams: row.startup_params,
         signal: active.controller.signal,
+        dataSource,
+        labels: { ...row.labels, creator: row.creator, jobId: row.id },
       });
       const engineRecorded = this.store.setEngine(row.id, pooled.id, fence).catch(() => {});
       logs.write(`Job ${row.id} runs on ${resolved.label} engine ${pooled.id} for ${row.username}`);
@@ -185,7 +204,7 @@ export class JobRunner {
       await this.store.transition(row.id, ['Running'], 'Succeed', { resultSets: results.sets, logLines: logs.lastLine, error: null }, fence);
     } catch (thrown) {
       await results.abort();
-      const err = toSluiceError(thrown);
+      const err = redactError(toSluiceError(thrown), redact);
       broken = err.code === 'SLUICE_ENGINE_CRASHED';
       await this.finishWithError(row, fence, err, active.reason, logs, results.sets);
     } finally {

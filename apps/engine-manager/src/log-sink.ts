@@ -21,6 +21,7 @@ export class LogSink {
     private readonly store: JobStore,
     private readonly bus: EventBus,
     private readonly fence: Fence,
+    private readonly redact: (line: string) => string = (l) => l,
     private readonly flushMs = 20,
   ) {
     this.next = firstLine;
@@ -32,7 +33,8 @@ export class LogSink {
   }
 
   write(line: string): void {
-    const text = line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… [line truncated]` : line;
+    const clean = this.redact(line);
+    const text = clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… [line truncated]` : clean;
     this.pending.push(text);
     if (this.pending.length >= MAX_BATCH_LINES) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);

@@ -25,6 +25,11 @@ import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
 import { type JobRow, type JobStore, toJobView } from './job-store.ts';
 
+/** What the entrance needs from the data-source service: may this user run jobs on it, and on which engine. */
+export interface DataSourceAccess {
+  checkUse(principal: Principal, name: string): Promise<{ type: string; engine: string }>;
+}
+
 /** Result of a log read: the lines, where to continue, and whether the log can still grow. */
 export interface LogPage {
   jobId: string;
@@ -70,6 +75,7 @@ export class EntranceService implements EntranceApi {
     private readonly results: ResultStore,
     private readonly catalog: EngineCatalog,
     private readonly admission: Admission,
+    private readonly dataSources?: DataSourceAccess,
   ) {}
 
   async submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }> {
@@ -84,7 +90,19 @@ export class EntranceService implements EntranceApi {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {
       throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'Idempotency-Key must be 1–128 visible ASCII characters' });
     }
-    const engine = this.catalog.resolve(req.engineType);
+    // A job on a data source runs on that source's engine; the user must be allowed to use it.
+    let engineType = req.engineType;
+    if (req.dataSource) {
+      if (!this.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name: req.dataSource });
+      const use = await this.dataSources.checkUse(principal, req.dataSource);
+      if (engineType && this.catalog.resolve(engineType).connector.name !== use.engine) {
+        throw new SluiceError('SLUICE_REQUEST_INVALID', {
+          summary: `engineType: ${req.dataSource} is a ${use.type} data source, run by the ${use.engine} engine`,
+        });
+      }
+      engineType ??= use.engine;
+    }
+    const engine = this.catalog.resolve(engineType);
     const codeType = (req.codeType ?? engine.connector.codeTypes[0] ?? 'sql').toLowerCase();
     if (!engine.connector.codeTypes.includes(codeType)) {
       throw new SluiceError('SLUICE_JOB_CODE_TYPE_UNSUPPORTED', { engine: engine.label, codeType, supported: engine.connector.codeTypes });

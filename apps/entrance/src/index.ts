@@ -1,6 +1,6 @@
 /** @sluice/entrance — job intake, the job state machine, admission and the scheduler. */
 export { Admission } from './admission.ts';
-export { type EntranceApi, EntranceService, type LogPage } from './entrance-service.ts';
+export { type DataSourceAccess, type EntranceApi, EntranceService, type LogPage } from './entrance-service.ts';
 export { newJobId } from './ids.ts';
 export { type Fence, type Guard, groupKey, type JobRow, JobStore, type NewJob, type TransitionPatch, toJobView } from './job-store.ts';
 export { type Logger, Scheduler } from './scheduler.ts';

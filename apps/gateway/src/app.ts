@@ -19,14 +19,16 @@ export interface GatewayDeps {
   tokens: TokenStore;
   bus: EventBus;
   log: PinoLogger;
+  /** Routes of other packages mounted beside the job routes (e.g. the data-source service). */
+  routes?: AnyRouteSpec[];
   /** Readiness probe of the backing services. */
   ready: () => Promise<void>;
   version: string;
 }
 
 /** Every REST route of API v1, for serving and for the OpenAPI generator. */
-export function allRoutes(entrance: EntranceApi): AnyRouteSpec[] {
-  return jobRoutes(entrance);
+export function allRoutes(entrance: EntranceApi, extra: AnyRouteSpec[] = []): AnyRouteSpec[] {
+  return [...jobRoutes(entrance), ...extra];
 }
 
 function redactUrl(url: string): string {
@@ -75,10 +77,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     reply.code(404).send(e.toBody());
   });
 
-  const routes = allRoutes(entrance);
+  const routes = allRoutes(entrance, deps.routes);
   for (const r of routes) {
     app.route({
-      method: r.method,
+      method: r.method as 'GET' | 'POST' | 'PUT' | 'DELETE',
       url: r.url,
       handler: async (req, reply) => {
         const principal = await authenticate(tokens, req.headers);
@@ -91,9 +93,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         };
         const params = parse(r.params, req.params, 'params');
         const query = parse(r.query, req.query, 'query');
-        // The body is validated by the entrance (one schema for every front door); only its presence here.
         if (r.body && (req.body === undefined || req.body === null)) throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: 'a JSON body is required' });
-        return r.handler({ principal, params, query, body: req.body, headers: req.headers, reply });
+        // Job bodies are validated by the entrance (one schema for every front door); others here.
+        const body = r.body && !r.bodyValidatedByHandler ? parse(r.body, req.body, 'body') : req.body;
+        return r.handler({ principal, params, query, body, headers: req.headers, reply });
       },
     });
   }

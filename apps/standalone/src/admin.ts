@@ -2,13 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@sluice/core';
+import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, generateKeyEntry, loadKeyring } from '@sluice/datasource-service';
 import { TokenStore } from '@sluice/gateway';
-import { createPool, type EmbeddedPg, migrate, startEmbeddedPostgres } from '@sluice/infra';
+import { createPool, type EmbeddedPg, MIGRATIONS, migrate, startEmbeddedPostgres } from '@sluice/infra';
 
 const USAGE = `usage: npm run admin -- <command>
   token create --user <name> [--name <label>] [--admin] [--days <n>]   create a token (printed once)
   token list                                                          list tokens (never their values)
-  token revoke --id <id>                                              revoke a token`;
+  token revoke --id <id>                                              revoke a token
+  keys generate [--id <id>]                                           print a new master-key entry for SLUICE_MASTER_KEYS
+  keys rotate                                                         re-wrap every data-source data key under the first
+                                                                      (active) key of SLUICE_MASTER_KEYS; keep the old key
+                                                                      listed until this finishes`;
 
 /** Connects to the configured database; for the embedded default, to the running server or a temporary one. */
 async function openDb(): Promise<{ url: string; embedded?: EmbeddedPg }> {
@@ -38,6 +43,11 @@ async function main(): Promise<number> {
     options: { user: { type: 'string' }, name: { type: 'string' }, admin: { type: 'boolean' }, days: { type: 'string' }, id: { type: 'string' } },
   });
   const [area, command] = positionals;
+  if (area === 'keys' && command === 'generate') {
+    process.stdout.write(`${generateKeyEntry(values.id ?? `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`)}\n`);
+    return 0;
+  }
+  if (area === 'keys' && command === 'rotate') return rotateKeys();
   if (area !== 'token' || !command || !['create', 'list', 'revoke'].includes(command)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -49,7 +59,7 @@ async function main(): Promise<number> {
   const { url, embedded } = await openDb();
   const db = createPool(url, { max: 2, application: 'sluice-admin' });
   try {
-    await migrate(db);
+    await migrate(db, [...MIGRATIONS, DATASOURCE_MIGRATION]);
     const tokens = new TokenStore(db);
     if (command === 'create') {
       const days = values.days === undefined ? undefined : Number(values.days);
@@ -71,6 +81,24 @@ async function main(): Promise<number> {
       process.stdout.write(`revoked ${n}\n`);
       if (n === 0) return 1;
     }
+    return 0;
+  } finally {
+    await db.end();
+    await embedded?.stop();
+  }
+}
+
+/** Re-wraps every stored data key under the active master key, while Sluice keeps running. */
+async function rotateKeys(): Promise<number> {
+  const config = loadConfig();
+  const ring = loadKeyring({ masterKeys: config.SLUICE_MASTER_KEYS, embedded: config.embedded, home: config.home });
+  const { url, embedded } = await openDb();
+  const db = createPool(url, { max: 2, application: 'sluice-admin' });
+  try {
+    await migrate(db, [...MIGRATIONS, DATASOURCE_MIGRATION]);
+    const svc = new DataSourceService(new DataSourceStore(db), ring, () => undefined);
+    const r = await svc.rotateKeys(ring);
+    process.stdout.write(`re-wrapped ${r.rewrapped} of ${r.total} secret envelopes under key ${ring.activeId}\n`);
     return 0;
   } finally {
     await db.end();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '@sluice/core';
+import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRoutes, loadKeyring } from '@sluice/datasource-service';
 import { EngineManager } from '@sluice/engine-manager';
 import { EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, Scheduler } from '@sluice/entrance';
@@ -20,6 +21,7 @@ export interface Stack {
   entrance: EntranceService;
   tokens: TokenStore;
   catalog: EngineCatalog;
+  dataSources: DataSourceService;
   scheduler?: Scheduler;
   manager?: EngineManager;
   app?: FastifyInstance;
@@ -42,7 +44,10 @@ function version(): string {
  */
 export async function startStack(config: Config, opts: { roles: readonly Role[]; log?: PinoLogger }): Promise<Stack> {
   const log = opts.log ?? createLogger({ name: 'sluice', level: config.SLUICE_LOG_LEVEL });
+  // Checked before anything starts: production without a master key must not come up.
+  const keyring = loadKeyring({ masterKeys: config.SLUICE_MASTER_KEYS, embedded: config.embedded, home: config.home });
   const infra = await openInfra(config, {
+    migrations: [DATASOURCE_MIGRATION],
     application: `sluice-${opts.roles.join('+')}`,
     onError: (err) => log.warn({ err: err.message }, 'infrastructure error'),
     log: (line) => log.debug({ pg: line }, 'embedded postgres'),
@@ -54,12 +59,15 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     const admission = new Admission(store, infra.queue, (err, job) =>
       log.warn({ err: String(err), jobId: job?.jobId }, 'enqueue failed; the reconciler will retry'),
     );
-    const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission);
+    const dataSources = new DataSourceService(new DataSourceStore(infra.db), keyring, (engine) => catalog.byName(engine), {
+      testTimeoutMs: config.SLUICE_DATASOURCE_TEST_TIMEOUT_MS,
+    });
+    const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);
     const tokens = new TokenStore(infra.db);
-    const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, stop: async () => {} };
+    const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, dataSources, stop: async () => {} };
 
     if (opts.roles.includes('engine-manager')) {
-      const manager = new EngineManager({ config, db: infra.db, store, bus: infra.bus, queue: infra.queue, results: infra.results, catalog, log });
+      const manager = new EngineManager({ config, db: infra.db, store, bus: infra.bus, queue: infra.queue, results: infra.results, catalog, log, dataSources });
       await manager.start();
       stack.manager = manager;
       stoppers.push(() => manager.stop());
@@ -77,6 +85,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
         tokens,
         bus: infra.bus,
         log,
+        routes: dataSourceRoutes(dataSources),
         version: version(),
         ready: async () => {
           await infra.db.query('SELECT 1');

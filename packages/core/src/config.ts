@@ -75,6 +75,11 @@ export const ConfigSchema = z.object({
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
   SLUICE_WS_MAX_BUFFER_BYTES: int(4 * 1024 * 1024, 1024).describe('per-connection send buffer before a slow client is closed'),
   SLUICE_SHELL_TIMEOUT_SECONDS: int(3600, 1).describe('time limit of one shell task'),
+  SLUICE_MASTER_KEYS: z
+    .string()
+    .optional()
+    .describe('master keys protecting data-source secrets: id:base64(32 bytes)[,id:…], first active; required in production'),
+  SLUICE_DATASOURCE_TEST_TIMEOUT_MS: int(10_000, 100, 120_000).describe('time limit of a data-source connection test'),
   SLUICE_ADMIN_USER: z.string().default('admin').describe('user of the token printed by the embedded default'),
   SLUICE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -8,4 +8,5 @@ export * from './ports/bus.ts';
 export * from './ports/connector.ts';
 export * from './ports/queue.ts';
 export * from './ports/result-store.ts';
+export * from './route-spec.ts';
 export * from './ws-messages.ts';

@@ -20,13 +20,13 @@ const FACTORIES: Record<string, Factory> = {
 
 /** The connectors of one deployment, and the resolution of `engineType` labels against them. */
 export class EngineCatalog {
-  private readonly byName = new Map<string, EngineConnector>();
+  private readonly connectorsByName = new Map<string, EngineConnector>();
 
   constructor(
     connectors: EngineConnector[],
     private readonly defaultEngine: string,
   ) {
-    for (const c of connectors) this.byName.set(c.name, c);
+    for (const c of connectors) this.connectorsByName.set(c.name, c);
   }
 
   /** Builds the catalog from configuration; an unknown name in SLUICE_ENGINES stops start-up. */
@@ -43,15 +43,20 @@ export class EngineCatalog {
     return new EngineCatalog(connectors, config.SLUICE_DEFAULT_ENGINE);
   }
 
+  /** The loaded connector of an engine name, if any. */
+  byName(name: string): EngineConnector | undefined {
+    return this.connectorsByName.get(name);
+  }
+
   get connectors(): EngineConnector[] {
-    return [...this.byName.values()];
+    return [...this.connectorsByName.values()];
   }
 
   /** Resolves `duckdb`, `duckdb-1.5` or undefined (the default engine). */
   resolve(label: string | undefined): ResolvedEngine {
     const t = parseEngineType(label ?? this.defaultEngine);
-    const connector = this.byName.get(t.name);
-    if (!connector) throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: label, known: [...this.byName.keys()] });
+    const connector = this.connectorsByName.get(t.name);
+    if (!connector) throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: label, known: [...this.connectorsByName.keys()] });
     const version = t.version ?? connector.defaultVersion;
     if (!connector.versions.includes(version)) {
       throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: label, known: connector.versions.map((v) => `${connector.name}-${v}`) });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config, EventBus, JobQueue, ResultStore } from '@sluice/core';
 import type pg from 'pg';
 import { createEventBus } from './bus/event-bus.ts';
-import { migrate } from './db/migrations.ts';
+import { MIGRATIONS, type Migration, migrate } from './db/migrations.ts';
 import { createPool } from './db/pool.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createJobQueue } from './queue/job-queue.ts';
@@ -23,7 +23,10 @@ export interface Infra {
  * Opens PostgreSQL (the embedded server when DATABASE_URL is unset), applies migrations, and builds
  * the queue, bus and result store the configuration picks.
  */
-export async function openInfra(config: Config, opts: { application: string; onError?: (err: Error) => void; log?: (line: string) => void }): Promise<Infra> {
+export async function openInfra(
+  config: Config,
+  opts: { application: string; onError?: (err: Error) => void; log?: (line: string) => void; migrations?: readonly Migration[] },
+): Promise<Infra> {
   let embedded: EmbeddedPg | undefined;
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
@@ -32,7 +35,7 @@ export async function openInfra(config: Config, opts: { application: string; onE
   }
   const db = createPool(databaseUrl, { application: opts.application, max: 20 });
   try {
-    await migrate(db);
+    await migrate(db, [...MIGRATIONS, ...(opts.migrations ?? [])]);
     const prefix = config.SLUICE_QUEUE_PREFIX;
     const bus = await createEventBus({ backend: config.busBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });
     const queue = createJobQueue({ backend: config.queueBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });

@@ -30,6 +30,7 @@ export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
       summary: 'Submit a job',
       tags: ['jobs'],
       body: SubmitJobSchema,
+      bodyValidatedByHandler: true,
       headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same job' }],
       responses: [
         { status: 201, description: 'the job was created', schema: JobViewSchema },

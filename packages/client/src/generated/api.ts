@@ -121,6 +121,197 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/datasource-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data-source types with their parameters as JSON Schema and Linkis-style key definitions */
+        get: operations["listDataSourceTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data sources you own, are shared with, or (admins) all */
+        get: operations["listDataSources"];
+        put?: never;
+        /** Register a data source (draft version 1; publish it to use it) */
+        post: operations["createDataSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data source (secrets never included) */
+        get: operations["getDataSource"];
+        /** Add a new version (secret fields left out keep their values) */
+        put: operations["updateDataSource"];
+        post?: never;
+        /** Delete a data source (refused while unfinished jobs use it) */
+        delete: operations["deleteDataSource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Full version history */
+        get: operations["listDataSourceVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/versions/{version}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish a version: new engines use its parameters */
+        post: operations["publishDataSourceVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/expire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Expire a data source: no new job may use it */
+        post: operations["expireDataSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users it is shared with */
+        get: operations["listDataSourceShares"];
+        put?: never;
+        /** Share with a user: to use it (run jobs) or to manage it */
+        post: operations["shareDataSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/shares/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop sharing with a user */
+        delete: operations["unshareDataSource"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who did what to a data source (never secret values) */
+        get: operations["dataSourceAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the connection of a version (default: the latest) under a time limit */
+        post: operations["testDataSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/datasources/{name}/browse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Browse catalogs, schemas, tables and columns of the published version, paged */
+        get: operations["browseDataSource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -130,7 +321,7 @@ export interface components {
              * @description a code of the error registry (docs/errors.md)
              * @enum {string}
              */
-            code: "SLUICE_REQUEST_INVALID" | "SLUICE_REQUEST_MALFORMED_JSON" | "SLUICE_REQUEST_TOO_LARGE" | "SLUICE_ROUTE_NOT_FOUND" | "SLUICE_AUTH_MISSING" | "SLUICE_AUTH_INVALID" | "SLUICE_AUTH_FORBIDDEN" | "SLUICE_JOB_NOT_FOUND" | "SLUICE_JOB_CODE_TOO_LARGE" | "SLUICE_JOB_ENGINE_UNKNOWN" | "SLUICE_JOB_CODE_TYPE_UNSUPPORTED" | "SLUICE_JOB_LABEL_INVALID" | "SLUICE_JOB_VARIABLE_INVALID" | "SLUICE_JOB_STATEMENT_DENIED" | "SLUICE_JOB_IDEMPOTENCY_CONFLICT" | "SLUICE_JOB_ALREADY_FINAL" | "SLUICE_JOB_CANCELLED" | "SLUICE_JOB_QUEUE_TIMEOUT" | "SLUICE_JOB_RUN_TIMEOUT" | "SLUICE_JOB_RETRIES_EXHAUSTED" | "SLUICE_RESULT_NOT_FOUND" | "SLUICE_RESULT_ROW_LIMIT" | "SLUICE_RESULT_BYTE_LIMIT" | "SLUICE_ENGINE_QUERY_FAILED" | "SLUICE_ENGINE_SCRIPT_FAILED" | "SLUICE_ENGINE_LAUNCH_FAILED" | "SLUICE_ENGINE_CRASHED" | "SLUICE_ENGINE_LOST" | "SLUICE_ENGINE_QUOTA" | "SLUICE_DATASOURCE_NOT_FOUND" | "SLUICE_DATASOURCE_TEST_FAILED" | "SLUICE_DATASOURCE_UNAVAILABLE" | "SLUICE_WS_MESSAGE_INVALID" | "SLUICE_RATE_LIMITED" | "SLUICE_NOT_READY" | "SLUICE_CONFIG_INVALID" | "SLUICE_INTERNAL";
+            code: "SLUICE_REQUEST_INVALID" | "SLUICE_REQUEST_MALFORMED_JSON" | "SLUICE_REQUEST_TOO_LARGE" | "SLUICE_ROUTE_NOT_FOUND" | "SLUICE_AUTH_MISSING" | "SLUICE_AUTH_INVALID" | "SLUICE_AUTH_FORBIDDEN" | "SLUICE_JOB_NOT_FOUND" | "SLUICE_JOB_CODE_TOO_LARGE" | "SLUICE_JOB_ENGINE_UNKNOWN" | "SLUICE_JOB_CODE_TYPE_UNSUPPORTED" | "SLUICE_JOB_LABEL_INVALID" | "SLUICE_JOB_VARIABLE_INVALID" | "SLUICE_JOB_STATEMENT_DENIED" | "SLUICE_JOB_IDEMPOTENCY_CONFLICT" | "SLUICE_JOB_ALREADY_FINAL" | "SLUICE_JOB_CANCELLED" | "SLUICE_JOB_QUEUE_TIMEOUT" | "SLUICE_JOB_RUN_TIMEOUT" | "SLUICE_JOB_RETRIES_EXHAUSTED" | "SLUICE_RESULT_NOT_FOUND" | "SLUICE_RESULT_ROW_LIMIT" | "SLUICE_RESULT_BYTE_LIMIT" | "SLUICE_ENGINE_QUERY_FAILED" | "SLUICE_ENGINE_SCRIPT_FAILED" | "SLUICE_ENGINE_LAUNCH_FAILED" | "SLUICE_ENGINE_CRASHED" | "SLUICE_ENGINE_LOST" | "SLUICE_ENGINE_QUOTA" | "SLUICE_DATASOURCE_NOT_FOUND" | "SLUICE_DATASOURCE_IN_USE" | "SLUICE_DATASOURCE_EXPIRED" | "SLUICE_DATASOURCE_UNPUBLISHED" | "SLUICE_DATASOURCE_TEST_FAILED" | "SLUICE_DATASOURCE_UNAVAILABLE" | "SLUICE_WS_MESSAGE_INVALID" | "SLUICE_RATE_LIMITED" | "SLUICE_NOT_READY" | "SLUICE_CONFIG_INVALID" | "SLUICE_INTERNAL";
             message: string;
             details: {
                 [key: string]: unknown;
@@ -828,6 +1019,1104 @@ export interface operations {
                         startedAt: string | null;
                         finishedAt: string | null;
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDataSourceTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description types */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDataSources: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            name: string;
+                            type: string;
+                            engine: string;
+                            owner: string;
+                            description: string;
+                            latestVersion: number;
+                            publishedVersion: number | null;
+                            expired: boolean;
+                            /** @description non-secret parameters; secret fields are write-only */
+                            params: {
+                                [key: string]: unknown;
+                            };
+                            /** @description secret fields that have a value */
+                            secretsSet: string[];
+                            permissions: {
+                                use: boolean;
+                                manage: boolean;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    type: string;
+                    description?: string;
+                    /** @description connection parameters; see GET /api/v1/datasource-types for each type */
+                    params: {
+                        [key: string]: unknown;
+                    };
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        type: string;
+                        engine: string;
+                        owner: string;
+                        description: string;
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        expired: boolean;
+                        /** @description non-secret parameters; secret fields are write-only */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        /** @description secret fields that have a value */
+                        secretsSet: string[];
+                        permissions: {
+                            use: boolean;
+                            manage: boolean;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the data source */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        type: string;
+                        engine: string;
+                        owner: string;
+                        description: string;
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        expired: boolean;
+                        /** @description non-secret parameters; secret fields are write-only */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        /** @description secret fields that have a value */
+                        secretsSet: string[];
+                        permissions: {
+                            use: boolean;
+                            manage: boolean;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description connection parameters; see GET /api/v1/datasource-types for each type */
+                    params: {
+                        [key: string]: unknown;
+                    };
+                    comment?: string;
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the data source with its new latest version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        type: string;
+                        engine: string;
+                        owner: string;
+                        description: string;
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        expired: boolean;
+                        /** @description non-secret parameters; secret fields are write-only */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        /** @description secret fields that have a value */
+                        secretsSet: string[];
+                        permissions: {
+                            use: boolean;
+                            manage: boolean;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDataSourceVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    publishDataSourceVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        type: string;
+                        engine: string;
+                        owner: string;
+                        description: string;
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        expired: boolean;
+                        /** @description non-secret parameters; secret fields are write-only */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        /** @description secret fields that have a value */
+                        secretsSet: string[];
+                        permissions: {
+                            use: boolean;
+                            manage: boolean;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    expireDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description expired */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        type: string;
+                        engine: string;
+                        owner: string;
+                        description: string;
+                        latestVersion: number;
+                        publishedVersion: number | null;
+                        expired: boolean;
+                        /** @description non-secret parameters; secret fields are write-only */
+                        params: {
+                            [key: string]: unknown;
+                        };
+                        /** @description secret fields that have a value */
+                        secretsSet: string[];
+                        permissions: {
+                            use: boolean;
+                            manage: boolean;
+                        };
+                        createdAt: string;
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDataSourceShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description shares */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            user: string;
+                            /** @enum {string} */
+                            permission: "use" | "manage";
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    shareDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    user: string;
+                    /** @enum {string} */
+                    permission: "use" | "manage";
+                };
+            };
+        };
+        responses: {
+            /** @description shares */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            user: string;
+                            /** @enum {string} */
+                            permission: "use" | "manage";
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unshareDataSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description shares */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            user: string;
+                            /** @enum {string} */
+                            permission: "use" | "manage";
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dataSourceAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            [key: string]: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    testDataSource: {
+        parameters: {
+            query?: {
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description reachable */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        serverVersion?: string;
+                        latencyMs: number;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    browseDataSource: {
+        parameters: {
+            query: {
+                level: "catalogs" | "schemas" | "tables" | "columns";
+                catalog?: string;
+                schema?: string;
+                table?: string;
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description data source name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            [key: string]: unknown;
+                        }[];
+                        nextCursor: string | null;
                     };
                 };
             };

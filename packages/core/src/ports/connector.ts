@@ -34,6 +34,8 @@ export interface DataSourceConnection {
   /** Published version number. */
   version: number;
   params: Record<string, unknown>;
+  /** Which params are secrets, so anything that prints or logs can redact them. */
+  secretFields: readonly string[];
 }
 
 /** Where a browse request points: the level to list and the parents it lists under. */
