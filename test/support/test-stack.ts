@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '@sluice/core';
 import { type Role, type Stack, startStack } from '@sluice/standalone';
+import type { PinoLogger } from '@sluice/infra';
 import { freshDatabase, requireEnv, type TestDatabase, uniqueSuffix } from '@sluice/testkit';
 
 export type Backend = 'redis' | 'postgres';
@@ -59,8 +60,8 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(env: TestEnv, opts: { roles?: Role[]; overrides?: Record<string, string> } = {}): Promise<TestStack> {
-  const stack = await startStack(env.config(opts.overrides), { roles: opts.roles ?? ['gateway', 'entrance', 'engine-manager'] });
+export async function startTestStack(env: TestEnv, opts: { roles?: Role[]; overrides?: Record<string, string>; log?: PinoLogger } = {}): Promise<TestStack> {
+  const stack = await startStack(env.config(opts.overrides), { roles: opts.roles ?? ['gateway', 'entrance', 'engine-manager'], log: opts.log });
   const mk = async (user: string, admin = false) => (await stack.tokens.create({ user, admin, name: `test-${user}` })).token;
   const tokens = { alice: await mk('alice'), bob: await mk('bob'), admin: await mk('root', true) };
   const url = stack.url ?? '';

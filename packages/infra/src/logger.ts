@@ -14,8 +14,9 @@ export const REDACT_PATHS = [
 ];
 
 /** The structured logger of every Sluice process: JSON lines on stdout, secrets redacted. */
-export function createLogger(opts: { name: string; level: string }): pino.Logger {
-  return pino({ name: opts.name, level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+export function createLogger(opts: { name: string; level: string; destination?: pino.DestinationStream }): pino.Logger {
+  const options = { name: opts.name, level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 export type { Logger as PinoLogger } from 'pino';
