@@ -1,0 +1,21 @@
+/**
+ * @sluice/engine-conn-jdbc — SQL sessions on PostgreSQL, MySQL/MariaDB and ClickHouse data sources:
+ * streamed typed results, server-side cancel, connection test and paged metadata browse.
+ */
+export { createJdbcConnector, JDBC_VERSION, type JdbcConnector, type JdbcConnectorOptions } from './jdbc-connector.ts';
+export { JdbcEngine } from './jdbc-engine.ts';
+export { createJdbcMetadataBrowser } from './jdbc-metadata.ts';
+export {
+  type ClickhouseParams,
+  clickhouseParamsSchema,
+  isJdbcDataSourceType,
+  JDBC_DATASOURCE_TYPES,
+  type JdbcDataSourceType,
+  jdbcParamsSchemas,
+  jdbcSecretFields,
+  type MysqlParams,
+  mysqlParamsSchema,
+  type PostgresqlParams,
+  postgresqlParamsSchema,
+} from './param-schemas.ts';
+export { REDACTED, redactText } from './redact.ts';

@@ -1,0 +1,193 @@
+import { type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import type { ResolvedDataSource } from './data-source.ts';
+import { messageOf, queryFailedError, SessionLost, StatementCancelled, StatementFailure } from './db-errors.ts';
+import type { BatchLimits, DbSession, StatementEvent } from './db-session.ts';
+import { redactText } from './redact.ts';
+import { splitStatements } from './sql-splitter.ts';
+import { TaskLock } from './task-lock.ts';
+
+/** Tunables of JDBC engines. */
+export interface JdbcEngineOptions {
+  /** Most rows in one `rows` event. */
+  batchRows: number;
+  /** About the most bytes in one `rows` event. */
+  batchBytes: number;
+  /** How long health() waits for the server's answer. */
+  healthTimeoutMs: number;
+}
+
+const ENGINE = 'jdbc';
+
+/** Thrown inside a task when it must stop: cancelled, or its engine went away. */
+class Stop extends Error {
+  constructor(readonly error: SluiceError) {
+    super(error.message);
+  }
+}
+
+function affectedLine(event: Extract<StatementEvent, { kind: 'done' }>): string {
+  if (event.affectedRows !== undefined) return `${event.affectedRows} ${event.affectedRows === 1 ? 'row' : 'rows'} affected`;
+  return event.command ? `${event.command} OK` : 'OK';
+}
+
+/**
+ * One JDBC engine: one database session on a data source for one user. State of the session (SET,
+ * temporary tables, an open transaction) persists across its tasks. Tasks run one at a time, each
+ * script statement by statement; results stream in batches pulled by the consumer.
+ */
+export class JdbcEngine implements Engine {
+  readonly id: string;
+  private readonly lock = new TaskLock();
+  private readonly exitListeners: ((reason: string) => void)[] = [];
+  private closing: Promise<void> | undefined;
+  private lostReason: string | undefined;
+  private exitReported = false;
+  /** Aborts the running task when the engine closes. */
+  private readonly closeController = new AbortController();
+  private running = 0;
+
+  constructor(
+    id: string,
+    private readonly session: DbSession,
+    private readonly ds: ResolvedDataSource,
+    private readonly options: JdbcEngineOptions,
+  ) {
+    this.id = id;
+    session.onLost((reason) => this.handleLost(reason));
+  }
+
+  /** The server's version string. */
+  get serverVersion(): string {
+    return this.session.serverVersion;
+  }
+
+  /** The data source this engine is connected to. */
+  get dataSourceName(): string {
+    return this.ds.name;
+  }
+
+  private handleLost(reason: string): void {
+    if (this.closing || this.lostReason !== undefined) return;
+    this.lostReason = redactText(reason, this.ds.secrets);
+    if (this.exitReported) return;
+    this.exitReported = true;
+    for (const listener of this.exitListeners) {
+      try {
+        listener(this.lostReason);
+      } catch {
+        // A listener's failure must not stop the others.
+      }
+    }
+  }
+
+  private goneError(): SluiceError | undefined {
+    if (this.closing) return new SluiceError('SLUICE_ENGINE_CRASHED', { engine: ENGINE, reason: 'the engine was closed' });
+    if (this.lostReason !== undefined) return new SluiceError('SLUICE_ENGINE_CRASHED', { engine: ENGINE, reason: `the session was lost: ${this.lostReason}` });
+    return undefined;
+  }
+
+  execute(task: EngineTask): AsyncIterable<EngineEvent> {
+    return this.runTask(task);
+  }
+
+  private async *runTask(task: EngineTask): AsyncGenerator<EngineEvent> {
+    if (task.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED');
+    const gone = this.goneError();
+    if (gone) throw gone;
+    const stop = AbortSignal.any([task.signal, this.closeController.signal]);
+    const release = await this.lock.acquire(stop, () => this.stopError());
+    this.running += 1;
+    const onStop = () => {
+      void this.session.cancel().catch(() => undefined);
+    };
+    stop.addEventListener('abort', onStop, { once: true });
+    try {
+      yield* this.runStatements(task, stop);
+    } catch (err) {
+      throw this.mapError(err, task.signal);
+    } finally {
+      stop.removeEventListener('abort', onStop);
+      this.running -= 1;
+      release();
+    }
+  }
+
+  private stopError(): SluiceError {
+    return this.goneError() ?? new SluiceError('SLUICE_JOB_CANCELLED');
+  }
+
+  private async *runStatements(task: EngineTask, stop: AbortSignal): AsyncGenerator<EngineEvent> {
+    const check = () => {
+      if (stop.aborted || this.goneError()) throw new Stop(this.stopError());
+    };
+    const statements = splitStatements(task.code, this.session.dialect);
+    if (statements.length === 0) {
+      yield { type: 'log', line: 'No SQL statements to run.' };
+      return;
+    }
+    const limits: BatchLimits = { rows: this.options.batchRows, bytes: this.options.batchBytes };
+    for (let i = 0; i < statements.length; i++) {
+      const statement = statements[i]!;
+      check();
+      yield { type: 'log', line: `Statement ${i + 1}/${statements.length}: ${statement.keyword || 'statement'}` };
+      check();
+      let resultSet = false;
+      for await (const event of this.session.run(statement.text, limits)) {
+        check();
+        if (event.kind === 'columns') {
+          resultSet = true;
+          yield { type: 'resultSet', columns: event.columns };
+        } else if (event.kind === 'rows') {
+          yield { type: 'rows', rows: event.rows };
+        } else if (!resultSet) {
+          yield { type: 'log', line: affectedLine(event) };
+        }
+        check();
+      }
+      if (statements.length > 1) yield { type: 'progress', progress: (i + 1) / statements.length, info: { statement: i + 1, statements: statements.length } };
+    }
+  }
+
+  private mapError(err: unknown, taskSignal: AbortSignal): SluiceError {
+    if (err instanceof Stop) return err.error;
+    const gone = this.goneError();
+    if (gone) return gone;
+    if (taskSignal.aborted || err instanceof StatementCancelled) return new SluiceError('SLUICE_JOB_CANCELLED');
+    if (err instanceof SluiceError) return err;
+    if (err instanceof StatementFailure) return queryFailedError(this.ds, err);
+    if (err instanceof SessionLost) {
+      this.handleLost(err.message);
+      return new SluiceError('SLUICE_ENGINE_CRASHED', { engine: ENGINE, reason: `the session was lost: ${redactText(err.message, this.ds.secrets)}` });
+    }
+    const reason = redactText(messageOf(err), this.ds.secrets);
+    return new SluiceError('SLUICE_INTERNAL', { engine: ENGINE, reason }, `jdbc engine: ${reason}`);
+  }
+
+  async health(): Promise<EngineHealth> {
+    const gone = this.goneError();
+    if (gone) return { ok: false, detail: gone.message };
+    // The session runs one statement at a time: while a task runs, the session is alive by definition.
+    if (this.running > 0 || this.lock.busy) return { ok: true, detail: 'running a task' };
+    try {
+      await this.session.ping(this.options.healthTimeoutMs);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, detail: redactText(messageOf(err), this.ds.secrets) };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        this.closeController.abort();
+        if (this.running > 0) await this.session.cancel().catch(() => undefined);
+        await this.session.close().catch(() => undefined);
+      })();
+    }
+    await this.closing;
+  }
+
+  onExit(listener: (reason: string) => void): void {
+    this.exitListeners.push(listener);
+  }
+}

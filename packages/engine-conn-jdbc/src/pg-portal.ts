@@ -1,0 +1,228 @@
+import type { Row } from '@sluice/core';
+
+/**
+ * The part of node-postgres's connection that the extended query protocol needs. node-postgres
+ * hands it to any object with a `submit(connection)` method given to `client.query()`, and then
+ * routes the backend's answers to that object's `handle…` methods: that is how pg-cursor works, and
+ * how these two classes read a statement's rows batch by batch.
+ */
+export interface PgWireConnection {
+  parse(query: { text: string; name?: string; types?: number[] }): void;
+  bind(config: { portal?: string; statement?: string; values?: unknown[] }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+  describe(message: { type: 'S' | 'P'; name?: string }): void;
+  close(message: { type: 'S' | 'P'; name?: string }): void;
+  flush(): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+}
+
+/** A column of a RowDescription message. */
+export interface PgField {
+  name: string;
+  dataTypeID: number;
+  dataTypeModifier: number;
+}
+
+/**
+ * Parses a statement into the unnamed prepared statement and describes it: the columns it returns,
+ * or none. Ends with Sync, so the statement is prepared but nothing runs yet.
+ */
+export class PgDescribe {
+  fields: PgField[] | undefined;
+  readonly done: Promise<PgField[] | undefined>;
+  private resolve!: (fields: PgField[] | undefined) => void;
+  private reject!: (err: Error) => void;
+
+  constructor(private readonly text: string) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: PgWireConnection): void {
+    connection.parse({ text: this.text });
+    connection.describe({ type: 'S', name: '' });
+    connection.sync();
+  }
+
+  handleRowDescription(message: { fields: PgField[] }): void {
+    this.fields = message.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, dataTypeModifier: f.dataTypeModifier }));
+  }
+
+  handleError(err: Error): void {
+    this.reject(err);
+  }
+
+  handleReadyForQuery(): void {
+    this.resolve(this.fields);
+  }
+
+  handleDataRow(): void {}
+  handlePortalSuspended(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+}
+
+/** What one fetch produced. */
+export interface PortalBatch {
+  rows: Row[];
+  /** False once the statement completed; the portal is then gone. */
+  more: boolean;
+}
+
+type Waiter = { resolve: (batch: PortalBatch) => void; reject: (err: Error) => void };
+
+/**
+ * Binds the described statement to the unnamed portal and runs it `rows` rows at a time (Execute
+ * with a row limit). Between fetches the portal is suspended on the server: nothing is read ahead of
+ * {@link fetch}. Converts each DataRow as it arrives.
+ */
+export class PgPortal {
+  /** The command tag of a completed statement, e.g. `INSERT 0 3`. */
+  commandTag: string | undefined;
+  private connection: PgWireConnection | undefined;
+  private rows: Row[] = [];
+  private waiter: Waiter | undefined;
+  private settled: { batch?: PortalBatch; error?: Error } | undefined;
+  private state: 'fetching' | 'suspended' | 'completing' | 'done' | 'failed' = 'fetching';
+  private closed: Promise<void> | undefined;
+  private onClosed: (() => void) | undefined;
+  /** A Sync was sent: exactly one ReadyForQuery follows, and a second Sync would confuse the next query. */
+  private synced = false;
+
+  constructor(
+    /** When set, the statement is parsed again first (something else used the unnamed statement). */
+    private readonly parseText: string | undefined,
+    private readonly firstFetch: number,
+    private readonly convertRow: (fields: (string | null)[]) => Row,
+    private readonly copyRefusal: string,
+  ) {}
+
+  /** True once the portal no longer exists on the server (completed, failed or closed). */
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'failed';
+  }
+
+  /** Waits for the batch of the fetch in flight. */
+  next(): Promise<PortalBatch> {
+    if (this.settled) {
+      const { batch, error } = this.settled;
+      this.settled = undefined;
+      return error ? Promise.reject(error) : Promise.resolve(batch!);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Asks for the next `rows` rows of a suspended portal. */
+  fetch(rows: number): void {
+    if (this.state !== 'suspended' || !this.connection) return;
+    this.state = 'fetching';
+    this.connection.execute({ portal: '', rows });
+    this.connection.flush();
+  }
+
+  /** Closes a suspended portal and ends the implicit transaction step; resolves once the server is ready. */
+  abandon(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (!this.closed) {
+      this.closed = new Promise<void>((resolve) => {
+        this.onClosed = resolve;
+      });
+      if (this.state === 'suspended' && this.connection) {
+        this.state = 'completing';
+        this.connection.close({ type: 'P', name: '' });
+        this.sync();
+      }
+      // A fetch in flight finishes first (or fails after a cancel); its end resolves `closed`.
+    }
+    return this.closed;
+  }
+
+  private settle(batch?: PortalBatch, error?: Error): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) {
+      if (error) waiter.reject(error);
+      else waiter.resolve(batch!);
+    } else {
+      this.settled = error ? { error } : { batch: batch! };
+    }
+  }
+
+  private sync(): void {
+    if (this.synced || !this.connection) return;
+    this.synced = true;
+    this.connection.sync();
+  }
+
+  private takeRows(): Row[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  submit(connection: PgWireConnection): void {
+    this.connection = connection;
+    if (this.parseText !== undefined) connection.parse({ text: this.parseText });
+    connection.bind({ portal: '', statement: '', values: [] });
+    connection.execute({ portal: '', rows: this.firstFetch });
+    connection.flush();
+  }
+
+  handleRowDescription(): void {}
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    this.rows.push(this.convertRow(message.fields));
+  }
+
+  handlePortalSuspended(): void {
+    this.state = 'suspended';
+    if (this.closed && this.connection) {
+      this.state = 'completing';
+      this.rows = [];
+      this.connection.close({ type: 'P', name: '' });
+      this.sync();
+      return;
+    }
+    this.settle({ rows: this.takeRows(), more: true });
+  }
+
+  handleCommandComplete(message: { text: string }): void {
+    this.commandTag = message.text;
+    this.state = 'completing';
+    this.sync();
+  }
+
+  handleEmptyQuery(): void {
+    this.state = 'completing';
+    this.sync();
+  }
+
+  handleCopyInResponse(connection: PgWireConnection): void {
+    connection.sendCopyFail(this.copyRefusal);
+  }
+
+  handleCopyData(): void {
+    // COPY … TO STDOUT: the data is not a result set; it is dropped and the command tag reports the count.
+  }
+
+  handleReadyForQuery(): void {
+    const wasClosing = this.closed !== undefined;
+    this.state = 'done';
+    this.onClosed?.();
+    if (!wasClosing) this.settle({ rows: this.takeRows(), more: false });
+  }
+
+  handleError(err: Error): void {
+    this.state = 'failed';
+    this.rows = [];
+    // The backend skips everything up to the next Sync after an error.
+    this.sync();
+    this.onClosed?.();
+    this.settle(undefined, err);
+  }
+}

@@ -1,0 +1,223 @@
+import type { Column, Row } from '@sluice/core';
+import type pg from 'pg';
+import { errorCodeOf, messageOf, SessionLost, StatementFailure } from './db-errors.ts';
+import type { BatchLimits, DbSession, StatementEvent } from './db-session.ts';
+import type { PostgresqlParams } from './param-schemas.ts';
+import { connectPg, pgClientConfig } from './pg-connect.ts';
+import { PgDescribe, type PgField, PgPortal } from './pg-portal.ts';
+import { type PgColumnType, PgTypeCache, TYPE_LOOKUP_SQL, type TypeLookupRow } from './pg-types.ts';
+import { convertValue, type PgOutputStyle } from './pg-values.ts';
+import { estimateRowBytes } from './row-batcher.ts';
+
+/** SQLSTATE classes that mean the connection, not the statement, is gone. */
+const SESSION_GONE = /^(0800\d|57P0[1-3])/;
+
+function commandOf(tag: string | undefined): { command?: string; affectedRows?: number } {
+  if (!tag) return {};
+  const m = /^(INSERT \d+|UPDATE|DELETE|MERGE|COPY|MOVE|FETCH|SELECT)\s+(\d+)$/.exec(tag);
+  if (m) {
+    const command = m[1]!.split(' ')[0]!;
+    return command === 'SELECT' || command === 'MOVE' || command === 'FETCH' ? { command } : { command, affectedRows: Number(m[2]) };
+  }
+  return { command: tag };
+}
+
+/** Wraps a node-postgres error of a statement into the engine's error types. */
+function statementError(err: unknown): Error {
+  const code = errorCodeOf(err);
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    if (SESSION_GONE.test(code)) return new SessionLost(messageOf(err));
+    const e = err as { detail?: string; hint?: string; position?: string };
+    let message = messageOf(err);
+    if (e.position) message += ` (at character ${e.position})`;
+    if (e.detail) message += `. Detail: ${e.detail}`;
+    if (e.hint) message += `. Hint: ${e.hint}`;
+    return new StatementFailure(message, code);
+  }
+  // No SQLSTATE: the socket broke or node-postgres refused the connection.
+  return new SessionLost(messageOf(err));
+}
+
+/**
+ * A PostgreSQL session on one connection. Each statement is parsed and described first (Sync), its
+ * column types resolved (cached per session), then executed through the unnamed portal in fetches of
+ * at most `limits.rows` rows (fewer when rows are wide), each fetch only when the consumer asks for
+ * the next batch. Cancel runs pg_cancel_backend from a second connection.
+ */
+export class PgSession implements DbSession {
+  readonly dialect = 'postgresql' as const;
+  serverVersion = '';
+  private readonly types = new PgTypeCache();
+  private readonly style: PgOutputStyle = { isoDates: true };
+  private readonly lostListeners: ((reason: string) => void)[] = [];
+  private closing = false;
+  private lost = false;
+  private inFlight = false;
+  private cancelling: Promise<void> | undefined;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly params: PostgresqlParams,
+  ) {
+    client.on('error', (err) => this.handleLost(messageOf(err)));
+    client.on('end', () => this.handleLost('the server closed the connection'));
+    // DateStyle is reported by the server whenever it changes (SET DateStyle …).
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
+      if (message.parameterName === 'DateStyle') this.style.isoDates = message.parameterValue.startsWith('ISO');
+    });
+  }
+
+  /** Connects, applies the data source's session settings and reads the server version. */
+  static async open(params: PostgresqlParams): Promise<PgSession> {
+    const client = await connectPg(pgClientConfig(params), params.connectTimeoutMs);
+    const session = new PgSession(client, params);
+    try {
+      if (params.searchPath) await client.query("SELECT pg_catalog.set_config('search_path', $1, false)", [params.searchPath]);
+      const version = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+      session.serverVersion = version.rows[0]?.v ?? '';
+    } catch (err) {
+      await session.close();
+      throw statementError(err);
+    }
+    return session;
+  }
+
+  /** The backend process id of this session (what pg_stat_activity shows). */
+  get backendPid(): number {
+    return (this.client as unknown as { processID: number }).processID;
+  }
+
+  private handleLost(reason: string): void {
+    if (this.closing || this.lost) return;
+    this.lost = true;
+    for (const listener of this.lostListeners) listener(reason);
+  }
+
+  onLost(listener: (reason: string) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  private async resolveTypes(fields: PgField[]): Promise<PgColumnType[]> {
+    const missing = this.types.missing(fields);
+    if (missing.length > 0) {
+      const answer = await this.client.query<TypeLookupRow>(TYPE_LOOKUP_SQL, [missing.map((m) => String(m.oid)), missing.map((m) => m.typmod)]);
+      this.types.add(answer.rows);
+    }
+    return fields.map((f) => this.types.get(f.dataTypeID, f.dataTypeModifier));
+  }
+
+  async *run(sql: string, limits: BatchLimits): AsyncGenerator<StatementEvent, void, undefined> {
+    if (this.lost || this.closing) throw new SessionLost('the session is closed');
+    // A cancel of the previous statement must land before the next one starts.
+    if (this.cancelling) await this.cancelling;
+    this.inFlight = true;
+    let portal: PgPortal | undefined;
+    try {
+      let fields: PgField[] | undefined;
+      let types: PgColumnType[] = [];
+      // A type lookup is a statement of its own: it replaces the unnamed statement, so parse again.
+      let reparse = false;
+      try {
+        const describe = new PgDescribe(sql);
+        void this.client.query(describe as never);
+        fields = await describe.done;
+        if (fields) {
+          reparse = this.types.missing(fields).length > 0;
+          types = await this.resolveTypes(fields);
+        }
+      } catch (err) {
+        throw statementError(err);
+      }
+      if (fields) {
+        const columns: Column[] = fields.map((f, i) => ({ name: f.name, type: types[i]!.name }));
+        yield { kind: 'columns', columns };
+      }
+      const conversions = types.map((t) => t.conversion);
+      const style = this.style;
+      const convertRow = (values: (string | null)[]): Row => {
+        const row: Row = new Array(values.length);
+        for (let i = 0; i < values.length; i++) row[i] = convertValue(values[i] ?? null, conversions[i] ?? { kind: 'text' }, style);
+        return row;
+      };
+      portal = new PgPortal(reparse ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
+      void this.client.query(portal as never);
+      for (;;) {
+        let batch: Awaited<ReturnType<PgPortal['next']>>;
+        try {
+          batch = await portal.next();
+        } catch (err) {
+          throw statementError(err);
+        }
+        if (batch.rows.length > 0) {
+          // Wide rows make the next fetch smaller, so one batch stays near `limits.bytes`.
+          let bytes = 0;
+          for (const row of batch.rows) bytes += estimateRowBytes(row);
+          const perRow = Math.max(1, bytes / batch.rows.length);
+          const nextFetch = Math.max(1, Math.min(limits.rows, Math.floor(limits.bytes / perRow)));
+          yield { kind: 'rows', rows: batch.rows };
+          if (batch.more) portal.fetch(nextFetch);
+        } else if (batch.more) {
+          portal.fetch(limits.rows);
+        }
+        if (!batch.more) break;
+      }
+      yield { kind: 'done', ...commandOf(portal.commandTag) };
+    } finally {
+      if (portal && !portal.finished && !this.lost && !this.closing) await portal.abandon();
+      this.inFlight = false;
+    }
+  }
+
+  cancel(): Promise<void> {
+    if (!this.inFlight || this.lost || this.closing) return this.cancelling ?? Promise.resolve();
+    if (!this.cancelling) {
+      const pid = this.backendPid;
+      this.cancelling = (async () => {
+        let helper: pg.Client | undefined;
+        try {
+          helper = await connectPg(pgClientConfig(this.params), this.params.connectTimeoutMs);
+          await helper.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]);
+        } catch {
+          // Best effort: when the helper cannot connect, the statement runs on until it ends.
+        } finally {
+          await helper?.end().catch(() => undefined);
+          this.cancelling = undefined;
+        }
+      })();
+    }
+    return this.cancelling;
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    if (this.lost || this.closing) throw new SessionLost('the session is closed');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.query('SELECT 1'),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const stream = (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.client.end().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          stream.destroy();
+          resolve();
+        }, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
