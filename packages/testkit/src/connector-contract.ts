@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Column, type Engine, type EngineConnector, type EngineEvent, type ErrorCode, type Row, SluiceError } from '@sluice/core';
+import { type Column, type DataSourceConnection, type Engine, type EngineConnector, type EngineEvent, type ErrorCode, type Row, SluiceError } from '@sluice/core';
 
 /** What a task is expected to produce: rows (of the last result set), log text, or both. */
 export interface ExpectedOutput {
@@ -22,6 +22,11 @@ export interface ConnectorFixtures {
   codeType?: string;
   /** Launch params of every engine the contract starts. */
   launchParams?: Record<string, unknown>;
+  /**
+   * The data source every engine the contract starts connects to, for connectors of external systems.
+   * Read at each launch, so the factory may set it once its server is ready.
+   */
+  dataSource?: DataSourceConnection;
   /** A task that succeeds quickly, and what it produces. */
   simple: { code: string } & ExpectedOutput;
   /** A task that fails through the user's fault (a SQL error, a script exiting non-zero). */
@@ -141,6 +146,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
         version: connector.defaultVersion,
         workDir,
         params: fixtures.launchParams ?? {},
+        ...(fixtures.dataSource ? { dataSource: fixtures.dataSource } : {}),
       });
       engines.push(engine);
       return engine;
