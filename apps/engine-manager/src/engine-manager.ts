@@ -55,7 +55,7 @@ export class EngineManager {
     this.unsubscribe = await bus.subscribe(topics.manager(this.id), (m) => {
       const cmd = ManagerCommandSchema.safeParse(m);
       if (!cmd.success) return;
-      if (cmd.data.type === 'cancel') this.runner.stop(cmd.data.jobId, cmd.data.reason === 'timeout' ? 'timeout' : 'user');
+      if (cmd.data.type === 'cancel') this.runner.stop(cmd.data.jobId, cmd.data.reason === 'lease' ? 'user' : cmd.data.reason);
       else void this.engines.reclaim(cmd.data.engineId);
     });
     this.engines.start();
@@ -78,7 +78,7 @@ export class EngineManager {
           continue;
         }
         const cancel = held.get(jobId);
-        if (cancel) this.runner.stop(jobId, cancel === 'timeout' ? 'timeout' : 'user');
+        if (cancel) this.runner.stop(jobId, cancel === 'timeout' || cancel === 'client-lease' ? cancel : 'user');
       }
     } catch (err) {
       this.deps.log.warn({ err: String(err) }, 'heartbeat failed');

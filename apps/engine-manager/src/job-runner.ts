@@ -23,7 +23,8 @@ export interface DataSourceResolver {
   connectionForJob(principal: { user: string; admin: boolean }, name: string): Promise<DataSourceConnection>;
 }
 
-type StopReason = 'user' | 'timeout' | 'lease';
+/** Why a running job is stopped: decides its final state (`lease`: another manager owns it now). */
+export type StopReason = 'user' | 'timeout' | 'lease' | 'client-lease';
 
 interface ActiveJob {
   controller: AbortController;
@@ -223,14 +224,15 @@ export class JobRunner {
       await this.store.transition(row.id, ['Running'], 'Timeout', { error: e.toBody(), logLines: logs.lastLine, resultSets: sets }, fence);
       return;
     }
-    if (reason === 'user') {
-      logs.write('The job was cancelled');
+    if (reason === 'user' || reason === 'client-lease') {
+      const details = reason === 'client-lease' ? { by: 'sluice', reason: 'client lease lapsed' } : {};
+      logs.write(reason === 'client-lease' ? 'The job was cancelled: its client stopped renewing its lease' : 'The job was cancelled');
       await logs.flush();
       await this.store.transition(
         row.id,
         ['Running'],
         'Cancelled',
-        { error: new SluiceError('SLUICE_JOB_CANCELLED', {}).toBody(), logLines: logs.lastLine, resultSets: sets },
+        { error: new SluiceError('SLUICE_JOB_CANCELLED', details).toBody(), logLines: logs.lastLine, resultSets: sets },
         fence,
       );
       return;

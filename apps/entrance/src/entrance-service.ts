@@ -52,6 +52,7 @@ export interface EntranceApi {
   readRows(principal: Principal, jobId: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }>;
   download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable>;
   cancel(principal: Principal, jobId: string): Promise<JobView>;
+  renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }>;
 }
 
 function canonicalJson(v: unknown): string {
@@ -135,6 +136,7 @@ export class EntranceService implements EntranceApi {
       runTimeoutS: req.runTimeoutSeconds ?? this.config.SLUICE_RUN_TIMEOUT_SECONDS,
       idempotencyKey: idempotencyKey ?? null,
       requestHash,
+      clientLeaseS: req.clientLeaseSeconds ?? null,
     });
     if (out.duplicate) return { job: this.checkReplay(out.row, requestHash, idempotencyKey ?? ''), created: false };
     if (out.enqueue) await this.admission.enqueue({ jobId: out.row.id, attempt: 0, priority: out.row.priority });
@@ -195,6 +197,13 @@ export class EntranceService implements EntranceApi {
   async download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable> {
     const set = await this.resultSet(principal, jobId, index);
     return streamResultAs(this.results, jobId, index, set.columns, format);
+  }
+
+  async renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }> {
+    const row = await this.authorize(principal, jobId);
+    if (row.username !== principal.user) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `renew the lease of another user's job ${jobId}`, jobId });
+    const until = await this.store.renewClientLease(jobId);
+    return { jobId, leaseUntil: until ? until.toISOString() : null };
   }
 
   async cancel(principal: Principal, jobId: string): Promise<JobView> {

@@ -48,6 +48,8 @@ export interface JobRow {
   error: ErrorBody | null;
   result_sets: number;
   log_lines: number;
+  client_lease_s: number | null;
+  client_lease_until: Date | null;
   created_at: Date;
   scheduled_at: Date | null;
   started_at: Date | null;
@@ -75,6 +77,7 @@ export interface NewJob {
   runTimeoutS: number;
   idempotencyKey: string | null;
   requestHash: string | null;
+  clientLeaseS: number | null;
 }
 
 /** Fields a transition may set besides the state. */
@@ -123,6 +126,9 @@ export function toJobView(r: JobRow): JobView {
     resultSets: r.result_sets,
     logLines: r.log_lines,
     labels: r.labels,
+    dataSource: r.data_source,
+    seq: r.seq,
+    clientLeaseUntil: iso(r.client_lease_until),
     createdAt: r.created_at.toISOString(),
     scheduledAt: iso(r.scheduled_at),
     startedAt: iso(r.started_at),
@@ -187,8 +193,9 @@ export class JobStore {
       const r = await c.query<JobRow>(
         `WITH ins AS (INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
            startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
-           scheduled_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, CASE WHEN $16 = 'Scheduled' THEN now() END)
+           scheduled_at, client_lease_s, client_lease_until)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, CASE WHEN $16 = 'Scheduled' THEN now() END,
+           $21::int, now() + make_interval(secs => $21::int))
          RETURNING *),
          hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt)
                   SELECT id, f, t, 0 FROM ins, (VALUES (NULL, 'Inited'), ('Inited', 'Scheduled')) AS h(f, t) WHERE t = 'Inited' OR state = 'Scheduled')
@@ -214,6 +221,7 @@ export class JobStore {
           job.runTimeoutS,
           job.idempotencyKey,
           job.requestHash,
+          job.clientLeaseS,
         ],
       );
       return { row: r.rows[0] as JobRow, enqueue: admit, duplicate: false };
@@ -318,12 +326,30 @@ export class JobStore {
   }
 
   /** Marks a running job for cancellation; the owning manager acts on it. Returns the row. */
-  async requestCancel(id: string, reason: 'user' | 'timeout'): Promise<JobRow | null> {
+  async requestCancel(id: string, reason: 'user' | 'timeout' | 'client-lease'): Promise<JobRow | null> {
     const r = await this.pool.query<JobRow>(
       "UPDATE sluice_jobs SET cancel_requested = coalesce(cancel_requested, $2), updated_at = now() WHERE id = $1 AND state = 'Running' RETURNING *",
       [id, reason],
     );
     return r.rows[0] ?? null;
+  }
+
+  /** Extends the client lease of an unfinished job by its lease length. Null when the job has none or ended. */
+  async renewClientLease(id: string): Promise<Date | null> {
+    const r = await this.pool.query<{ client_lease_until: Date }>(
+      `UPDATE sluice_jobs SET client_lease_until = now() + make_interval(secs => client_lease_s)
+       WHERE id = $1 AND client_lease_s IS NOT NULL AND state NOT IN ('Succeed', 'Failed', 'Cancelled', 'Timeout') RETURNING client_lease_until`,
+      [id],
+    );
+    return r.rows[0]?.client_lease_until ?? null;
+  }
+
+  /** Unfinished jobs whose client stopped renewing its lease (e.g. a CLI killed with -9). */
+  async clientLeasesLapsed(): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>(
+      "SELECT * FROM sluice_jobs WHERE client_lease_until < now() AND state NOT IN ('Succeed', 'Failed', 'Cancelled', 'Timeout') LIMIT 500",
+    );
+    return r.rows;
   }
 
   /**

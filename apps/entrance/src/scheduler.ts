@@ -85,6 +85,7 @@ export class Scheduler {
     try {
       if (!(await this.lead())) return;
       await this.timeoutWaiting();
+      await this.cancelLapsedClientLeases();
       await this.recoverExpiredLeases();
       await this.backstopRunTimeouts();
       await this.requeueLost();
@@ -101,6 +102,21 @@ export class Scheduler {
         error: new SluiceError('SLUICE_JOB_QUEUE_TIMEOUT', { seconds: row.queue_timeout_s }).toBody(),
       });
       if (done) await this.queue.remove(row.id, row.attempt).catch(() => {});
+    }
+  }
+
+  /** A synchronous client that stopped renewing (killed with -9, say) takes its job with it, as Linkis's CLI heartbeat monitor does. */
+  private async cancelLapsedClientLeases(): Promise<void> {
+    for (const row of await this.store.clientLeasesLapsed()) {
+      this.log.warn({ jobId: row.id, user: row.username }, 'client lease lapsed; cancelling the job');
+      const error = new SluiceError('SLUICE_JOB_CANCELLED', { by: 'sluice', reason: 'client lease lapsed' }).toBody();
+      const done = await this.store.transition(row.id, ['Inited', 'Scheduled', 'WaitForRetry'], 'Cancelled', { error });
+      if (done) {
+        await this.queue.remove(row.id, row.attempt).catch(() => {});
+        continue;
+      }
+      const running = await this.store.requestCancel(row.id, 'client-lease');
+      if (running?.manager_id) await this.sendCancel(running, 'client-lease');
     }
   }
 
@@ -147,7 +163,7 @@ export class Scheduler {
     }
   }
 
-  private async sendCancel(row: JobRow, reason: 'user' | 'timeout'): Promise<void> {
+  private async sendCancel(row: JobRow, reason: 'user' | 'timeout' | 'client-lease'): Promise<void> {
     const command: ManagerCommand = { v: EVENT_VERSION, type: 'cancel', jobId: row.id, reason };
     await this.bus.publish(topics.manager(row.manager_id ?? ''), command).catch(() => {});
   }

@@ -57,7 +57,12 @@ export type LogEvent = z.infer<typeof LogEventSchema>;
  * another manager can start an engine within the user's quota.
  */
 export const ManagerCommandSchema = z.discriminatedUnion('type', [
-  z.object({ v: z.literal(EVENT_VERSION), type: z.literal('cancel'), jobId: z.string(), reason: z.enum(['user', 'timeout', 'lease']) }),
+  z.object({
+    v: z.literal(EVENT_VERSION),
+    type: z.literal('cancel'),
+    jobId: z.string(),
+    reason: z.enum(['user', 'timeout', 'lease', 'client-lease']),
+  }),
   z.object({ v: z.literal(EVENT_VERSION), type: z.literal('reclaim'), engineId: z.string() }),
 ]);
 export type ManagerCommand = z.infer<typeof ManagerCommandSchema>;

@@ -92,6 +92,13 @@ export const SubmitJobSchema = z
       .optional(),
     executeOnce: z.boolean().optional().describe('run on a fresh engine that is stopped afterwards'),
     dataSource: NAME.optional().describe('name of a registered data source'),
+    clientLeaseSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .optional()
+      .describe('cancel the job when the client stops renewing for this long (POST /jobs/{id}/lease); used by synchronous CLI runs'),
   })
   .strict();
 export type SubmitJob = z.infer<typeof SubmitJobSchema>;
@@ -114,6 +121,10 @@ export const JobViewSchema = z.object({
   resultSets: z.number().int(),
   logLines: z.number().int(),
   labels: z.record(z.string(), z.string()),
+  dataSource: z.string().nullable(),
+  /** Numeric id, sequential per deployment: the Linkis taskID. */
+  seq: z.string(),
+  clientLeaseUntil: z.string().nullable(),
   createdAt: z.string(),
   scheduledAt: z.string().nullable(),
   startedAt: z.string().nullable(),

@@ -123,6 +123,22 @@ export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
     }),
     route({
       method: 'POST',
+      url: '/api/v1/jobs/:id/lease',
+      operationId: 'renewJobLease',
+      summary: 'Renew the client lease of a job submitted with clientLeaseSeconds (a job whose lease lapses is cancelled)',
+      tags: ['jobs'],
+      params: JobIdParams,
+      responses: [
+        {
+          status: 200,
+          description: 'the new lease deadline (null when the job has no lease or has ended)',
+          schema: z.object({ jobId: z.string(), leaseUntil: z.string().nullable() }),
+        },
+      ],
+      handler: ({ principal, params }) => entrance.renewLease(principal, params.id),
+    }),
+    route({
+      method: 'POST',
       url: '/api/v1/jobs/:id/cancel',
       operationId: 'cancelJob',
       summary: 'Cancel a job in any non-final state',

@@ -104,6 +104,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}/lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Renew the client lease of a job submitted with clientLeaseSeconds (a job whose lease lapses is cancelled) */
+        post: operations["renewJobLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}/cancel": {
         parameters: {
             query?: never;
@@ -389,6 +406,9 @@ export interface operations {
                             labels: {
                                 [key: string]: string;
                             };
+                            dataSource: string | null;
+                            seq: string;
+                            clientLeaseUntil: string | null;
                             createdAt: string;
                             scheduledAt: string | null;
                             startedAt: string | null;
@@ -479,6 +499,8 @@ export interface operations {
                     executeOnce?: boolean;
                     /** @description name of a registered data source */
                     dataSource?: string;
+                    /** @description cancel the job when the client stops renewing for this long (POST /jobs/{id}/lease); used by synchronous CLI runs */
+                    clientLeaseSeconds?: number;
                 };
             };
         };
@@ -513,6 +535,9 @@ export interface operations {
                         labels: {
                             [key: string]: string;
                         };
+                        dataSource: string | null;
+                        seq: string;
+                        clientLeaseUntil: string | null;
                         createdAt: string;
                         scheduledAt: string | null;
                         startedAt: string | null;
@@ -551,6 +576,9 @@ export interface operations {
                         labels: {
                             [key: string]: string;
                         };
+                        dataSource: string | null;
+                        seq: string;
+                        clientLeaseUntil: string | null;
                         createdAt: string;
                         scheduledAt: string | null;
                         startedAt: string | null;
@@ -639,6 +667,9 @@ export interface operations {
                         labels: {
                             [key: string]: string;
                         };
+                        dataSource: string | null;
+                        seq: string;
+                        clientLeaseUntil: string | null;
                         createdAt: string;
                         scheduledAt: string | null;
                         startedAt: string | null;
@@ -972,6 +1003,68 @@ export interface operations {
             };
         };
     };
+    renewJobLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the new lease deadline (null when the job has no lease or has ended) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jobId: string;
+                        leaseUntil: string | null;
+                    };
+                };
+            };
+            /** @description invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description no or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     cancelJob: {
         parameters: {
             query?: never;
@@ -1014,6 +1107,9 @@ export interface operations {
                         labels: {
                             [key: string]: string;
                         };
+                        dataSource: string | null;
+                        seq: string;
+                        clientLeaseUntil: string | null;
                         createdAt: string;
                         scheduledAt: string | null;
                         startedAt: string | null;

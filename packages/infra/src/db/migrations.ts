@@ -121,6 +121,15 @@ CREATE TABLE sluice_engines (
 CREATE INDEX sluice_engines_live ON sluice_engines (username) WHERE ended_at IS NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'client leases of synchronous submissions',
+    sql: `
+ALTER TABLE sluice_jobs ADD COLUMN client_lease_s int;
+ALTER TABLE sluice_jobs ADD COLUMN client_lease_until timestamptz;
+CREATE INDEX sluice_jobs_client_lease ON sluice_jobs (client_lease_until) WHERE client_lease_until IS NOT NULL;
+`,
+  },
 ];
 
 /**
