@@ -68,7 +68,10 @@ export function flinkConnectorDataset(options: Record<string, string>): DatasetI
     const scheme = (m[1] ?? '').toLowerCase() === 'postgresql' ? 'postgres' : (m[1] ?? '').toLowerCase();
     const db = m[3] ?? '';
     const tableParts = table.split('.');
-    const name = scheme === 'postgres' ? [db, ...(tableParts.length === 1 ? ['public'] : []), ...tableParts].filter(Boolean).join('.') : [db, ...tableParts].filter(Boolean).join('.');
+    const name =
+      scheme === 'postgres'
+        ? [db, ...(tableParts.length === 1 ? ['public'] : []), ...tableParts].filter(Boolean).join('.')
+        : [db, ...tableParts].filter(Boolean).join('.');
     return { namespace: `${scheme}://${m[2]}`, name };
   }
   if (connector === 'filesystem') {

@@ -31,8 +31,24 @@ const DOUBLE = { '"': '"' } as const;
 
 /** The naming and lexical rules of each dialect (OpenLineage naming: `website/docs/spec/naming.md`). */
 export const DIALECT_RULES: Readonly<Record<Dialect, DialectRules>> = {
-  trino: { identQuotes: DOUBLE, doubleQuoteIsString: false, foldUnquoted: 'lower', foldQuoted: 'lower', nameParts: 3, dollarQuotes: false, backslashEscapes: false },
-  presto: { identQuotes: DOUBLE, doubleQuoteIsString: false, foldUnquoted: 'lower', foldQuoted: 'lower', nameParts: 3, dollarQuotes: false, backslashEscapes: false },
+  trino: {
+    identQuotes: DOUBLE,
+    doubleQuoteIsString: false,
+    foldUnquoted: 'lower',
+    foldQuoted: 'lower',
+    nameParts: 3,
+    dollarQuotes: false,
+    backslashEscapes: false,
+  },
+  presto: {
+    identQuotes: DOUBLE,
+    doubleQuoteIsString: false,
+    foldUnquoted: 'lower',
+    foldQuoted: 'lower',
+    nameParts: 3,
+    dollarQuotes: false,
+    backslashEscapes: false,
+  },
   spark: {
     identQuotes: BACKTICK,
     doubleQuoteIsString: true,
@@ -64,8 +80,25 @@ export const DIALECT_RULES: Readonly<Record<Dialect, DialectRules>> = {
     dollarQuotes: false,
     backslashEscapes: false,
   },
-  postgres: { identQuotes: DOUBLE, doubleQuoteIsString: false, foldUnquoted: 'lower', foldQuoted: 'none', nameParts: 3, defaultSchema: 'public', dollarQuotes: true, backslashEscapes: false },
-  mysql: { identQuotes: BACKTICK, doubleQuoteIsString: true, foldUnquoted: 'none', foldQuoted: 'none', nameParts: 2, dollarQuotes: false, backslashEscapes: true },
+  postgres: {
+    identQuotes: DOUBLE,
+    doubleQuoteIsString: false,
+    foldUnquoted: 'lower',
+    foldQuoted: 'none',
+    nameParts: 3,
+    defaultSchema: 'public',
+    dollarQuotes: true,
+    backslashEscapes: false,
+  },
+  mysql: {
+    identQuotes: BACKTICK,
+    doubleQuoteIsString: true,
+    foldUnquoted: 'none',
+    foldQuoted: 'none',
+    nameParts: 2,
+    dollarQuotes: false,
+    backslashEscapes: true,
+  },
   duckdb: {
     identQuotes: DOUBLE,
     doubleQuoteIsString: false,

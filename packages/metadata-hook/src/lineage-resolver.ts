@@ -1,7 +1,7 @@
 import { fileDataset, flinkConnectorDataset, qualifyTableName } from './dataset-naming.ts';
 import type { Dialect } from './dialect.ts';
-import type { ColumnRef, Cte, ExprInfo, FromItem, Query, QueryBody, Select, Statement } from './sql-ast.ts';
 import type { DatasetId, ExtractionContext, InputField, LineageInput, LineageOutput, OutputOperation, SchemaField } from './lineage-types.ts';
+import type { ColumnRef, Cte, ExprInfo, FromItem, Query, QueryBody, Select, Statement } from './sql-ast.ts';
 import { parseScript } from './sql-parser.ts';
 
 /** Where a value comes from: one input column and how it was derived. */
@@ -47,7 +47,9 @@ interface Resolved {
 const RANK_SUBTYPE = ['IDENTITY', 'TRANSFORMATION', 'AGGREGATION'];
 
 const FILE_FUNCTIONS = new Set(
-  'read_parquet parquet_scan read_csv read_csv_auto read_json read_json_auto read_ndjson read_ndjson_auto iceberg_scan delta_scan read_text read_blob read_xlsx'.split(' '),
+  'read_parquet parquet_scan read_csv read_csv_auto read_json read_json_auto read_ndjson read_ndjson_auto iceberg_scan delta_scan read_text read_blob read_xlsx'.split(
+    ' ',
+  ),
 );
 const SPARK_FILE_FORMATS = new Set(['parquet', 'csv', 'json', 'orc', 'avro', 'delta', 'text', 'binaryfile', 'iceberg']);
 
@@ -188,14 +190,25 @@ export class LineageResolver {
           // Flink DDL registers a connector table in the session catalog; the job writes nothing.
           const physical = flinkConnectorDataset(stmt.options);
           if (physical) this.connectors.set(qualified, physical);
-          if (stmt.columns.length > 0) this.tables.set(qualified, stmt.columns.map((c) => ({ name: c.name, type: c.type || undefined })));
+          if (stmt.columns.length > 0)
+            this.tables.set(
+              qualified,
+              stmt.columns.map((c) => ({ name: c.name, type: c.type || undefined })),
+            );
           return;
         }
         const ds = { namespace: this.ctx.namespace, name: qualified };
         if (stmt.query) {
           const resolved = this.query(stmt.query, new Scope(), undefined);
           const declared = stmt.columns.length > 0 ? stmt.columns.map((c) => ({ name: c.name, type: c.type || undefined })) : undefined;
-          const out = this.addOutput(ds, 'CREATE', false, declared, resolved, declared?.map((c) => c.name));
+          const out = this.addOutput(
+            ds,
+            'CREATE',
+            false,
+            declared,
+            resolved,
+            declared?.map((c) => c.name),
+          );
           if (out.fields) this.tables.set(qualified, out.fields);
           return;
         }
@@ -225,20 +238,35 @@ export class LineageResolver {
       case 'update': {
         const target = this.tableDataset(stmt.target);
         this.dmlTarget = dsKey(target.ds);
-        const targetRel: Relation = { qualifiers: this.qualifiersOf(stmt.target, stmt.alias), ds: target.ds, cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined };
+        const targetRel: Relation = {
+          qualifiers: this.qualifiersOf(stmt.target, stmt.alias),
+          ds: target.ds,
+          cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined,
+        };
         const scope = new Scope();
         const rels = [targetRel, ...this.fromRelations(stmt.from, scope, undefined)];
         const rs: RelScope = { rels };
         const indirect = [...this.fromIndirect(stmt.from, rels)];
         if (stmt.where) indirect.push(...this.indirectOf(stmt.where, rs, scope, 'FILTER'));
         const cols: Col[] = stmt.sets.map((s) => this.itemCol(s.column, s.expr, rs, scope));
-        this.addOutput(target.ds, 'UPDATE', false, target.fields, { cols, indirect }, cols.map((c) => c.name));
+        this.addOutput(
+          target.ds,
+          'UPDATE',
+          false,
+          target.fields,
+          { cols, indirect },
+          cols.map((c) => c.name),
+        );
         return;
       }
       case 'delete': {
         const target = this.tableDataset(stmt.target);
         this.dmlTarget = dsKey(target.ds);
-        const targetRel: Relation = { qualifiers: this.qualifiersOf(stmt.target, stmt.alias), ds: target.ds, cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined };
+        const targetRel: Relation = {
+          qualifiers: this.qualifiersOf(stmt.target, stmt.alias),
+          ds: target.ds,
+          cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined,
+        };
         const scope = new Scope();
         const rels = [targetRel, ...this.fromRelations(stmt.using, scope, undefined)];
         const indirect = [...this.fromIndirect(stmt.using, rels)];
@@ -264,7 +292,11 @@ export class LineageResolver {
     const target = this.tableDataset(stmt.target);
     this.dmlTarget = dsKey(target.ds);
     const scope = new Scope();
-    const targetRel: Relation = { qualifiers: this.qualifiersOf(stmt.target, stmt.alias), ds: target.ds, cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined };
+    const targetRel: Relation = {
+      qualifiers: this.qualifiersOf(stmt.target, stmt.alias),
+      ds: target.ds,
+      cols: target.fields ? this.baseCols(target.ds, target.fields) : undefined,
+    };
     const sourceRels = this.fromRelations([stmt.source], scope, undefined);
     const rels = [targetRel, ...sourceRels];
     const rs: RelScope = { rels };
@@ -312,7 +344,14 @@ export class LineageResolver {
 
   // ---- outputs ----
 
-  private addOutput(ds: DatasetId, operation: OutputOperation, view: boolean, declared: SchemaField[] | undefined, resolved: Resolved, columns: string[] | undefined): LineageOutput {
+  private addOutput(
+    ds: DatasetId,
+    operation: OutputOperation,
+    view: boolean,
+    declared: SchemaField[] | undefined,
+    resolved: Resolved,
+    columns: string[] | undefined,
+  ): LineageOutput {
     let cols = resolved.cols;
     if (cols && columns && columns.length > 0) {
       if (columns.length !== cols.length && operation !== 'MERGE' && operation !== 'UPDATE') {
@@ -320,7 +359,10 @@ export class LineageResolver {
       }
       cols = renameCols(cols, columns);
     } else if (cols && declared && declared.length === cols.length && operation !== 'MERGE' && operation !== 'UPDATE') {
-      cols = renameCols(cols, declared.map((f) => f.name));
+      cols = renameCols(
+        cols,
+        declared.map((f) => f.name),
+      );
     }
     const key = dsKey(ds);
     let out = this.outputs.get(key);
@@ -328,7 +370,9 @@ export class LineageResolver {
       out = { ...ds, operation, view, columnLineage: {}, datasetLineage: [] };
       this.outputs.set(key, out);
     } else if (operation === 'CREATE' || operation === 'OVERWRITE') out.operation = operation;
-    const fields = declared ?? cols?.filter((c) => c.name !== '').map((c) => ({ name: c.name, ...(c.type ? { type: c.type } : {}) }));
+    // Names alone are a schema only for what this statement creates; an INSERT's target may have more columns.
+    const fields =
+      declared ?? (operation === 'CREATE' ? cols?.filter((c) => c.name !== '').map((c) => ({ name: c.name, ...(c.type ? { type: c.type } : {}) })) : undefined);
     if (fields && fields.length > 0 && (operation === 'CREATE' || !out.fields)) out.fields = fields;
     for (const c of cols ?? []) {
       if (c.name === '') continue;
@@ -339,7 +383,12 @@ export class LineageResolver {
           field: o.field,
           transformations: [{ type: 'DIRECT' as const, subtype: RANK_SUBTYPE[o.rank] ?? 'TRANSFORMATION', ...(o.masking ? { masking: true } : {}) }],
         })),
-        ...c.indirect.map((o) => ({ namespace: o.ds.namespace, name: o.ds.name, field: o.field, transformations: [{ type: 'INDIRECT' as const, subtype: o.subtype }] })),
+        ...c.indirect.map((o) => ({
+          namespace: o.ds.namespace,
+          name: o.ds.name,
+          field: o.field,
+          transformations: [{ type: 'INDIRECT' as const, subtype: o.subtype }],
+        })),
       ];
       if (fieldsIn.length === 0) continue;
       out.columnLineage[c.name] = mergeInputFields(out.columnLineage[c.name] ?? [], fieldsIn);
@@ -366,7 +415,12 @@ export class LineageResolver {
     const qualified = qualifyTableName(parts, this.dialect, this.defaults);
     const physical = this.connectors.get(qualified);
     if (physical) return { ds: physical, fields: this.tables.get(qualified) };
-    if ((this.dialect === 'spark' || this.dialect === 'hive') && parts.length === 2 && SPARK_FILE_FORMATS.has((parts[0] ?? '').toLowerCase()) && /[/:]/.test(parts[1] ?? '')) {
+    if (
+      (this.dialect === 'spark' || this.dialect === 'hive') &&
+      parts.length === 2 &&
+      SPARK_FILE_FORMATS.has((parts[0] ?? '').toLowerCase()) &&
+      /[/:]/.test(parts[1] ?? '')
+    ) {
       return { ds: fileDataset(parts[1] ?? '') };
     }
     return { ds: { namespace: this.ctx.namespace, name: qualified }, fields: this.tables.get(qualified) };
@@ -587,7 +641,10 @@ export class LineageResolver {
         const rs: RelScope = { rels: [...out], outer };
         const argCol = this.exprCol('', item.args, rs, scope);
         const cols = item.columnAliases?.map((n) => ({ name: n, origins: argCol.origins.map((o) => ({ ...o, rank: Math.max(o.rank, 1) })), indirect: [] }));
-        const single = item.alias !== undefined && !item.columnAliases && argCol.origins.length > 0 ? [{ name: item.alias, origins: argCol.origins.map((o) => ({ ...o, rank: Math.max(o.rank, 1) })), indirect: [] }] : undefined;
+        const single =
+          item.alias !== undefined && !item.columnAliases && argCol.origins.length > 0
+            ? [{ name: item.alias, origins: argCol.origins.map((o) => ({ ...o, rank: Math.max(o.rank, 1) })), indirect: [] }]
+            : undefined;
         out.push({ qualifiers: item.alias !== undefined ? [[item.alias]] : [], cols: cols ?? single ?? [] });
         return;
       }
@@ -677,8 +734,16 @@ export class LineageResolver {
         return { qualifiers, cols };
       }
       // A persistent view is a dataset of its own: read its columns, which the view's own lineage links onward.
-      const cols = view.resolved.cols?.map((c) => ({ name: c.name, origins: [{ ds: view.ds, field: c.name, rank: 0, masking: false }], indirect: [], type: c.type }));
-      this.addInput(view.ds, cols?.map((c) => ({ name: c.name })));
+      const cols = view.resolved.cols?.map((c) => ({
+        name: c.name,
+        origins: [{ ds: view.ds, field: c.name, rank: 0, masking: false }],
+        indirect: [],
+        type: c.type,
+      }));
+      this.addInput(
+        view.ds,
+        cols?.map((c) => ({ name: c.name })),
+      );
       return { qualifiers, ds: view.ds, cols };
     }
     const { ds, fields } = this.tableDataset(parts);

@@ -43,9 +43,7 @@ const MASKING = new Set('MD5 SHA SHA1 SHA2 SHA256 SHA512 HASH XXHASH64 MURMUR3 C
 
 const TIME_UNIT_FIRST_ARG = new Set('TIMESTAMPADD TIMESTAMPDIFF DATEADD DATEDIFF DATE_DIFF DATE_ADD DATEPART DATETRUNC'.split(' '));
 const TIME_UNITS = new Set(
-  'YEAR YEARS QUARTER MONTH MONTHS WEEK WEEKS DAY DAYS HOUR HOURS MINUTE MINUTES SECOND SECONDS MILLISECOND MICROSECOND NANOSECOND DOW DOY EPOCH'.split(
-    ' ',
-  ),
+  'YEAR YEARS QUARTER MONTH MONTHS WEEK WEEKS DAY DAYS HOUR HOURS MINUTE MINUTES SECOND SECONDS MILLISECOND MICROSECOND NANOSECOND DOW DOY EPOCH'.split(' '),
 );
 
 const JOIN_WORDS = new Set(['JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'NATURAL', 'OUTER', 'SEMI', 'ANTI', 'ASOF', 'POSITIONAL', 'STRAIGHT_JOIN']);
@@ -511,7 +509,18 @@ class StatementParser {
   private columnDefs(into: ColumnDef[]): void {
     this.expectOp('(');
     for (;;) {
-      if (this.isWord('PRIMARY') || this.isWord('CONSTRAINT') || this.isWord('WATERMARK') || this.isWord('UNIQUE') || this.isWord('FOREIGN') || this.isWord('CHECK') || this.isWord('PERIOD') || this.isWord('INDEX') || this.isWord('KEY') || this.isWord('LIKE')) {
+      if (
+        this.isWord('PRIMARY') ||
+        this.isWord('CONSTRAINT') ||
+        this.isWord('WATERMARK') ||
+        this.isWord('UNIQUE') ||
+        this.isWord('FOREIGN') ||
+        this.isWord('CHECK') ||
+        this.isWord('PERIOD') ||
+        this.isWord('INDEX') ||
+        this.isWord('KEY') ||
+        this.isWord('LIKE')
+      ) {
         this.skipToComma();
       } else {
         const name = this.ident();
@@ -560,7 +569,7 @@ class StatementParser {
     const on = this.expr();
     const actions: MergeAction[] = [];
     while (this.eatWord('WHEN')) {
-      const notMatched = this.eatWord('NOT');
+      this.eatWord('NOT');
       this.expectWord('MATCHED');
       if (this.eatWord('BY')) this.eatWord('SOURCE', 'TARGET');
       const cond = this.eatWord('AND') ? this.expr() : undefined;
@@ -620,7 +629,7 @@ class StatementParser {
     const sets = this.assignments();
     const from = this.eatWord('FROM') ? this.fromList() : [];
     const where = this.eatWord('WHERE') ? this.expr() : undefined;
-    this.eatWord('RETURNING') && (this.pos = this.tokens.length);
+    if (this.eatWord('RETURNING')) this.pos = this.tokens.length;
     return { kind: 'update', target, alias, sets, from: [...extraFrom.filter((f) => f.kind === 'join'), ...from], where };
   }
 
@@ -632,7 +641,7 @@ class StatementParser {
     const alias = this.optAlias();
     const using = this.eatWord('USING') ? this.fromList() : [];
     const where = this.eatWord('WHERE') ? this.expr() : undefined;
-    this.eatWord('RETURNING') && (this.pos = this.tokens.length);
+    if (this.eatWord('RETURNING')) this.pos = this.tokens.length;
     return { kind: 'delete', target, alias, using, where };
   }
 
@@ -1058,7 +1067,10 @@ class StatementParser {
   /** Time travel, sampling and hints after a table name. */
   private tableSuffixes(): void {
     for (;;) {
-      if (this.isWord('FOR') && (this.isWord('SYSTEM_TIME', 1) || this.isWord('TIMESTAMP', 1) || this.isWord('VERSION', 1) || this.isWord('SYSTEM_VERSION', 1))) {
+      if (
+        this.isWord('FOR') &&
+        (this.isWord('SYSTEM_TIME', 1) || this.isWord('TIMESTAMP', 1) || this.isWord('VERSION', 1) || this.isWord('SYSTEM_VERSION', 1))
+      ) {
         this.pos += 2;
         this.eatWords('AS', 'OF');
         this.expr();
@@ -1738,7 +1750,10 @@ const BINARY_OPS = new Set([
 const TYPE_CONTINUATION = new Set(['PRECISION', 'VARYING', 'UNSIGNED', 'SIGNED', 'WITH', 'WITHOUT', 'TIME', 'ZONE', 'LOCAL', 'CHARACTER', 'SET', 'ZEROFILL']);
 
 function typeOnly(text: string): string {
-  const m = /^\s*([A-Za-z_][A-Za-z0-9_ ]*?(?:\([^)]*\))?(?:<.*>)?(?:\[\])?)(?=\s+(?:NOT|NULL|DEFAULT|PRIMARY|COMMENT|REFERENCES|UNIQUE|CHECK|GENERATED|AUTO_INCREMENT|METADATA|CONSTRAINT|COLLATE)\b|\s*$)/i.exec(text);
+  const m =
+    /^\s*([A-Za-z_][A-Za-z0-9_ ]*?(?:\([^)]*\))?(?:<.*>)?(?:\[\])?)(?=\s+(?:NOT|NULL|DEFAULT|PRIMARY|COMMENT|REFERENCES|UNIQUE|CHECK|GENERATED|AUTO_INCREMENT|METADATA|CONSTRAINT|COLLATE)\b|\s*$)/i.exec(
+      text,
+    );
   return (m?.[1] ?? text).trim();
 }
 

@@ -1,0 +1,56 @@
+/**
+ * `@sluice/metadata-hook`: lineage for every job. SQL lineage extraction per dialect, OpenLineage
+ * 2-0-2 RunEvents, a PostgreSQL outbox written with the job's state change, an ordered at-least-once
+ * dispatcher with HTTP (OpenLineage), Atlas and console/file transports, and the built-in lineage graph.
+ */
+export { type AtlasEntity, AtlasTransport, type AtlasTransportOptions, atlasEntities } from './atlas-transport.ts';
+export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
+export { ConsoleTransport, FileTransport } from './console-transport.ts';
+export { fileDataset, flinkConnectorDataset, type NamingDefaults, qualifyTableName } from './dataset-naming.ts';
+export { DIALECT_RULES, DIALECTS, type Dialect, type DialectRules, isDialect } from './dialect.ts';
+export { extractLineage } from './extract-lineage.ts';
+export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
+export { type DispatcherLogger, type DispatchPass, LineageDispatcher, type LineageDispatcherOptions } from './lineage-dispatcher.ts';
+export {
+  handleLineageRequest,
+  type LineageEdge,
+  type LineageGraph,
+  type LineageNode,
+  type LineageQuery,
+  lineageGraph,
+  lineageQuerySchema,
+} from './lineage-graph.ts';
+export type {
+  DatasetId,
+  ExtractionContext,
+  ExtractionError,
+  InputField,
+  KnownView,
+  LineageCatalog,
+  LineageInput,
+  LineageOutput,
+  LineageResult,
+  OutputOperation,
+  SchemaField,
+  Transformation,
+} from './lineage-types.ts';
+export { LINEAGE_MIGRATION_SQL } from './outbox-schema.ts';
+export { lineageSeq, lineageSeqOffset, OUTBOX_INSERT_SQL, outboxInsertSql } from './outbox-sql.ts';
+export { enqueueLineageEvent, type OutboxRow, type OutboxStats, outboxStats, type Queryable } from './outbox-store.ts';
+export { LINEAGE_LABELS, type ParentRef, parentFromLabels } from './parent-labels.ts';
+export { FACET_SCHEMA_URLS, METADATA_HOOK_VERSION, OPENLINEAGE_SPEC_VERSION, RUN_EVENT_SCHEMA_URL, SLUICE_PRODUCER } from './producer.ts';
+export {
+  buildRunEvent,
+  type EventDataset,
+  type EventOutputDataset,
+  type Facet,
+  isSqlCodeType,
+  type LineageJob,
+  lineageJobName,
+  type RunEvent,
+  type RunEventInput,
+  type RunEventType,
+} from './run-event.ts';
+export { externalRunId, isUuid, runIdForJob, SLUICE_RUN_NAMESPACE, uuidV5 } from './run-id.ts';
+export { type LineageTransport, TransportError } from './transport.ts';
+export { createTransport, type LineageTransportConfig, lineageTransportConfigSchema, transportConfigFromEnv } from './transport-config.ts';
