@@ -103,10 +103,12 @@ export class CpuAccounting {
 
   constructor(private readonly groups: CpuGroups) {}
 
+  /** Takes the first snapshot. */
   start(): void {
     this.first = snapshot();
   }
 
+  /** Takes the second snapshot and returns the split; undefined where /proc is missing. */
   stop(): CpuSplit | undefined {
     const a = this.first;
     const b = snapshot();

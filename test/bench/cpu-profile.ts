@@ -23,11 +23,18 @@ export interface CpuProfileSummary {
   busyMs: number;
   /** Self time by owner (npm package, Sluice workspace file, node internals, GC), ms and per job. */
   byOwner: { owner: string; ms: number; msPerJob: number; share: number }[];
+  /**
+   * Self time charged to the nearest caller that is a package or Sluice code: node internals, native
+   * calls (socket writes, fs) and their syscalls count for whoever called them. GC stays apart.
+   */
+  byCaller: { owner: string; ms: number; msPerJob: number; share: number }[];
   /** The functions with the most self time. */
   topFunctions: { fn: string; owner: string; ms: number; msPerJob: number }[];
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const UNATTRIBUTED = (owner: string) => owner === 'node internals' || owner.startsWith('native') || owner === '(native)' || owner.startsWith('(program');
 
 function ownerOf(url: string, fn: string): string {
   if (!url) {
@@ -59,6 +66,7 @@ function ownerOf(url: string, fn: string): string {
 export class CpuProfiler {
   private session: Session | undefined;
 
+  /** Starts sampling this thread every `intervalUs` microseconds. */
   async start(intervalUs = 250): Promise<void> {
     const s = new Session();
     s.connect();
@@ -86,6 +94,25 @@ export class CpuProfiler {
 /** Self time per node, aggregated. */
 export function summarizeProfile(profile: Profile, jobs: number, top = 25): CpuProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownerCache = new Map<number, string>();
+  const callerOf = (id: number): string => {
+    const hit = ownerCache.get(id);
+    if (hit) return hit;
+    const n = byId.get(id);
+    const own = n ? ownerOf(n.callFrame.url, n.callFrame.functionName) : '(unknown)';
+    let out = own;
+    if (UNATTRIBUTED(own)) {
+      const p = parent.get(id);
+      const up = p === undefined ? own : callerOf(p);
+      out = up === '(root)' || up === '(unknown)' ? own : up;
+    }
+    if (n?.callFrame.functionName === '(root)') out = '(root)';
+    ownerCache.set(id, out);
+    return out;
+  };
+  const callers = new Map<string, number>();
   const self = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i] as number;
@@ -101,6 +128,8 @@ export function summarizeProfile(profile: Profile, jobs: number, top = 25): CpuP
     const owner = ownerOf(url, functionName);
     owners.set(owner, (owners.get(owner) ?? 0) + us);
     if (owner === '(idle)') continue;
+    const caller = callerOf(id);
+    callers.set(caller, (callers.get(caller) ?? 0) + us);
     busy += us;
     const file = url ? (url.split('/').pop() ?? url) : '';
     const key = `${functionName || '(anonymous)'} ${file}${file ? `:${lineNumber + 1}` : ''}`;
@@ -109,13 +138,16 @@ export function summarizeProfile(profile: Profile, jobs: number, top = 25): CpuP
     fns.set(key, f);
   }
   const ms = (us: number) => round(us / 1000, 1);
+  const rows = (m: Map<string, number>) =>
+    [...m.entries()]
+      .filter(([o]) => o !== '(idle)')
+      .map(([owner, us]) => ({ owner, ms: ms(us), msPerJob: round(us / 1000 / jobs, 3), share: round((us / busy) * 100, 1) }))
+      .sort((a, b) => b.ms - a.ms);
   return {
     wallMs: ms(profile.endTime - profile.startTime),
     busyMs: ms(busy),
-    byOwner: [...owners.entries()]
-      .filter(([o]) => o !== '(idle)')
-      .map(([owner, us]) => ({ owner, ms: ms(us), msPerJob: round(us / 1000 / jobs, 3), share: round((us / busy) * 100, 1) }))
-      .sort((a, b) => b.ms - a.ms),
+    byOwner: rows(owners),
+    byCaller: rows(callers),
     topFunctions: [...fns.entries()]
       .map(([fn, f]) => ({ fn, owner: f.owner, ms: ms(f.us), msPerJob: round(f.us / 1000 / jobs, 3) }))
       .sort((a, b) => b.ms - a.ms)

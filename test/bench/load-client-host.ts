@@ -6,6 +6,7 @@ import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-proto
 /** The bench's handle on the forked load-client process (see load-client.ts). */
 export class LoadClientHost {
   private queue: Promise<unknown> = Promise.resolve();
+  private completedBatch: string[] = [];
 
   private constructor(readonly child: ChildProcess) {}
 
@@ -49,8 +50,28 @@ export class LoadClientHost {
     return p;
   }
 
+  /** Opens the target in the client: the Sluice clients' WebSockets, or the baseline Queue. */
   async init(target: LoadTarget, timeoutMs = 30_000): Promise<void> {
     await this.call({ type: 'init', target }, 'ready', timeoutMs);
+  }
+
+  /**
+   * Tells the client that baseline jobs completed. Ids are batched per event-loop turn into one
+   * IPC message, one hop from the Worker to the producer.
+   */
+  completed(jobId: string): void {
+    this.completedBatch.push(jobId);
+    if (this.completedBatch.length > 1) return;
+    setImmediate(() => {
+      const ids = this.completedBatch;
+      this.completedBatch = [];
+      if (this.child.connected) this.child.send({ type: 'completed', ids } satisfies LoadCommand);
+    });
+  }
+
+  /** Closes the target's connections (before its database is dropped); the process stays. */
+  async release(): Promise<void> {
+    await this.call({ type: 'release' }, 'released', 15_000);
   }
 
   /** Closed loop; see {@link closedLoop}. */

@@ -8,6 +8,8 @@ import type { JobSample, LoadCommand, LoadReply, LoadTarget } from './load-proto
 import { SluiceJobClient } from './sluice-job-client.ts';
 
 interface Driver {
+  /** Baseline only: the Worker completed these jobs. */
+  completed?(ids: string[]): void;
   /** Runs job `index` on lane `lane` (a lane is one client: one WebSocket, one user). */
   run(index: number, lane: number): Promise<JobSample>;
   lanes: number;
@@ -17,7 +19,7 @@ interface Driver {
 async function openDriver(target: LoadTarget): Promise<Driver> {
   if (target.kind === 'bullmq') {
     const producer = await BullmqProducer.open(target.location);
-    return { run: () => producer.runJob(), lanes: Number.POSITIVE_INFINITY, close: () => producer.close() };
+    return { run: () => producer.runJob(), completed: (ids) => producer.complete(ids), lanes: Number.POSITIVE_INFINITY, close: () => producer.close() };
   }
   const clients = await Promise.all(
     Array.from({ length: target.clients }, (_, i) => SluiceJobClient.connect(target.url, target.tokens[i % target.tokens.length] as string)),
@@ -40,6 +42,9 @@ function reply(msg: LoadReply): void {
 async function handle(cmd: LoadCommand): Promise<void> {
   try {
     switch (cmd.type) {
+      case 'completed':
+        driver?.completed?.(cmd.ids);
+        return;
       case 'init':
         await driver?.close();
         driver = await openDriver(cmd.target);
@@ -61,6 +66,11 @@ async function handle(cmd: LoadCommand): Promise<void> {
         reply({ type: 'open', result });
         return;
       }
+      case 'release':
+        await driver?.close();
+        driver = undefined;
+        reply({ type: 'released' });
+        return;
       case 'close':
         await driver?.close();
         driver = undefined;

@@ -15,6 +15,9 @@ export type LoadCommand =
   | { type: 'init'; target: LoadTarget }
   | { type: 'closed'; total: number; concurrency: number; deadlineMs: number }
   | { type: 'open'; total: number; ratePerSec: number; maxInFlight: number; deadlineMs: number }
+  | { type: 'release' }
+  /** One-way: baseline jobs the Worker completed (no reply). */
+  | { type: 'completed'; ids: string[] }
   | { type: 'close' };
 
 /** Replies of the load-client process, one per command. */
@@ -22,5 +25,6 @@ export type LoadReply =
   | { type: 'ready' }
   | { type: 'closed'; result: PhaseResult<JobSample> }
   | { type: 'open'; result: OpenLoopResult<JobSample> }
+  | { type: 'released' }
   | { type: 'closed-down' }
   | { type: 'failed'; error: string };

@@ -15,11 +15,13 @@ export interface MachineFacts {
   postgres: string;
   redis: string;
   gitCommit: string;
+  /** Files changed in the work tree outside test/bench when the run started (others may be editing). */
+  gitDirty: string[];
 }
 
 function tryExec(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
   } catch {
     return 'unknown';
   }
@@ -40,6 +42,11 @@ export function machineFacts(versions: { postgres: string; redis: string }): Mac
     v8: process.versions.v8,
     postgres: versions.postgres,
     redis: versions.redis,
-    gitCommit: tryExec('git', ['rev-parse', '--short', 'HEAD']),
+    gitCommit: tryExec('git', ['rev-parse', '--short', 'HEAD']).trim(),
+    // Porcelain lines are "XY path": the status letters take the first two columns.
+    gitDirty: tryExec('git', ['status', '--porcelain', '--untracked-files=no'])
+      .split('\n')
+      .map((l) => /^.. (.+)$/.exec(l)?.[1] ?? '')
+      .filter((f) => f && !f.startsWith('test/bench/')),
   };
 }

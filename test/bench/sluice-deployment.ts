@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@sluice/core';
 import { ALL_ROLES, type Stack, startStack } from '@sluice/standalone';
 import { freshDatabase, uniqueSuffix } from '@sluice/testkit';
+import { onCleanup } from './cleanup.ts';
 import { deleteKeys } from './redis-keys.ts';
 
 /** Queue and bus backend of a deployment under test. */
@@ -44,6 +46,8 @@ export async function startDeployment(opts: { backend: Backend; redisUrl: string
     SLUICE_HOST: '127.0.0.1',
     SLUICE_PORT: '0',
     SLUICE_LOG_LEVEL: 'silent',
+    // Production mode (DATABASE_URL set) needs a data-source master key: a throw-away one per run.
+    SLUICE_MASTER_KEYS: `bench1:${randomBytes(32).toString('base64')}`,
     ...opts.settings,
   };
   const cleanup = async () => {
@@ -51,31 +55,38 @@ export async function startDeployment(opts: { backend: Backend; redisUrl: string
     await deleteKeys(opts.redisUrl, prefix).catch(() => 0);
     rmSync(home, { recursive: true, force: true });
   };
-  let stack: Stack;
+  let stack: Stack | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await stack?.stop().catch(() => {});
+      await cleanup();
+    })();
+    return stopped;
+  };
+  const unregister = onCleanup(stop);
   try {
     stack = await startStack(loadConfig(env), { roles: ALL_ROLES });
   } catch (e) {
-    await cleanup();
+    await stop();
+    unregister();
     throw e;
   }
+  const started = stack;
   const users = Array.from({ length: opts.users }, (_, i) => `bench${i + 1}`);
   const tokens: string[] = [];
-  for (const user of users) tokens.push((await stack.tokens.create({ user, name: 'bench' })).token);
-  let stopped: Promise<void> | undefined;
+  for (const user of users) tokens.push((await started.tokens.create({ user, name: 'bench' })).token);
   return {
     backend: opts.backend,
-    stack,
-    url: stack.url ?? '',
+    stack: started,
+    url: started.url ?? '',
     tokens,
     users,
     env,
-    engineCount: () => stack.manager?.engines.list().length ?? 0,
-    stop() {
-      stopped ??= (async () => {
-        await stack.stop().catch(() => {});
-        await cleanup();
-      })();
-      return stopped;
+    engineCount: () => started.manager?.engines.list().length ?? 0,
+    async stop() {
+      await stop();
+      unregister();
     },
   };
 }

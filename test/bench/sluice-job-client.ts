@@ -10,13 +10,16 @@ export interface SluiceJobSample {
   totalMs: number;
   /** True when the `subscribed` frame already carried the final state (the job beat the subscribe). */
   finalInSubscribed: boolean;
+  /** WebSocket frames received for the job up to its final status. */
+  frames: number;
 }
 
 const FINAL = new Set(['Succeed', 'Failed', 'Cancelled', 'Timeout']);
 const JOB_TIMEOUT_MS = 30_000;
 
 interface Waiter {
-  resolve: (v: { state: string; inSubscribed: boolean; error: unknown }) => void;
+  frames: number;
+  resolve: (v: { state: string; inSubscribed: boolean; error: unknown; frames: number }) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -52,6 +55,7 @@ export class SluiceJobClient {
   private onFrame(f: Frame): void {
     const w = f.jobId ? this.waiters.get(f.jobId) : undefined;
     if (!w || !f.jobId) return;
+    w.frames++;
     if (f.type === 'subscribed' && f.job && FINAL.has(f.job.state)) this.settle(f.jobId, w, { state: f.job.state, inSubscribed: true, error: f.job.error });
     else if (f.type === 'status' && f.state && FINAL.has(f.state)) this.settle(f.jobId, w, { state: f.state, inSubscribed: false, error: f.error });
     else if (f.type === 'error') {
@@ -64,7 +68,7 @@ export class SluiceJobClient {
   private settle(jobId: string, w: Waiter, v: { state: string; inSubscribed: boolean; error: unknown }): void {
     this.waiters.delete(jobId);
     clearTimeout(w.timer);
-    w.resolve(v);
+    w.resolve({ ...v, frames: w.frames });
   }
 
   private failAll(e: Error): void {
@@ -94,12 +98,12 @@ export class SluiceJobClient {
     const ackMs = performance.now() - t0;
     const jobId = submitted.json.id;
     if (submitted.status !== 201 || typeof jobId !== 'string') throw new Error(`submit: HTTP ${submitted.status} ${JSON.stringify(submitted.json)}`);
-    const final = new Promise<{ state: string; inSubscribed: boolean; error: unknown }>((resolve, reject) => {
+    const final = new Promise<{ state: string; inSubscribed: boolean; error: unknown; frames: number }>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(jobId);
         reject(new Error(`job ${jobId}: no final status within ${JOB_TIMEOUT_MS} ms`));
       }, JOB_TIMEOUT_MS);
-      this.waiters.set(jobId, { resolve, reject, timer });
+      this.waiters.set(jobId, { frames: 0, resolve, reject, timer });
     });
     this.socket.send(JSON.stringify({ v: 1, type: 'subscribe', jobId }));
     const end = await final;
@@ -111,7 +115,7 @@ export class SluiceJobClient {
     const totalMs = performance.now() - t0;
     if (rows.status !== 200) throw new Error(`results: HTTP ${rows.status} ${JSON.stringify(rows.json)}`);
     if (JSON.stringify(rows.json.rows) !== JSON.stringify(expectedRows)) throw new Error(`job ${jobId}: rows ${JSON.stringify(rows.json.rows)}`);
-    return { ackMs, finalMs, totalMs, finalInSubscribed: end.inSubscribed };
+    return { ackMs, finalMs, totalMs, finalInSubscribed: end.inSubscribed, frames: end.frames };
   }
 
   /** Closes the WebSocket. */

@@ -69,6 +69,20 @@ function sqlKey(text: string): string {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+/** Where a wrapped call's job id is, and which instants of it to remember. */
+interface Marks {
+  id: (args: unknown[]) => unknown;
+  start?: string;
+  end?: string;
+}
+
+/** Gaps between two marked instants of the same job: time spent between stages (queues, hops). */
+const GAPS: { name: string; from: string; to: string }[] = [
+  { name: 'gap: enqueued → runner picks the job up (BullMQ wake-up)', from: 'enqueued', to: 'run-start' },
+  { name: 'gap: Succeed committed → client asks for rows (bus → WebSocket → client)', from: 'succeeded', to: 'rows-asked' },
+  { name: 'gap: submit returned → WebSocket subscribe arrives (HTTP reply → client)', from: 'submitted', to: 'subscribe' },
+];
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as PromiseLike<unknown> | undefined)?.then === 'function';
 }
@@ -85,7 +99,27 @@ export class StageProbes {
   private readonly stages = new Timings();
   private readonly restore: (() => void)[] = [];
   private readonly scriptNames = new Map<string, string>();
+  private readonly marks = new Map<string, Map<string, number>>();
 
+  private mark(jobId: unknown, what: string): void {
+    if (typeof jobId !== 'string') return;
+    let m = this.marks.get(jobId);
+    if (!m) {
+      if (this.marks.size > 50_000) this.marks.clear();
+      m = new Map();
+      this.marks.set(jobId, m);
+    }
+    if (m.has(what)) return; // the first occurrence counts (e.g. the first read of a subscribe)
+    const now = performance.now();
+    m.set(what, now);
+    for (const g of GAPS) {
+      if (g.to !== what) continue;
+      const from = m.get(g.from);
+      if (from !== undefined) this.stages.add(g.name, now - from);
+    }
+  }
+
+  /** Wraps the pg and ioredis clients, the bus and the stack's objects; call once per deployment. */
   install(dep: BenchDeployment): void {
     this.patchPg();
     this.patchRedis();
@@ -101,15 +135,21 @@ export class StageProbes {
       this.bus,
     );
     const entrance = stack.entrance as unknown as Record<string, AnyFn>;
-    for (const m of ['submit', 'get', 'log', 'readRows']) this.wrap(entrance, m, `entrance.${m}`);
+    this.wrap(entrance, 'submit', 'entrance.submit');
+    this.wrap(entrance, 'get', 'entrance.get', undefined, { id: (a) => a[1], start: 'subscribe' });
+    this.wrap(entrance, 'log', 'entrance.log');
+    this.wrap(entrance, 'readRows', 'entrance.readRows', undefined, { id: (a) => a[1], start: 'rows-asked' });
     const store = stack.store as unknown as Record<string, AnyFn>;
     for (const m of ['insert', 'admit', 'lastLogLine', 'setEngine', 'appendLogs', 'addResultSet', 'get', 'resultSets', 'readLogs', 'updateProgress'])
       this.wrap(store, m, `store.${m}`);
-    this.wrap(store, 'transition', (args) => `store.transition→${String(args[2])}`);
+    this.wrap(store, 'transition', (args) => `store.transition→${String(args[2])}`, undefined, {
+      id: (a) => (a[2] === 'Succeed' ? a[0] : undefined),
+      end: 'succeeded',
+    });
     const admission = (stack.entrance as unknown as { admission?: Record<string, AnyFn> }).admission;
     if (admission) {
       this.wrap(admission, 'admitGroup', 'admission.admitGroup');
-      this.wrap(admission, 'enqueue', 'admission.enqueue');
+      this.wrap(admission, 'enqueue', 'admission.enqueue', undefined, { id: (a) => (a[0] as { jobId?: string })?.jobId, end: 'enqueued' });
     }
     const queue = stack.infra.queue as unknown as Record<string, AnyFn>;
     this.wrap(queue, 'enqueue', 'queue.enqueue');
@@ -118,7 +158,10 @@ export class StageProbes {
     this.wrapGenerator(results, 'read', 'results.read');
     const manager = stack.manager;
     if (manager) {
-      this.wrap(manager.runner as unknown as Record<string, AnyFn>, 'run', 'runner.run');
+      this.wrap(manager.runner as unknown as Record<string, AnyFn>, 'run', 'runner.run', undefined, {
+        id: (a) => (a[0] as { jobId?: string })?.jobId,
+        start: 'run-start',
+      });
       const engines = manager.engines as unknown as Record<string, AnyFn>;
       this.wrap(engines, 'acquire', 'engines.acquire');
       this.wrap(engines, 'release', 'engines.release');
@@ -129,8 +172,10 @@ export class StageProbes {
   /** Forgets everything measured so far. */
   reset(): void {
     for (const t of [this.db, this.redis, this.bus, this.stages]) t.clear();
+    this.marks.clear();
   }
 
+  /** What was measured since the last reset, per job of `jobs`. */
   report(jobs: number): ProbeReport {
     const isTx = (n: string) => n === 'BEGIN' || n === 'COMMIT' || n === 'ROLLBACK';
     const isSql = (n: string) => n !== 'pool.connect (wait)';
@@ -150,22 +195,30 @@ export class StageProbes {
     };
   }
 
+  /** Restores every wrapped function. */
   uninstall(): void {
     for (const r of this.restore.splice(0).reverse()) r();
   }
 
-  private wrap(obj: Record<string, AnyFn>, method: string, label: string | ((args: unknown[]) => string), into: Timings = this.stages): void {
+  private wrap(obj: Record<string, AnyFn>, method: string, label: string | ((args: unknown[]) => string), into: Timings = this.stages, marks?: Marks): void {
     const orig = obj[method];
     if (typeof orig !== 'function') return;
     const own = Object.hasOwn(obj, method);
+    const probes = this;
     obj[method] = function (this: unknown, ...args: unknown[]) {
       const name = typeof label === 'string' ? label : label(args);
       const t0 = performance.now();
+      const id = marks?.id(args);
+      if (marks?.start) probes.mark(id, marks.start);
       const r = orig.apply(this, args);
-      if (isThenable(r)) {
-        const done = () => into.add(name, performance.now() - t0);
-        r.then(done, done);
-      } else into.add(name, performance.now() - t0);
+      const done = (value?: unknown) => {
+        into.add(name, performance.now() - t0);
+        if (marks?.end) probes.mark(id, marks.end);
+        // submit resolves to { job }: remember when the HTTP handler got its answer.
+        if (name === 'entrance.submit') probes.mark((value as { job?: { id?: string } } | undefined)?.job?.id, 'submitted');
+      };
+      if (isThenable(r)) r.then(done, () => done());
+      else done(r);
       return r;
     };
     this.restore.push(() => {
