@@ -36,6 +36,8 @@ interface Relation {
   ds?: DatasetId;
   /** Known columns; undefined when the schema is unknown. */
   cols?: Col[];
+  /** Columns known even when the rest of the schema is not (window TVF columns). */
+  extra?: Col[];
 }
 
 /** The outcome of resolving a query: its columns, and what affects all its rows. */
@@ -658,6 +660,25 @@ export class LineageResolver {
         this.collectRelations(item.left, scope, outer, out);
         this.collectRelations(item.right, scope, outer, out);
         return;
+      case 'tvf': {
+        const inner: Relation[] = [];
+        this.collectRelations(item.source, scope, outer, inner);
+        const src = inner[0];
+        // Window TVFs add window_start / window_end / window_time, computed from the time attribute.
+        const timeCol = this.exprCol('', item.args, { rels: inner, outer }, scope);
+        const windowCols = ['window_start', 'window_end', 'window_time'].map((n) => ({
+          name: n,
+          origins: timeCol.origins.map((o) => ({ ...o, rank: 1 })),
+          indirect: [],
+        }));
+        out.push({
+          qualifiers: item.alias !== undefined ? [[item.alias]] : (src?.qualifiers ?? []),
+          ds: src?.ds,
+          cols: src?.cols ? [...src.cols, ...windowCols] : undefined,
+          extra: windowCols,
+        });
+        return;
+      }
       case 'lateralView': {
         this.collectRelations(item.base, scope, outer, out);
         const argCol = this.exprCol('', item.fn, { rels: [...out], outer }, scope);
@@ -777,7 +798,7 @@ export class LineageResolver {
   // ---- column references ----
 
   private colOfRelation(r: Relation, name: string): Col {
-    const known = r.cols?.find((c) => c.name === name);
+    const known = r.cols?.find((c) => c.name === name) ?? r.extra?.find((c) => c.name === name);
     if (known) return known;
     if (r.ds && !r.cols) return { name, origins: [{ ds: r.ds, field: name, rank: 0, masking: false }], indirect: [] };
     return { name, origins: [], indirect: [] };
@@ -813,7 +834,7 @@ export class LineageResolver {
       if (base) return { ...base, origins: base.origins.map((o) => ({ ...o, rank: Math.max(o.rank, 1) })) };
       return undefined;
     }
-    const withCol = rels.filter((r) => r.cols?.some((c) => c.name === ref.name));
+    const withCol = rels.filter((r) => r.cols?.some((c) => c.name === ref.name) || r.extra?.some((c) => c.name === ref.name));
     if (withCol.length === 1) return this.colOfRelation(withCol[0] as Relation, ref.name);
     if (withCol.length > 1) {
       this.warnings.push(`column ${ref.name} is ambiguous`);

@@ -44,7 +44,9 @@ export type FromItem =
   | { kind: 'function'; name: string[]; args: ExprInfo; literalArgs: string[]; alias?: string; columnAliases?: string[] }
   | { kind: 'file'; path: string; alias?: string; columnAliases?: string[] }
   | { kind: 'join'; left: FromItem; right: FromItem; on?: ExprInfo; using?: string[]; natural: boolean }
-  | { kind: 'lateralView'; base: FromItem; fn: ExprInfo; alias?: string; columnAliases: string[] };
+  | { kind: 'lateralView'; base: FromItem; fn: ExprInfo; alias?: string; columnAliases: string[] }
+  /** A table-valued function over a table (Flink window TVFs: TUMBLE, HOP, CUMULATE, SESSION). */
+  | { kind: 'tvf'; fn: string; source: FromItem; args: ExprInfo; alias?: string; columnAliases?: string[] };
 
 /** One SELECT block. */
 export interface Select {

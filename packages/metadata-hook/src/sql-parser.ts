@@ -253,6 +253,7 @@ class StatementParser {
         this.pos = this.tokens.length;
         return { kind: 'other', keyword: 'EXPLAIN' };
     }
+    if (!OTHER_STATEMENTS.has(t.value)) this.fail('a statement');
     this.pos = this.tokens.length;
     return { kind: 'other', keyword: t.value };
   }
@@ -431,10 +432,9 @@ class StatementParser {
       }
       this.expectWord('AS');
       const query = this.query();
-      this.eatWord('WITH') && this.eatWord('CASCADED', 'LOCAL');
+      this.eatWords('WITH', 'NO', 'DATA') || this.eatWords('WITH', 'DATA');
+      if (this.eatWord('WITH')) this.eatWord('CASCADED', 'LOCAL');
       this.eatWords('CHECK', 'OPTION');
-      this.eatWords('WITH', 'NO', 'DATA');
-      this.eatWords('WITH', 'DATA');
       return { kind: 'createView', target, columns, query, temporary, materialized };
     }
     if (!this.eatWord('TABLE')) {
@@ -1014,6 +1014,24 @@ class StatementParser {
     if (t.kind === 'string') {
       this.pos++;
       return { kind: 'file', path: t.value, ...this.aliasWithColumns() };
+    }
+    if (this.isWord('TABLE') && this.isOp('(', 1) && this.isIdentToken(this.peek(2)) && this.isOp('(', 3)) {
+      // Flink window TVF: TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL …)).
+      this.pos += 2;
+      const fn = this.qualifiedName();
+      this.expectOp('(');
+      this.eatWord('DATA');
+      this.eatWords('=>');
+      this.expectWord('TABLE');
+      const source = this.fromItem();
+      const info = emptyInfo();
+      while (this.eatOp(',')) {
+        if (this.isIdentToken(this.peek()) && this.isOp('=>', 1)) this.pos += 2;
+        this.exprInto(info);
+      }
+      this.expectOp(')');
+      this.expectOp(')');
+      return { kind: 'tvf', fn: fn.join('.'), source, args: info, ...this.aliasWithColumns() };
     }
     if (this.eatWord('UNNEST') || this.isWord('TABLE') || this.isWord('EXPLODE')) {
       if (!this.isOp('(')) this.pos++;
@@ -1714,6 +1732,16 @@ class StatementParser {
     this.expectWord('END');
   }
 }
+
+/** Statements that read and write no dataset (or none this extractor follows). */
+const OTHER_STATEMENTS = new Set(
+  (
+    'SET SHOW DESCRIBE DESC DROP ALTER TRUNCATE GRANT REVOKE ANALYZE VACUUM COMMIT ROLLBACK START BEGIN CALL REFRESH MSCK LOAD ' +
+    'COPY ADD RESET PRAGMA ATTACH DETACH INSTALL EXPORT IMPORT CHECKPOINT COMMENT LOCK UNLOCK KILL CACHE UNCACHE OPTIMIZE DEALLOCATE ' +
+    'PREPARE EXECUTE SUMMARIZE LIST CLEAR FLUSH RENAME DECLARE FETCH CLOSE DO LISTEN NOTIFY UNLISTEN CLUSTER REINDEX SAVEPOINT ' +
+    'RELEASE ABORT END DISCARD HELP CREATE UPDATE DELETE MERGE'
+  ).split(' '),
+);
 
 const BINARY_OPS = new Set([
   '+',
