@@ -17,6 +17,7 @@ export {
   type LineageGraph,
   type LineageNode,
   type LineageQuery,
+  LineageQueryError,
   lineageGraph,
   lineageQuerySchema,
 } from './lineage-graph.ts';

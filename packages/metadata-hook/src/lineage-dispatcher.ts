@@ -106,13 +106,15 @@ export class LineageDispatcher {
     try {
       await client.query('BEGIN');
       try {
-        const heads = await lockDueHeads(client, this.opts.batchSize);
+        // Runs are delivered concurrently, but one connection takes one query at a time.
+        const tx = serialized(client);
+        const heads = await lockDueHeads(tx, this.opts.batchSize);
         pass.runs = heads.length;
         let next = 0;
         const worker = async () => {
           while (next < heads.length) {
             const head = heads[next++] as OutboxRow;
-            await this.drainRun(client, head, pass);
+            await this.drainRun(tx, head, pass);
           }
         };
         await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, heads.length) }, worker));
@@ -148,4 +150,16 @@ export class LineageDispatcher {
       row = await lockNextInRun(tx, row.run_key, row.seq);
     }
   }
+}
+
+/** A view of a connection that queues its queries one after another. */
+function serialized(client: Queryable): Queryable {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query(text: string, values?: unknown[]) {
+      const run = tail.then(() => client.query(text, values));
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  } as Queryable;
 }

@@ -1,4 +1,3 @@
-import { SluiceError } from '@sluice/core';
 import { z } from 'zod';
 import type { Queryable } from './outbox-store.ts';
 
@@ -103,14 +102,27 @@ export async function lineageGraph(
 }
 
 /**
+ * An invalid lineage query. It carries the shape of Sluice's `SLUICE_REQUEST_INVALID` error (400),
+ * so the gateway can turn it into a `SluiceError` with the same code and details.
+ */
+export class LineageQueryError extends Error {
+  readonly code = 'SLUICE_REQUEST_INVALID';
+  readonly status = 400;
+  constructor(readonly details: { summary: string }) {
+    super(`The request is invalid: ${details.summary}`);
+    this.name = 'LineageQueryError';
+  }
+}
+
+/**
  * The handler of `GET /api/v1/lineage`: validates the raw query string object and returns the graph.
- * An invalid query throws `SLUICE_REQUEST_INVALID` (400).
+ * An invalid query throws {@link LineageQueryError}.
  */
 export async function handleLineageRequest(db: Queryable, rawQuery: unknown): Promise<LineageGraph> {
   const parsed = lineageQuerySchema.safeParse(rawQuery ?? {});
   if (!parsed.success) {
     const summary = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
-    throw new SluiceError('SLUICE_REQUEST_INVALID', { summary });
+    throw new LineageQueryError({ summary });
   }
   return lineageGraph(db, parsed.data);
 }

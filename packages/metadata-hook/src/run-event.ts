@@ -130,7 +130,7 @@ export function buildRunEvent(input: RunEventInput): RunEvent {
     });
   }
 
-  const dataSourceFacet = (namespace: string) => facet('dataSource', input.dataSource ?? { name: namespace, uri: namespace });
+  const dataSourceFacet = (namespace: string) => facet('dataSource', input.dataSource ?? { name: namespace, uri: namespaceUri(namespace) });
   const schemaFacet = (fields: SchemaField[]) => facet('schema', { fields: fields.map((f) => ({ name: f.name, ...(f.type ? { type: f.type } : {}) })) });
 
   const inputs: EventDataset[] = (lineage?.inputs ?? []).map((d: LineageInput) => {
@@ -164,6 +164,11 @@ export function buildRunEvent(input: RunEventInput): RunEvent {
     inputs,
     outputs,
   };
+}
+
+/** The namespace as a URI: namespaces such as `file` (local paths) have no authority. */
+function namespaceUri(namespace: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(namespace) ? namespace : `${namespace}:///`;
 }
 
 function cleanField(f: InputField): InputField {

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { MIGRATIONS, migrate } from '@sluice/infra';
+import { freshDatabase, type TestDatabase, waitFor } from '@sluice/testkit';
+import pg from 'pg';
+import {
+  buildRunEvent,
+  enqueueLineageEvent,
+  extractLineage,
+  HttpTransport,
+  LINEAGE_MIGRATION_SQL,
+  LineageDispatcher,
+  type LineageTransport,
+  lineageSeq,
+  lineageSeqOffset,
+  outboxInsertSql,
+  outboxStats,
+  type RunEvent,
+  type RunEventType,
+  runIdForJob,
+} from '../src/index.ts';
+import { validateEvent } from './validate-event.ts';
+
+/** A real OpenLineage receiver on 127.0.0.1 that answers 503 while `down` and records what it accepts. */
+class Receiver {
+  server?: Server;
+  port = 0;
+  down = false;
+  readonly received: RunEvent[] = [];
+  readonly auth: (string | undefined)[] = [];
+  rejected = 0;
+
+  async listen(port = 0): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        if (req.method !== 'POST' || req.url !== '/api/v1/lineage') {
+          res.writeHead(404).end();
+          return;
+        }
+        if (this.down) {
+          this.rejected++;
+          res.writeHead(503).end('maintenance');
+          return;
+        }
+        this.auth.push(req.headers.authorization);
+        this.received.push(JSON.parse(body) as RunEvent);
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server?.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+const FAST_BACKOFF = { baseMs: 20, factor: 2, maxMs: 200, jitter: 0.2 };
+
+function event(jobId: string, eventType: RunEventType, sql = 'INSERT INTO hive.mart.t SELECT a FROM hive.raw.s'): RunEvent {
+  return buildRunEvent({
+    eventType,
+    job: { id: jobId, namespace: 'sluice://test', code: sql, codeType: 'sql' },
+    dialect: 'trino',
+    engine: { name: 'trino', version: '470' },
+    lineage: extractLineage(sql, 'trino', { namespace: 'trino://t:8080' }),
+  });
+}
+
+async function insertJob(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query(
+    `INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, state, queue_timeout_s, run_timeout_s)
+     VALUES ($1, 'alice', 'test', 'trino-470', 'sql', 'g', 'select 1', 'select 1', 'Scheduled', 60, 60)`,
+    [id],
+  );
+}
+
+/** The shape of JobStore.transition(): one statement, plus the outbox CTE. */
+async function transition(pool: pg.Pool, id: string, from: string[], to: string, ev: RunEvent): Promise<boolean> {
+  const args: unknown[] = [id, to, from];
+  const base = args.length + 1;
+  args.push(JSON.stringify(ev), lineageSeqOffset(ev.eventType));
+  const r = await pool.query(
+    `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
+          upd AS (UPDATE sluice_jobs SET state = $2, updated_at = now() FROM prev WHERE sluice_jobs.id = prev.id AND sluice_jobs.state = ANY($3)
+                  RETURNING sluice_jobs.*, prev.prev_state),
+          hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason) SELECT id, prev_state, $2, attempt, NULL FROM upd),
+          ${outboxInsertSql(base)}
+     SELECT * FROM upd`,
+    args,
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+describe('lineage outbox and dispatcher (real PostgreSQL, real HTTP receiver)', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+
+  before(async () => {
+    db = await freshDatabase('lineage');
+    pool = new pg.Pool({ connectionString: db.url, max: 12 });
+    await migrate(pool, [...MIGRATIONS, { version: 10_000, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL }]);
+  });
+
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('the outbox CTE writes the event in the same statement as the state change, and only if it happened', async () => {
+    const id = 'job-cte-1';
+    await insertJob(pool, id);
+    assert.equal(await transition(pool, id, ['Scheduled'], 'Running', event(id, 'START')), true);
+    // A lost race (wrong source state) writes no event.
+    assert.equal(await transition(pool, id, ['Scheduled'], 'Running', event(id, 'START')), false);
+    assert.equal(await transition(pool, id, ['Running'], 'Succeed', event(id, 'COMPLETE')), true);
+    const rows = await pool.query<{ run_key: string; seq: number; event_type: string; run_id: string }>(
+      "SELECT run_key, seq, payload->>'eventType' AS event_type, payload->'run'->>'runId' AS run_id FROM sluice_lineage_outbox WHERE run_key = $1 ORDER BY seq",
+      [id],
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.seq, r.event_type]),
+      [
+        [lineageSeq('START', 0), 'START'],
+        [lineageSeq('COMPLETE', 0), 'COMPLETE'],
+      ],
+    );
+    assert.ok(rows.rows.every((r) => r.run_id === runIdForJob(id)));
+    // A failed statement (here: a bad payload) rolls back the state change with the event.
+    await insertJob(pool, 'job-cte-2');
+    await assert.rejects(
+      pool.query(`WITH upd AS (UPDATE sluice_jobs SET state = 'Running' WHERE id = $1 RETURNING sluice_jobs.*), ${outboxInsertSql(2)} SELECT * FROM upd`, [
+        'job-cte-2',
+        '{not json',
+        1,
+      ]),
+    );
+    const state = await pool.query<{ state: string }>("SELECT state FROM sluice_jobs WHERE id = 'job-cte-2'");
+    assert.equal(state.rows[0]?.state, 'Scheduled');
+  });
+
+  it('a receiver that is down, then up, gets every event exactly once and in order per run; two dispatchers share the work', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    const receiver = new Receiver();
+    await receiver.listen();
+    const port = receiver.port;
+    // First, nothing listens on the port at all (connection refused).
+    await receiver.close();
+
+    const runs = 12;
+    const kinds: RunEventType[] = ['START', 'RUNNING', 'COMPLETE'];
+    for (let r = 0; r < runs; r++) {
+      for (const k of kinds) await enqueueLineageEvent(pool, `run-${r}`, lineageSeq(k, 0), event(`run-${r}`, k));
+    }
+    // Writing the same (run, seq) twice is a no-op.
+    assert.equal(await enqueueLineageEvent(pool, 'run-0', lineageSeq('START', 0), event('run-0', 'START')), false);
+
+    const token = 'secret-token-do-not-log';
+    const logs: string[] = [];
+    const logger = {
+      info: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`),
+      warn: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`),
+    };
+    const mk = () =>
+      new LineageDispatcher({
+        pool,
+        transport: new HttpTransport({ url: `http://127.0.0.1:${port}`, apiKey: token, timeoutMs: 2000 }),
+        pollIntervalMs: 20,
+        backoff: FAST_BACKOFF,
+        batchSize: 4,
+        maxPerRun: 2,
+        logger,
+      });
+    const d1 = mk();
+    const d2 = mk();
+    d1.start();
+    d2.start();
+    try {
+      await waitFor(async () => (await pool.query("SELECT 1 FROM sluice_lineage_outbox WHERE attempts >= 2 AND last_error LIKE '%ECONNREFUSED%'")).rowCount, {
+        what: 'failed attempts while nothing listens',
+      });
+      // Now the receiver is up but answers 503.
+      receiver.down = true;
+      await receiver.listen(port);
+      await waitFor(() => receiver.rejected >= 3, { what: '503 answers' });
+      let stats = await outboxStats(pool);
+      assert.equal(stats.delivered, 0);
+      assert.equal(stats.pending, runs * kinds.length);
+      // Up: everything arrives.
+      receiver.down = false;
+      await waitFor(async () => (await outboxStats(pool)).pending === 0, { what: 'the outbox to drain', timeoutMs: 20_000 });
+      stats = await outboxStats(pool);
+      assert.equal(stats.delivered, runs * kinds.length);
+    } finally {
+      await d1.stop();
+      await d2.stop();
+      await receiver.close();
+    }
+    assert.equal(receiver.received.length, runs * kinds.length, 'each event exactly once');
+    const byRun = new Map<string, RunEventType[]>();
+    for (const e of receiver.received) {
+      const list = byRun.get(e.run.runId) ?? [];
+      list.push(e.eventType);
+      byRun.set(e.run.runId, list);
+      assert.ok(validateEvent(e).ok);
+    }
+    assert.equal(byRun.size, runs);
+    for (const [, list] of byRun) assert.deepEqual(list, kinds, 'in order within the run');
+    assert.ok(receiver.auth.every((a) => a === `Bearer ${token}`));
+    assert.ok(logs.length > 0);
+    assert.ok(!logs.some((l) => l.includes(token)), 'the token never reaches a log line');
+    const errors = await pool.query<{ last_error: string | null }>('SELECT last_error FROM sluice_lineage_outbox');
+    assert.ok(errors.rows.every((r) => r.last_error === null));
+  });
+
+  it('never delivers seq n+1 before n, even when n keeps failing', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    const sent: string[] = [];
+    let failStart = true;
+    /** A fake transport: it fails the START event of run-x on purpose, which a real receiver cannot be told to do per event. */
+    const fake: LineageTransport = {
+      kind: 'fake',
+      async send(e: RunEvent) {
+        if (failStart && e.eventType === 'START' && e.run.runId === runIdForJob('run-x')) throw new Error('rejected');
+        sent.push(`${e.run.runId === runIdForJob('run-x') ? 'x' : 'y'}:${e.eventType}`);
+      },
+    };
+    for (const id of ['run-x', 'run-y']) {
+      await enqueueLineageEvent(pool, id, lineageSeq('START', 0), event(id, 'START'));
+      await enqueueLineageEvent(pool, id, lineageSeq('COMPLETE', 0), event(id, 'COMPLETE'));
+    }
+    const d = new LineageDispatcher({ pool, transport: fake, backoff: { baseMs: 1, factor: 1, maxMs: 1, jitter: 0 } });
+    for (let i = 0; i < 5; i++) {
+      await d.runOnce();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(sent, ['y:START', 'y:COMPLETE']);
+    const x = await pool.query<{ seq: number; attempts: number; delivered: boolean }>(
+      "SELECT seq, attempts, delivered_at IS NOT NULL AS delivered FROM sluice_lineage_outbox WHERE run_key = 'run-x' ORDER BY seq",
+    );
+    assert.equal(x.rows[0]?.delivered, false);
+    assert.ok((x.rows[0]?.attempts ?? 0) >= 5);
+    assert.equal(x.rows[1]?.attempts, 0, 'COMPLETE was never tried');
+    failStart = false;
+    await d.runOnce();
+    assert.deepEqual(sent, ['y:START', 'y:COMPLETE', 'x:START', 'x:COMPLETE']);
+  });
+
+  it('a run head held by one dispatcher is skipped by another (FOR UPDATE SKIP LOCKED)', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    await enqueueLineageEvent(pool, 'run-lock', 1, event('run-lock', 'START'));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const seen: string[] = [];
+    /** A fake transport that blocks until released, to hold the head's lock across a second pass. */
+    const slow: LineageTransport = {
+      kind: 'fake-slow',
+      async send(e) {
+        seen.push(`slow:${e.eventType}`);
+        await gate;
+      },
+    };
+    const fast: LineageTransport = {
+      kind: 'fake-fast',
+      async send(e) {
+        seen.push(`fast:${e.eventType}`);
+      },
+    };
+    const a = new LineageDispatcher({ pool, transport: slow });
+    const b = new LineageDispatcher({ pool, transport: fast });
+    const passA = a.runOnce();
+    await waitFor(() => seen.length === 1, { what: 'dispatcher A to take the head' });
+    const passB = await b.runOnce();
+    assert.equal(passB.runs, 0);
+    release();
+    assert.equal((await passA).delivered, 1);
+    assert.equal((await b.runOnce()).runs, 0);
+    assert.deepEqual(seen, ['slow:START']);
+  });
+});
