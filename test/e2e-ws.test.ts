@@ -48,11 +48,11 @@ for (const backend of BACKENDS) {
 
     it('streams progress frames while a long scan runs', async () => {
       const ws = await WsTestClient.connect(ts.url, ts.tokens.bob);
-      const code = 'create table t as select range a, range % 97 b from range(30000000); select b, count(distinct a) as n from t group by b order by b';
+      const code = 'create table t as select range a, range % 97 b from range(20000000); select b, count(distinct a) as n from t group by b order by b';
       ws.send({ type: 'submit', reqId: 'p', job: { code } });
       const sub = await ws.until((fs) => fs.find((f) => f.type === 'submitted'));
       const jobId = (sub.job as { id: string }).id;
-      await ws.until((fs) => fs.find((f) => isFinal(f, jobId)), 60_000, 'final status');
+      await ws.until((fs) => fs.find((f) => isFinal(f, jobId)), 180_000, 'final status');
       const progress = ws.frames.filter((f) => f.type === 'progress' && f.jobId === jobId).map((f) => f.progress as number);
       assert.ok(progress.length >= 1, 'at least one progress frame');
       assert.ok(progress.every((p) => p > 0 && p <= 1));

@@ -148,9 +148,12 @@ export class EntranceService implements EntranceApi {
     return toJobView(row);
   }
 
-  /** Loads a job the principal may see, or throws NOT_FOUND / FORBIDDEN. */
+  /**
+   * Loads a job the principal may see, or throws NOT_FOUND / FORBIDDEN. A job is named by its id or by
+   * its numeric sequence (the Linkis taskID that schedulers and the CLI print).
+   */
   async authorize(principal: Principal, jobId: string): Promise<JobRow> {
-    const row = /^[0-9A-Z]{26}$/.test(jobId) ? await this.store.get(jobId) : null;
+    const row = /^[0-9A-Z]{26}$/.test(jobId) ? await this.store.get(jobId) : /^[1-9][0-9]{0,17}$/.test(jobId) ? await this.store.getBySeq(jobId) : null;
     if (!row) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId });
     if (row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${jobId}`, jobId });
     return row;
@@ -167,47 +170,50 @@ export class EntranceService implements EntranceApi {
     return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
   }
 
-  async log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage> {
-    const row = await this.authorize(principal, jobId);
-    const lines = await this.store.readLogs(jobId, Math.max(1, from), Math.min(Math.max(1, limit), 10_000));
+  async log(principal: Principal, ref: string, from: number, limit: number): Promise<LogPage> {
+    const row = await this.authorize(principal, ref);
+    const lines = await this.store.readLogs(row.id, Math.max(1, from), Math.min(Math.max(1, limit), 10_000));
     const last = lines[lines.length - 1];
     const nextFrom = last ? last.n + 1 : Math.max(1, from);
-    return { jobId, lines, nextFrom, complete: isFinalState(row.state) && nextFrom > row.log_lines };
+    return { jobId: row.id, lines, nextFrom, complete: isFinalState(row.state) && nextFrom > row.log_lines };
   }
 
-  async resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]> {
-    await this.authorize(principal, jobId);
-    return (await this.store.resultSets(jobId)).map(({ uri: _uri, ...view }) => view);
+  async resultSets(principal: Principal, ref: string): Promise<ResultSetView[]> {
+    const row = await this.authorize(principal, ref);
+    return (await this.store.resultSets(row.id)).map(({ uri: _uri, ...view }) => view);
   }
 
-  private async resultSet(principal: Principal, jobId: string, index: number): Promise<ResultSetView> {
-    const sets = await this.resultSets(principal, jobId);
-    const set = sets.find((s) => s.index === index);
-    if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId, index });
-    return set;
+  private async resultSet(principal: Principal, ref: string, index: number): Promise<{ jobId: string; set: ResultSetView }> {
+    const row = await this.authorize(principal, ref);
+    const set = (await this.store.resultSets(row.id)).find((s) => s.index === index);
+    if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
+    const { uri: _uri, ...view } = set;
+    return { jobId: row.id, set: view };
   }
 
-  async readRows(principal: Principal, jobId: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
-    const resultSet = await this.resultSet(principal, jobId, index);
+  async readRows(principal: Principal, ref: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
+    const { jobId, set } = await this.resultSet(principal, ref, index);
     const rows: Row[] = [];
     for await (const row of this.results.read(jobId, index, { offset, limit })) rows.push(row);
-    return { resultSet, rows };
+    return { resultSet: set, rows };
   }
 
-  async download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable> {
-    const set = await this.resultSet(principal, jobId, index);
+  async download(principal: Principal, ref: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable> {
+    const { jobId, set } = await this.resultSet(principal, ref, index);
     return streamResultAs(this.results, jobId, index, set.columns, format);
   }
 
-  async renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }> {
-    const row = await this.authorize(principal, jobId);
-    if (row.username !== principal.user) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `renew the lease of another user's job ${jobId}`, jobId });
-    const until = await this.store.renewClientLease(jobId);
-    return { jobId, leaseUntil: until ? until.toISOString() : null };
+  async renewLease(principal: Principal, ref: string): Promise<{ jobId: string; leaseUntil: string | null }> {
+    const row = await this.authorize(principal, ref);
+    if (row.username !== principal.user)
+      throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `renew the lease of another user's job ${row.id}`, jobId: row.id });
+    const until = await this.store.renewClientLease(row.id);
+    return { jobId: row.id, leaseUntil: until ? until.toISOString() : null };
   }
 
-  async cancel(principal: Principal, jobId: string): Promise<JobView> {
-    const row = await this.authorize(principal, jobId);
+  async cancel(principal: Principal, ref: string): Promise<JobView> {
+    const row = await this.authorize(principal, ref);
+    const jobId = row.id;
     if (isFinalState(row.state)) throw new SluiceError('SLUICE_JOB_ALREADY_FINAL', { jobId, state: row.state });
     const cancelled = await this.store.transition(jobId, ['Inited', 'Scheduled', 'WaitForRetry'], 'Cancelled', {
       error: new SluiceError('SLUICE_JOB_CANCELLED', { by: principal.user }).toBody(),

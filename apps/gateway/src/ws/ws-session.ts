@@ -115,9 +115,10 @@ export class WsSession {
     }
   }
 
-  private async subscribe(jobId: string, fromLine: number, reqId?: string): Promise<void> {
+  private async subscribe(ref: string, fromLine: number, reqId?: string): Promise<void> {
+    // Authorises before anything is streamed, and resolves a numeric taskID to the job id.
+    const jobId = (await this.entrance.get(this.principal, ref)).id;
     await this.unsubscribe(jobId);
-    await this.entrance.get(this.principal, jobId); // authorises before anything is streamed
     const sub: Subscription = { jobId, next: fromLine, chain: Promise.resolve(), unsubscribe: async () => {}, closed: false };
     this.subs.set(jobId, sub);
     // Subscribe first, then read the backlog: events that arrive meanwhile queue on the chain.
