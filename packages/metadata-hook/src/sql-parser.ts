@@ -1,5 +1,5 @@
 import { DIALECT_RULES, type Dialect } from './dialect.ts';
-import type { ColumnDef, ColumnRef, Cte, ExprInfo, FromItem, InsertBranch, MergeAction, Query, QueryBody, Select, SelectItem, Statement } from './sql-ast.ts';
+import type { ColumnDef, Cte, ExprInfo, FromItem, InsertBranch, MergeAction, Query, QueryBody, Select, SelectItem, Statement } from './sql-ast.ts';
 import { SqlSyntaxError, splitStatements, type Token, tokenize } from './sql-lexer.ts';
 
 /** One statement of a script: its text and its tree, or the reason it could not be parsed. */
@@ -1783,12 +1783,4 @@ function typeOnly(text: string): string {
       text,
     );
   return (m?.[1] ?? text).trim();
-}
-
-/** Exposed for tests: the columns an isolated expression reads. */
-export function parseExpressionForTest(sql: string, dialect: Dialect): ColumnRef[] {
-  const parsed = parseScript(`SELECT ${sql}`, dialect)[0];
-  if (!parsed?.statement || parsed.statement.kind !== 'query') throw parsed?.error ?? new Error('not a query');
-  const body = parsed.statement.query.body;
-  return body.kind === 'select' ? body.items.flatMap((i) => i.expr.refs) : [];
 }

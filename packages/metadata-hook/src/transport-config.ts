@@ -72,7 +72,7 @@ export function transportConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Li
         : type === 'file'
           ? { type, path: env.SLUICE_LINEAGE_FILE }
           : { type };
-  const parsed = lineageTransportConfigSchema.safeParse(raw);
+  const parsed = lineageTransportConfigSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'SLUICE_LINEAGE_TRANSPORT'}: ${i.message}`).join('; ');
     throw new Error(`invalid lineage transport settings: ${issues}`);

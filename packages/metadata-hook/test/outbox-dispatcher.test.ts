@@ -33,7 +33,7 @@ class Receiver {
   rejected = 0;
 
   async listen(port = 0): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       req.on('data', (c) => {
         body += c;
@@ -53,8 +53,9 @@ class Receiver {
         res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
   }
 
   async close(): Promise<void> {
