@@ -1666,7 +1666,10 @@ class StatementParser {
     this.expectOp('(');
     const isAgg = AGGREGATES.has(fname);
     const inner = emptyInfo();
-    if (!this.isOp(')')) {
+    if (this.isWord('SELECT') || this.isWord('WITH')) {
+      // `= ANY (SELECT …)`, `ARRAY(SELECT …)` and other functions over a subquery.
+      inner.subqueries.push(this.query());
+    } else if (!this.isOp(')')) {
       this.eatWord('DISTINCT', 'ALL');
       let first = true;
       do {
