@@ -164,6 +164,10 @@ stop_all() {
 
 case "${1:-start}" in
   start)
+    # Test files start in parallel and may all call this: one start at a time.
+    mkdir -p "$DIR"
+    exec 9>"$DIR/.services-jdbc.lock"
+    flock 9
     command -v curl >/dev/null || apt_install curl
     ensure_installed; start_mariadb; start_clickhouse; mkdir -p "$DIR"; print_env >"$DIR/env-jdbc"; print_env ;;
   stop) stop_all ;;

@@ -11,9 +11,10 @@ export interface ResolvedDataSource extends FailureContext {
   conn: JdbcParams;
 }
 
-function secretValues(type: JdbcDataSourceType, params: Record<string, unknown>): string[] {
+/** Values of the type's secret fields and of those the data source marks secret. */
+function secretValues(type: JdbcDataSourceType, params: Record<string, unknown>, marked: readonly string[] = []): string[] {
   const out: string[] = [];
-  for (const field of jdbcSecretFields[type]) {
+  for (const field of new Set([...jdbcSecretFields[type], ...marked])) {
     const value = params[field];
     if (typeof value === 'string' && value) out.push(value);
   }
@@ -37,7 +38,7 @@ export function resolveDataSource(ds: DataSourceConnection | undefined): Resolve
     throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: `data source ${ds.name} has type ${ds.type}, which the jdbc engine does not serve` });
   }
   const type = ds.type;
-  const secrets = secretValues(type, ds.params ?? {});
+  const secrets = secretValues(type, ds.params ?? {}, ds.secretFields);
   const parsed = jdbcParamsSchemas[type].safeParse(ds.params ?? {});
   if (!parsed.success) {
     const issues = describeIssues(parsed.error).map((i) => ({ path: i.path, message: redactText(i.message, secrets) }));

@@ -15,6 +15,29 @@ export interface PgWireConnection {
   flush(): void;
   sync(): void;
   sendCopyFail(message: string): void;
+  once(event: 'readyForQuery' | 'end' | 'error', listener: () => void): unknown;
+  removeListener(event: 'readyForQuery' | 'end' | 'error', listener: () => void): unknown;
+}
+
+/**
+ * Calls `done` once the backend has answered the Sync sent after an error (ReadyForQuery), or the
+ * connection ended. node-postgres forgets the failed query before that answer, so it is awaited on
+ * the connection: a failed (or cancelled) statement reports its end only when the server is idle.
+ */
+export function afterReady(connection: PgWireConnection | undefined, done: () => void): void {
+  if (!connection) {
+    done();
+    return;
+  }
+  const finish = () => {
+    connection.removeListener('readyForQuery', finish);
+    connection.removeListener('end', finish);
+    connection.removeListener('error', finish);
+    done();
+  };
+  connection.once('readyForQuery', finish);
+  connection.once('end', finish);
+  connection.once('error', finish);
 }
 
 /** A column of a RowDescription message. */
@@ -41,7 +64,10 @@ export class PgDescribe {
     });
   }
 
+  private connection: PgWireConnection | undefined;
+
   submit(connection: PgWireConnection): void {
+    this.connection = connection;
     connection.parse({ text: this.text });
     connection.describe({ type: 'S', name: '' });
     connection.sync();
@@ -52,7 +78,7 @@ export class PgDescribe {
   }
 
   handleError(err: Error): void {
-    this.reject(err);
+    afterReady(this.connection, () => this.reject(err));
   }
 
   handleReadyForQuery(): void {
@@ -221,8 +247,13 @@ export class PgPortal {
     this.state = 'failed';
     this.rows = [];
     // The backend skips everything up to the next Sync after an error.
+    const synced = this.synced;
     this.sync();
-    this.onClosed?.();
-    this.settle(undefined, err);
+    const finish = () => {
+      this.onClosed?.();
+      this.settle(undefined, err);
+    };
+    if (synced) finish();
+    else afterReady(this.connection, finish);
   }
 }
