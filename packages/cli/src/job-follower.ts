@@ -79,8 +79,8 @@ class JobFollower {
   }
 
   private report(job: Pick<JobView, 'state' | 'progress'>): void {
-    this.o.reporter.setState(job.state);
     this.o.reporter.setProgress(job.progress);
+    this.o.reporter.setState(job.state);
   }
 
   /** Calls the API, riding out an outage up to maxOutageMs. */
@@ -217,8 +217,14 @@ class JobFollower {
       socket.on('error', () => finish(opened ? 'dropped' : 'unavailable'));
       socket.on('close', (code, reason) => {
         if (code === WS_CLOSE_AUTH) finish(new CliError(EXIT.rejected, 'the WebSocket API refused the token', reason.toString() || 'SLUICE_AUTH_INVALID'));
-        else if (code === WS_CLOSE_SLOW_CONSUMER) finish('dropped');
-        else finish(opened ? 'dropped' : 'unavailable');
+        else if (!opened) finish('unavailable');
+        else {
+          if (!settled) {
+            const why = code === WS_CLOSE_SLOW_CONSUMER ? 'closed by the server (4008: the CLI read too slowly)' : `closed (${code})`;
+            chain.then(() => this.o.reporter.note(`the WebSocket was ${why}; resuming from log line ${this.next}`));
+          }
+          finish('dropped');
+        }
       });
     });
   }

@@ -1,6 +1,10 @@
 import type { JobState } from '@sluice/core';
 import { type CliIo, write } from './io.ts';
 
+function isFinal(state: JobState | undefined): boolean {
+  return state === 'Succeed' || state === 'Failed' || state === 'Cancelled' || state === 'Timeout';
+}
+
 /**
  * The CLI's console while it follows a job: log lines go to stdout, status to stderr. On a terminal
  * (stderr is a TTY) a one-line progress bar is drawn on stderr and kept below the log; otherwise
@@ -52,7 +56,7 @@ export class ProgressReporter {
       return;
     }
     const step = Math.floor(this.progress * 10);
-    if (step > this.lastPlainStep && step > 0) {
+    if (step > this.lastPlainStep && step > 0 && !isFinal(this.state)) {
       this.lastPlainStep = step;
       this.note(`${this.label}: ${step * 10}%`);
     }
