@@ -91,7 +91,7 @@ describe('sluice submit under a real shell', () => {
   it('reads code from a script file, a -codePath and stdin, and passes variables, labels and params', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sluice-code-'));
     try {
-      writeFileSync(path.join(dir, 'q.sql'), 'select ${n} * 2 as doubled');
+      writeFileSync(path.join(dir, 'q.sql'), 'select \u0024{n} * 2 as doubled');
       writeFileSync(path.join(dir, 'job.sh'), 'echo "from the script: $((20 + 1))"');
       const a = await runCli(`cd ${sh(dir)} && sluice -varMap n=21 q.sql --format csv`, asAlice);
       assert.equal(a.code, 0, a.stderr);
@@ -101,8 +101,9 @@ describe('sluice submit under a real shell', () => {
       assert.match(b.stdout, /^from the script: 21$/m, 'a .sh file runs on the shell engine');
       const seq = /job (\d+) submitted/.exec(b.stderr)?.[1];
       const job = (await jobsOf(alice)).find((j) => j.seq === seq);
-      assert.equal(job?.engineType.split('-')[0], 'shell');
-      assert.deepEqual((job?.labels as Record<string, string>).parentJobName, 'etl.load');
+      assert.ok(job, `job ${seq} is listed`);
+      assert.equal(job.engineType.split('-')[0], 'shell');
+      assert.equal((job.labels as Record<string, string>).parentJobName, 'etl.load');
       const c = await runCli(`echo "select 'piped' as src" | sluice -codePath - --format json`, asAlice);
       assert.equal(c.code, 0, c.stderr);
       assert.match(c.stdout, /^\{"src":"piped"\}$/m);
