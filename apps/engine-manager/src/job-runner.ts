@@ -177,7 +177,7 @@ export class JobRunner {
         dataSource,
         labels: { ...row.labels, creator: row.creator, jobId: row.id },
       });
-      const engineRecorded = this.store.setEngine(row.id, pooled.id, fence).catch(() => {});
+      logs.setEngine(pooled.id);
       logs.write(`Job ${row.id} runs on ${resolved.label} engine ${pooled.id} for ${row.username}`);
       let lastProgress = 0;
       for await (const ev of pooled.engine.execute({
@@ -201,7 +201,6 @@ export class JobRunner {
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
       await results.end();
       await logs.flush();
-      await engineRecorded;
       await this.store.transition(row.id, ['Running'], 'Succeed', { resultSets: results.sets, logLines: logs.lastLine, error: null }, fence);
     } catch (thrown) {
       await results.abort();

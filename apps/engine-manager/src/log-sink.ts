@@ -14,6 +14,7 @@ export class LogSink {
   private next: number;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private engineId: string | undefined;
 
   constructor(
     private readonly jobId: string,
@@ -30,6 +31,11 @@ export class LogSink {
   /** Number of the last line accepted so far. */
   get lastLine(): number {
     return this.next - 1 + this.pending.length;
+  }
+
+  /** Records the engine with the next batch of lines (saves a separate write per job). */
+  setEngine(engineId: string): void {
+    this.engineId = engineId;
   }
 
   write(line: string): void {
@@ -51,8 +57,10 @@ export class LogSink {
     if (batch.length === 0) return this.flushing;
     const from = this.next;
     this.next += batch.length;
+    const engineId = this.engineId;
+    this.engineId = undefined;
     this.flushing = this.flushing.then(async () => {
-      await this.store.appendLogs(this.jobId, from, batch, this.fence);
+      await this.store.appendLogs(this.jobId, from, batch, this.fence, engineId);
       const event: LogEvent = { v: EVENT_VERSION, type: 'log', jobId: this.jobId, fromLine: from, toLine: from + batch.length - 1, lines: batch };
       // Too big for the bus: send the range only; subscribers read the lines from the store.
       const size = Buffer.byteLength(JSON.stringify(event));

@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   EVENT_VERSION,
   type EventBus,
+  isFinalState,
   type JobListQuery,
   type JobState,
   type JobView,
@@ -432,14 +433,14 @@ export class JobStore {
     return { items, nextCursor };
   }
 
-  /** Appends numbered log lines, fenced to the manager that runs the job. */
-  async appendLogs(jobId: string, firstLine: number, lines: string[], fence: Fence): Promise<boolean> {
+  /** Appends numbered log lines, fenced to the manager that runs the job; records the engine when given. */
+  async appendLogs(jobId: string, firstLine: number, lines: string[], fence: Fence, engineId?: string): Promise<boolean> {
     const nums = lines.map((_, i) => firstLine + i);
     const r = await this.pool.query(
       `WITH ok AS (SELECT id FROM sluice_jobs WHERE id = $1 AND manager_id = $4 AND attempt = $5 AND state = 'Running'),
             ins AS (INSERT INTO sluice_job_logs (job_id, line_no, text) SELECT $1, n, t FROM unnest($2::int[], $3::text[]) AS x(n, t) WHERE EXISTS (SELECT 1 FROM ok) RETURNING 1)
-       UPDATE sluice_jobs SET log_lines = $6 WHERE id IN (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM ins)`,
-      [jobId, nums, lines, fence.managerId, fence.attempt, firstLine + lines.length - 1],
+       UPDATE sluice_jobs SET log_lines = $6, engine_id = coalesce($7, engine_id) WHERE id IN (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM ins)`,
+      [jobId, nums, lines, fence.managerId, fence.attempt, firstLine + lines.length - 1, engineId ?? null],
     );
     return (r.rowCount ?? 0) > 0;
   }
@@ -500,6 +501,11 @@ export class JobStore {
   private async publishStatus(row: JobRow): Promise<void> {
     const event: StatusEvent = { v: EVENT_VERSION, type: 'status', jobId: row.id, state: row.state, at: row.updated_at.toISOString(), error: row.error };
     // The bus is best effort: the state is already committed, and subscribers re-read it on (re)subscribe.
-    await Promise.all([this.bus.publish(topics.job(row.id), event), this.bus.publish(topics.jobStates, { ...event, group: row.group_key })]).catch(() => {});
+    // Only a state that frees a group slot concerns the scheduler's admission.
+    const freesSlot = isFinalState(row.state) || row.state === 'WaitForRetry';
+    await Promise.all([
+      this.bus.publish(topics.job(row.id), event),
+      freesSlot ? this.bus.publish(topics.jobStates, { ...event, group: row.group_key }) : undefined,
+    ]).catch(() => {});
   }
 }

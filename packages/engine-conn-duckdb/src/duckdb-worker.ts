@@ -20,12 +20,20 @@ let limits: RunnerLimits | undefined;
 let current: Current | undefined;
 let shuttingDown = false;
 
+/**
+ * Sends a message to the parent. It does not wait for the write: the IPC channel keeps the order, and
+ * rows are already bounded by the parent's credits, so waiting would only add a turn of the event
+ * loop per message to every task.
+ */
 function emit(body: ChildMessageBody): Promise<void> {
+  if (process.connected) process.send!(stamp(body), undefined, {}, () => {});
+  return Promise.resolve();
+}
+
+/** Sends a message and waits until it is written: for the last words before the process exits. */
+function emitAndWait(body: ChildMessageBody): Promise<void> {
   return new Promise((resolve) => {
-    if (!process.connected) {
-      resolve();
-      return;
-    }
+    if (!process.connected) return resolve();
     process.send!(stamp(body), undefined, {}, () => resolve());
   });
 }
@@ -42,7 +50,7 @@ async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<
     limits = { progressIntervalMs: message.progressIntervalMs, batchRows: message.batchRows, batchBytes: message.batchBytes };
     await emit({ type: 'ready', duckdbVersion: version() });
   } catch (err) {
-    await emit({ type: 'initFailed', reason: err instanceof Error ? err.message : String(err) });
+    await emitAndWait({ type: 'initFailed', reason: err instanceof Error ? err.message : String(err) });
     process.exit(1);
   }
 }

@@ -164,8 +164,12 @@ export function parseCompactHour(s: string): { date: CivilDate; hour: number } |
 
 /** The time zone of this process (the `TZ` environment variable, else the system zone). */
 export function processTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Building a DateTimeFormat is costly and the process zone does not change while it runs.
+  processZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return processZone;
 }
+
+let processZone: string | undefined;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 

@@ -1,5 +1,6 @@
 import {
   type EventBus,
+  isFinalState,
   JobEventSchema,
   type Principal,
   SluiceError,
@@ -116,12 +117,12 @@ export class WsSession {
   }
 
   private async subscribe(ref: string, fromLine: number, reqId?: string): Promise<void> {
-    // Authorises before anything is streamed, and resolves a numeric taskID to the job id.
-    const jobId = (await this.entrance.get(this.principal, ref)).id;
+    // A job id can be subscribed before the row is read; a numeric taskID must be resolved first.
+    const jobId = /^[0-9A-Z]{26}$/.test(ref) ? ref : (await this.entrance.get(this.principal, ref)).id;
     await this.unsubscribe(jobId);
     const sub: Subscription = { jobId, next: fromLine, chain: Promise.resolve(), unsubscribe: async () => {}, closed: false };
     this.subs.set(jobId, sub);
-    // Subscribe first, then read the backlog: events that arrive meanwhile queue on the chain.
+    // Subscribe first, then read the job and the backlog: events that arrive meanwhile queue on the chain.
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -133,9 +134,15 @@ export class WsSession {
       sub.chain = sub.chain.then(() => this.deliver(sub, ev.data)).catch(() => {});
     });
     try {
-      const job = await this.entrance.get(this.principal, jobId);
+      const job = await this.entrance.get(this.principal, jobId).catch(async (err) => {
+        await this.unsubscribe(jobId);
+        throw err;
+      });
       this.send({ v: WS_PROTOCOL_VERSION, type: 'subscribed', reqId, jobId, job });
-      await this.catchUp(sub, Number.MAX_SAFE_INTEGER);
+      // Nothing stored yet beyond what the client has: skip the read.
+      if (job.logLines >= sub.next) await this.catchUp(sub, job.logLines);
+      // A finished job sends nothing more once its log is caught up.
+      if (isFinalState(job.state) && sub.next > job.logLines) await this.unsubscribe(jobId);
     } finally {
       release();
     }
@@ -155,6 +162,8 @@ export class WsSession {
     if (sub.closed) return;
     if (ev.type !== 'log') {
       this.send(ev);
+      // Every log line is published before the final status, so the subscription is complete.
+      if (ev.type === 'status' && isFinalState(ev.state)) await this.unsubscribe(sub.jobId);
       return;
     }
     if (ev.toLine < sub.next) return; // already delivered
