@@ -112,12 +112,7 @@ describe('postgresql values round-trip losslessly', () => {
       '$12.34',
       '192.168.0.1/24',
     ]);
-    assert.ok(nulls, 'the second row exists');
-    assert.equal(nulls.length, 31);
-    assert.deepEqual(
-      nulls.filter((v, i) => i !== 1),
-      new Array(30).fill(null),
-    );
+    assert.deepEqual(nulls, new Array(31).fill(null), 'NULL is null in every type');
   });
 
   it('keeps the session time zone of timestamptz values as their offset', async () => {
