@@ -86,6 +86,14 @@ function testFailure(err: unknown, name: string, timedOut: boolean): SluiceError
   return fail('error', err instanceof Error ? err.message : String(err));
 }
 
+/** One browse row as an item of its level. */
+function browseItem(level: BrowsePath['level'], row: Row): BrowseItem {
+  if (level === 'catalogs') return { name: String(row[0]), kind: 'catalog' };
+  if (level === 'schemas') return { name: String(row[0]), kind: 'schema' };
+  if (level === 'tables') return { name: String(row[0]), kind: row[1] === 'VIEW' ? 'view' : 'table' };
+  return { name: String(row[0]), kind: 'column', type: sqlType(String(row[1])), nullable: row[2] !== 'NO' };
+}
+
 /**
  * Connection test and metadata browse of Trino or Presto data sources of `types`. Both run as the
  * data source's `user` (or `sluice`), with its credentials, one short-lived client per call.
@@ -146,18 +154,7 @@ export function createMetadataBrowser(engine: string, types: readonly string[]):
         const rows = await collect(cluster, sql);
         const more = rows.length > limit;
         const pageRows = more ? rows.slice(0, limit) : rows;
-        const items: BrowseItem[] = pageRows.map((row) => {
-          switch (path.level) {
-            case 'catalogs':
-              return { name: String(row[0]), kind: 'catalog' };
-            case 'schemas':
-              return { name: String(row[0]), kind: 'schema' };
-            case 'tables':
-              return { name: String(row[0]), kind: row[1] === 'VIEW' ? 'view' : 'table' };
-            case 'columns':
-              return { name: String(row[0]), kind: 'column', type: sqlType(String(row[1])), nullable: row[2] !== 'NO' };
-          }
-        });
+        const items = pageRows.map((row) => browseItem(path.level, row));
         const lastRow = pageRows[pageRows.length - 1];
         const nextCursor = more && lastRow ? encodeCursor(path.level === 'columns' ? Number(lastRow[3]) : String(lastRow[0])) : null;
         return { items, nextCursor };

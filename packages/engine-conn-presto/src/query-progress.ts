@@ -14,7 +14,7 @@ export function progressOf(stats: StatementStats): number | undefined {
 }
 
 function clamp(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return Math.max(0, Math.min(1, x));
 }
 
 /** The stats worth showing next to progress: where the query is and what it has done. */
