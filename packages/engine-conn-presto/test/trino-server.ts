@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { DataSourceConnection } from '@sluice/core';
+import { trinoSecretFields } from '../src/index.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -41,7 +42,7 @@ async function start(): Promise<TrinoServer> {
   // Unless TRINO_URL names a running server, start ours (the first run downloads it: minutes).
   const script = path.join(root, 'scripts/engines/trino.sh');
   const { stdout } = await run('bash', [script, process.env.TRINO_URL ? 'env' : 'start'], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-  const env = { ...parseExports(stdout), ...(process.env.TRINO_URL ? { TRINO_URL: process.env.TRINO_URL } : {}) };
+  const env: Record<string, string> = { ...parseExports(stdout), ...(process.env.TRINO_URL ? { TRINO_URL: process.env.TRINO_URL } : {}) };
   const url = new URL(env.TRINO_URL ?? 'http://127.0.0.1:18080');
   const httpsUrl = new URL(env.TRINO_HTTPS_URL ?? 'https://127.0.0.1:18443');
   const authDir = env.TRINO_AUTH_DIR ?? '';
@@ -66,7 +67,13 @@ export function ensureTrino(): Promise<TrinoServer> {
 
 /** A `trino` data source on the test server's plain HTTP port, with tpch.tiny as default schema. */
 export function trinoDataSource(server: TrinoServer, params: Record<string, unknown> = {}, type = 'trino'): DataSourceConnection {
-  return { name: `test_${type}`, type, version: 1, params: { host: server.host, port: server.port, catalog: 'tpch', schema: 'tiny', ...params } };
+  return {
+    name: `test_${type}`,
+    type,
+    version: 1,
+    params: { host: server.host, port: server.port, catalog: 'tpch', schema: 'tiny', ...params },
+    secretFields: trinoSecretFields,
+  };
 }
 
 /** GET /v1/query/{id}: the server's own record of a query. */
