@@ -168,6 +168,9 @@ EOF
 password-authenticator.name=file
 file.password-file=$AUTH/password.db
 EOF
+  # allow-all: unlike the default control it lets the data source's principal (sluice_test) run queries
+  # as the Sluice user (impersonation), which a real cluster grants with an impersonation rule.
+  echo "access-control.name=allow-all" >"$etc/access-control.properties"
   cat >"$etc/log.properties" <<EOF
 io.trino=INFO
 EOF
