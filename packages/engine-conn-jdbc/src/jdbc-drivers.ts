@@ -1,3 +1,4 @@
+import { clickhouseDriver } from './clickhouse-driver.ts';
 import type { JdbcDriver } from './jdbc-driver.ts';
 import type { ClickhouseParams, JdbcParams, MysqlParams, PostgresqlParams } from './param-schemas.ts';
 import { pgDriver } from './pg-driver.ts';
@@ -13,7 +14,7 @@ export interface JdbcDrivers {
 export const JDBC_DRIVERS: JdbcDrivers = {
   postgresql: pgDriver,
   mysql: pgDriver as never,
-  clickhouse: pgDriver as never,
+  clickhouse: clickhouseDriver,
 };
 
 /** Calls `work` with the driver of a data source and its typed parameters. */
