@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, EVENT_VERSION, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { JobStore, Logger } from '@sluice/entrance';
+import type { JobStore, LineageRecorder, Logger } from '@sluice/entrance';
 import type { Pool } from '@sluice/infra';
 import { EnginePool } from './engine-pool.ts';
 import { type DataSourceResolver, JobRunner } from './job-runner.ts';
@@ -19,6 +19,7 @@ export interface EngineManagerDeps {
   catalog: EngineCatalog;
   log: Logger;
   dataSources?: DataSourceResolver;
+  lineage?: LineageRecorder;
 }
 
 /**
@@ -46,7 +47,19 @@ export class EngineManager {
       onEvent: (msg, data) => deps.log.info(data, msg),
       requestReclaim: (managerId, engineId) => deps.bus.publish(topics.manager(managerId), { v: EVENT_VERSION, type: 'reclaim', engineId }),
     });
-    this.runner = new JobRunner(c, this.id, deps.store, deps.bus, deps.queue, deps.results, deps.catalog, this.engines, deps.log, deps.dataSources);
+    this.runner = new JobRunner(
+      c,
+      this.id,
+      deps.store,
+      deps.bus,
+      deps.queue,
+      deps.results,
+      deps.catalog,
+      this.engines,
+      deps.log,
+      deps.dataSources,
+      deps.lineage,
+    );
   }
 
   async start(): Promise<void> {

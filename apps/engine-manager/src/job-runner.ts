@@ -13,7 +13,7 @@ import {
   toSluiceError,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { Fence, JobRow, JobStore, Logger } from '@sluice/entrance';
+import type { Fence, JobRow, JobStore, LineageRecorder, Logger } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import { LogSink } from './log-sink.ts';
 import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
@@ -115,6 +115,7 @@ export class JobRunner {
     private readonly engines: EnginePool,
     private readonly log: Logger,
     private readonly dataSources?: DataSourceResolver,
+    private readonly lineage?: LineageRecorder,
   ) {}
 
   /** Ids of jobs running here now. */
@@ -132,12 +133,28 @@ export class JobRunner {
   }
 
   async run(q: QueuedJob): Promise<void> {
+    const pending = await this.store.get(q.jobId);
+    if (!pending || pending.attempt !== q.attempt || (pending.state !== 'Scheduled' && pending.state !== 'WaitForRetry')) return;
+    // Permission, publication and expiry of the data source are checked again now: they may have
+    // changed since submit. Its connection also names the lineage datasets of the START event.
+    let dataSource: DataSourceConnection | undefined;
+    let refused: unknown;
+    if (pending.data_source) {
+      try {
+        if (!this.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name: pending.data_source });
+        dataSource = await this.dataSources.connectionForJob({ user: pending.username, admin: false }, pending.data_source);
+      } catch (err) {
+        refused = err;
+      }
+    }
     const row = await this.store.transition(
       q.jobId,
       ['Scheduled', 'WaitForRetry'],
       'Running',
       { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0 },
       { attempt: q.attempt, notCancelRequested: true },
+      undefined,
+      refused ? undefined : this.lineage?.started(pending, dataSource),
     );
     if (!row) return; // cancelled, timed out, or already taken: nothing to do
     const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
@@ -162,11 +179,8 @@ export class JobRunner {
         logs.write(`Retrying: attempt ${row.attempt + 1} of ${this.config.SLUICE_MAX_RETRIES + 1}`);
       }
       const resolved = this.catalog.resolve(row.engine_type);
-      // Permission, publication and expiry are checked again now: they may have changed since submit.
-      let dataSource: DataSourceConnection | undefined;
-      if (row.data_source) {
-        if (!this.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name: row.data_source });
-        dataSource = await this.dataSources.connectionForJob({ user: row.username, admin: false }, row.data_source);
+      if (refused) throw refused;
+      if (dataSource) {
         redact = redactorFor(dataSource);
         logs.write(`Data source ${dataSource.name} (${dataSource.type}), version ${dataSource.version}`);
       }
@@ -201,12 +215,20 @@ export class JobRunner {
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
       await results.end();
       await logs.flush();
-      await this.store.transition(row.id, ['Running'], 'Succeed', { resultSets: results.sets, logLines: logs.lastLine, error: null }, fence);
+      await this.store.transition(
+        row.id,
+        ['Running'],
+        'Succeed',
+        { resultSets: results.sets, logLines: logs.lastLine, error: null },
+        fence,
+        undefined,
+        this.lineage?.ended(row, 'Succeed', { ds: dataSource }),
+      );
     } catch (thrown) {
       await results.abort();
       const err = redactError(toSluiceError(thrown), redact);
       broken = err.code === 'SLUICE_ENGINE_CRASHED';
-      await this.finishWithError(row, fence, err, active.reason, logs, results.sets);
+      await this.finishWithError(row, fence, err, active.reason, logs, results.sets, dataSource);
     } finally {
       clearTimeout(timer);
       this.active.delete(row.id);
@@ -214,13 +236,30 @@ export class JobRunner {
     }
   }
 
-  private async finishWithError(row: JobRow, fence: Fence, err: SluiceError, reason: StopReason | undefined, logs: LogSink, sets: number): Promise<void> {
+  private async finishWithError(
+    row: JobRow,
+    fence: Fence,
+    err: SluiceError,
+    reason: StopReason | undefined,
+    logs: LogSink,
+    sets: number,
+    ds: DataSourceConnection | undefined,
+  ): Promise<void> {
+    const ended = (to: 'Failed' | 'Cancelled' | 'Timeout', error?: string) => this.lineage?.ended(row, to, { ds, error });
     if (reason === 'lease') return; // another manager owns the job now; leave it alone
     if (reason === 'timeout') {
       const e = new SluiceError('SLUICE_JOB_RUN_TIMEOUT', { seconds: row.run_timeout_s });
       logs.write(e.message);
       await logs.flush();
-      await this.store.transition(row.id, ['Running'], 'Timeout', { error: e.toBody(), logLines: logs.lastLine, resultSets: sets }, fence);
+      await this.store.transition(
+        row.id,
+        ['Running'],
+        'Timeout',
+        { error: e.toBody(), logLines: logs.lastLine, resultSets: sets },
+        fence,
+        undefined,
+        ended('Timeout', e.message),
+      );
       return;
     }
     if (reason === 'user' || reason === 'client-lease') {
@@ -233,6 +272,8 @@ export class JobRunner {
         'Cancelled',
         { error: new SluiceError('SLUICE_JOB_CANCELLED', details).toBody(), logLines: logs.lastLine, resultSets: sets },
         fence,
+        undefined,
+        ended('Cancelled'),
       );
       return;
     }
@@ -250,6 +291,14 @@ export class JobRunner {
       return;
     }
     const final = err.retryable ? new SluiceError('SLUICE_JOB_RETRIES_EXHAUSTED', { attempts: row.attempt + 1, reason: err.message, cause: err.code }) : err;
-    await this.store.transition(row.id, ['Running'], 'Failed', { error: final.toBody(), logLines: logs.lastLine, resultSets: 0 }, fence);
+    await this.store.transition(
+      row.id,
+      ['Running'],
+      'Failed',
+      { error: final.toBody(), logLines: logs.lastLine, resultSets: 0 },
+      fence,
+      undefined,
+      ended('Failed', final.message),
+    );
   }
 }

@@ -16,6 +16,8 @@ import {
 } from '@sluice/core';
 import type { Pool, PoolClient } from '@sluice/infra';
 import { withTransaction } from '@sluice/infra';
+import { outboxInsertSql } from '@sluice/metadata-hook';
+import type { LineageRecord } from './lineage-recorder.ts';
 
 /** A job row as stored. */
 export interface JobRow {
@@ -276,7 +278,15 @@ export class JobStore {
    * manager and attempt). Returns the updated row, or null when the job had moved on: a lost race,
    * never an error.
    */
-  async transition(id: string, from: JobState[], to: JobState, patch: TransitionPatch = {}, guard?: Guard, reason?: unknown): Promise<JobRow | null> {
+  async transition(
+    id: string,
+    from: JobState[],
+    to: JobState,
+    patch: TransitionPatch = {},
+    guard?: Guard,
+    reason?: unknown,
+    lineage?: LineageRecord,
+  ): Promise<JobRow | null> {
     for (const f of from) {
       if (!ALLOWED_TRANSITIONS[f].includes(to)) throw new Error(`illegal transition ${f} -> ${to}`);
     }
@@ -312,12 +322,18 @@ export class JobStore {
     // One statement: lock the row, update it and append the history row, atomically and in one round trip.
     args.push(reason === undefined ? null : JSON.stringify(reason));
     const reasonArg = args.length;
+    // The lineage event joins the same statement: it exists exactly when the transition happened.
+    let lineageCte = '';
+    if (lineage) {
+      args.push(JSON.stringify(lineage.event), lineage.seqOffset);
+      lineageCte = `, ${outboxInsertSql(args.length - 1)}`;
+    }
     const r = await this.pool.query<JobRow & { prev_state: JobState }>(
       `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
             upd AS (UPDATE sluice_jobs SET ${sets.join(', ')} FROM prev WHERE sluice_jobs.id = prev.id AND ${where}
                     RETURNING sluice_jobs.*, prev.prev_state),
             hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason)
-                     SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)
+                     SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)${lineageCte}
        SELECT * FROM upd`,
       args,
     );

@@ -2,6 +2,7 @@ import { type Config, EVENT_VERSION, type EventBus, isFinalState, type JobQueue,
 import type { Pool, PoolClient } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import type { JobRow, JobStore } from './job-store.ts';
+import type { LineageRecorder } from './lineage-recorder.ts';
 
 /** Minimal logger shape so the entrance does not depend on a logging library. */
 export interface Logger {
@@ -36,6 +37,7 @@ export class Scheduler {
     private readonly bus: EventBus,
     private readonly admission: Admission,
     private readonly log: Logger,
+    private readonly lineage?: LineageRecorder,
   ) {}
 
   async start(): Promise<void> {
@@ -127,7 +129,16 @@ export class Scheduler {
       if (row.cancel_requested) {
         const to = row.cancel_requested === 'timeout' ? 'Timeout' : 'Cancelled';
         const code = to === 'Timeout' ? 'SLUICE_JOB_RUN_TIMEOUT' : 'SLUICE_JOB_CANCELLED';
-        await this.store.transition(row.id, ['Running'], to, { error: new SluiceError(code, { seconds: row.run_timeout_s }).toBody() }, fence);
+        const error = new SluiceError(code, { seconds: row.run_timeout_s });
+        await this.store.transition(
+          row.id,
+          ['Running'],
+          to,
+          { error: error.toBody() },
+          fence,
+          undefined,
+          this.lineage?.ended(row, to, { error: error.message }),
+        );
         continue;
       }
       const lost = new SluiceError('SLUICE_ENGINE_LOST', { managerId: row.manager_id });
@@ -145,12 +156,15 @@ export class Scheduler {
           await this.admission.enqueue({ jobId: row.id, attempt: next.attempt, priority: next.priority });
         }
       } else {
+        const error = new SluiceError('SLUICE_JOB_RETRIES_EXHAUSTED', { attempts: row.attempt + 1, reason: lost.message });
         await this.store.transition(
           row.id,
           ['Running'],
           'Failed',
-          { error: new SluiceError('SLUICE_JOB_RETRIES_EXHAUSTED', { attempts: row.attempt + 1, reason: lost.message }).toBody() },
+          { error: error.toBody() },
           fence,
+          undefined,
+          this.lineage?.ended(row, 'Failed', { error: error.message }),
         );
       }
     }

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@sluice/core';
-import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, generateKeyEntry, loadKeyring } from '@sluice/datasource-service';
+import { DataSourceService, DataSourceStore, generateKeyEntry, loadKeyring } from '@sluice/datasource-service';
 import { TokenStore } from '@sluice/gateway';
 import { createPool, type EmbeddedPg, MIGRATIONS, migrate, startEmbeddedPostgres } from '@sluice/infra';
+import { EXTRA_MIGRATIONS } from './stack.ts';
 
 const USAGE = `usage: npm run admin -- <command>
   token create --user <name> [--name <label>] [--admin] [--days <n>]   create a token (printed once)
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
   const { url, embedded } = await openDb();
   const db = createPool(url, { max: 2, application: 'sluice-admin' });
   try {
-    await migrate(db, [...MIGRATIONS, DATASOURCE_MIGRATION]);
+    await migrate(db, [...MIGRATIONS, ...EXTRA_MIGRATIONS]);
     const tokens = new TokenStore(db);
     if (command === 'create') {
       const days = values.days === undefined ? undefined : Number(values.days);
@@ -95,7 +96,7 @@ async function rotateKeys(): Promise<number> {
   const { url, embedded } = await openDb();
   const db = createPool(url, { max: 2, application: 'sluice-admin' });
   try {
-    await migrate(db, [...MIGRATIONS, DATASOURCE_MIGRATION]);
+    await migrate(db, [...MIGRATIONS, ...EXTRA_MIGRATIONS]);
     const svc = new DataSourceService(new DataSourceStore(db), ring, () => undefined);
     const r = await svc.rotateKeys(ring);
     process.stdout.write(`re-wrapped ${r.rewrapped} of ${r.total} secret envelopes under key ${ring.activeId}\n`);

@@ -1,16 +1,40 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '@sluice/core';
+import { type Config, SluiceError } from '@sluice/core';
 import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRoutes, loadKeyring } from '@sluice/datasource-service';
 import { EngineManager } from '@sluice/engine-manager';
 import { EngineCatalog } from '@sluice/engines';
-import { Admission, EntranceService, JobStore, Scheduler } from '@sluice/entrance';
+import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
 import { buildGateway, TokenStore } from '@sluice/gateway';
-import { createLogger, type Infra, openInfra, type PinoLogger } from '@sluice/infra';
+import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
+import { createTransport, LINEAGE_MIGRATION_SQL, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
 import type { FastifyInstance } from 'fastify';
 
 /** The parts of Sluice one process can run. */
 export type Role = 'gateway' | 'entrance' | 'engine-manager';
 export const ALL_ROLES: readonly Role[] = ['gateway', 'entrance', 'engine-manager'];
+
+/** Every schema change beyond the core tables, in the order they apply. */
+export const EXTRA_MIGRATIONS: readonly Migration[] = [DATASOURCE_MIGRATION, { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL }];
+
+/** The lineage transport the configuration picks; invalid settings stop start-up naming the setting. */
+function lineageTransport(config: Config): LineageTransport | undefined {
+  const env: Record<string, string | undefined> = {
+    SLUICE_LINEAGE_TRANSPORT: config.SLUICE_LINEAGE_TRANSPORT,
+    SLUICE_LINEAGE_URL: config.SLUICE_LINEAGE_URL,
+    SLUICE_LINEAGE_ENDPOINT: config.SLUICE_LINEAGE_ENDPOINT,
+    SLUICE_LINEAGE_API_KEY: config.SLUICE_LINEAGE_API_KEY,
+    SLUICE_LINEAGE_TIMEOUT_MS: String(config.SLUICE_LINEAGE_TIMEOUT_MS),
+    SLUICE_LINEAGE_FILE: config.SLUICE_LINEAGE_FILE,
+    SLUICE_ATLAS_USERNAME: config.SLUICE_ATLAS_USERNAME,
+    SLUICE_ATLAS_PASSWORD: config.SLUICE_ATLAS_PASSWORD,
+  };
+  try {
+    const c = transportConfigFromEnv(env as NodeJS.ProcessEnv);
+    return c ? createTransport(c) : undefined;
+  } catch (err) {
+    throw new SluiceError('SLUICE_CONFIG_INVALID', { setting: 'SLUICE_LINEAGE_TRANSPORT', reason: (err as Error).message });
+  }
+}
 
 /** A running Sluice process. */
 export interface Stack {
@@ -46,8 +70,9 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
   const log = opts.log ?? createLogger({ name: 'sluice', level: config.SLUICE_LOG_LEVEL });
   // Checked before anything starts: production without a master key must not come up.
   const keyring = loadKeyring({ masterKeys: config.SLUICE_MASTER_KEYS, embedded: config.embedded, home: config.home });
+  const transport = opts.roles.includes('entrance') ? lineageTransport(config) : undefined;
   const infra = await openInfra(config, {
-    migrations: [DATASOURCE_MIGRATION],
+    migrations: EXTRA_MIGRATIONS,
     application: `sluice-${opts.roles.join('+')}`,
     onError: (err) => log.warn({ err: err.message }, 'infrastructure error'),
     log: (line) => log.debug({ pg: line }, 'embedded postgres'),
@@ -62,21 +87,38 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     const dataSources = new DataSourceService(new DataSourceStore(infra.db), keyring, (engine) => catalog.byName(engine), {
       testTimeoutMs: config.SLUICE_DATASOURCE_TEST_TIMEOUT_MS,
     });
+    const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE });
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);
     const tokens = new TokenStore(infra.db);
     const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, dataSources, stop: async () => {} };
 
     if (opts.roles.includes('engine-manager')) {
-      const manager = new EngineManager({ config, db: infra.db, store, bus: infra.bus, queue: infra.queue, results: infra.results, catalog, log, dataSources });
+      const manager = new EngineManager({
+        config,
+        db: infra.db,
+        store,
+        bus: infra.bus,
+        queue: infra.queue,
+        results: infra.results,
+        catalog,
+        log,
+        dataSources,
+        lineage,
+      });
       await manager.start();
       stack.manager = manager;
       stoppers.push(() => manager.stop());
     }
     if (opts.roles.includes('entrance')) {
-      const scheduler = new Scheduler(config, infra.db, store, infra.queue, infra.bus, admission, log);
+      const scheduler = new Scheduler(config, infra.db, store, infra.queue, infra.bus, admission, log, lineage);
       await scheduler.start();
       stack.scheduler = scheduler;
       stoppers.push(() => scheduler.stop());
+      if (transport) {
+        const dispatcher = new LineageDispatcher({ pool: infra.db, transport, logger: log });
+        dispatcher.start();
+        stoppers.push(() => dispatcher.stop());
+      }
     }
     if (opts.roles.includes('gateway')) {
       const app = await buildGateway({
@@ -85,7 +127,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
         tokens,
         bus: infra.bus,
         log,
-        routes: dataSourceRoutes(dataSources),
+        routes: [...dataSourceRoutes(dataSources), ...lineageRoutes(infra.db)],
         version: version(),
         ready: async () => {
           await infra.db.query('SELECT 1');

@@ -80,6 +80,18 @@ export const ConfigSchema = z.object({
     .optional()
     .describe('master keys protecting data-source secrets: id:base64(32 bytes)[,id:…], first active; required in production'),
   SLUICE_DATASOURCE_TEST_TIMEOUT_MS: int(10_000, 100, 120_000).describe('time limit of a data-source connection test'),
+  SLUICE_LINEAGE_NAMESPACE: z.string().min(1).max(256).default('sluice').describe('OpenLineage namespace of Sluice jobs'),
+  SLUICE_LINEAGE_TRANSPORT: z
+    .enum(['none', 'http', 'atlas', 'console', 'file'])
+    .default('none')
+    .describe('where lineage events are delivered; events are kept in the outbox and the built-in view either way'),
+  SLUICE_LINEAGE_URL: z.string().url().optional().describe('OpenLineage API (e.g. Marquez http://host:5000) or Apache Atlas base URL'),
+  SLUICE_LINEAGE_ENDPOINT: z.string().optional().describe('path of the OpenLineage endpoint (default /api/v1/lineage)'),
+  SLUICE_LINEAGE_API_KEY: z.string().optional().describe('bearer token for the lineage receiver (secret)'),
+  SLUICE_LINEAGE_TIMEOUT_MS: int(10_000, 100, 600_000).describe('time limit of one delivery'),
+  SLUICE_LINEAGE_FILE: z.string().optional().describe('file that the file transport appends events to'),
+  SLUICE_ATLAS_USERNAME: z.string().optional().describe('Apache Atlas user'),
+  SLUICE_ATLAS_PASSWORD: z.string().optional().describe('Apache Atlas password (secret)'),
   SLUICE_ADMIN_USER: z.string().default('admin').describe('user of the token printed by the embedded default'),
   SLUICE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -21,6 +21,7 @@ export {
   lineageGraph,
   lineageQuerySchema,
 } from './lineage-graph.ts';
+export { lineageRoutes } from './lineage-routes.ts';
 export type {
   DatasetId,
   ExtractionContext,

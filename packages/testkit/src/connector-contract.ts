@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Column, type DataSourceConnection, type Engine, type EngineConnector, type EngineEvent, type ErrorCode, type Row, SluiceError } from '@sluice/core';
+import {
+  type Column,
+  type DataSourceConnection,
+  type Engine,
+  type EngineConnector,
+  type EngineEvent,
+  type ErrorCode,
+  type Row,
+  SluiceError,
+} from '@sluice/core';
 
 /** What a task is expected to produce: rows (of the last result set), log text, or both. */
 export interface ExpectedOutput {

@@ -1,0 +1,90 @@
+import { type DataSourceConnection, type JobState, parseEngineType } from '@sluice/core';
+import { buildRunEvent, type Dialect, extractLineage, isSqlCodeType, type LineageResult, lineageSeqOffset, type RunEventType } from '@sluice/metadata-hook';
+import type { JobRow } from './job-store.ts';
+
+/** An OpenLineage event to write into the outbox in the same statement as a job's state change. */
+export interface LineageRecord {
+  event: unknown;
+  seqOffset: number;
+}
+
+const DIALECT_OF_TYPE: Record<string, Dialect> = {
+  postgresql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  clickhouse: 'mysql',
+  trino: 'trino',
+  presto: 'presto',
+  spark: 'spark',
+  'flink-sql-gateway': 'flink',
+  'duckdb-file': 'duckdb',
+};
+const DIALECT_OF_ENGINE: Record<string, Dialect> = { duckdb: 'duckdb', trino: 'trino', presto: 'presto', spark: 'spark', flink: 'flink', jdbc: 'postgres' };
+const SCHEME_OF_TYPE: Record<string, string> = { postgresql: 'postgres', 'flink-sql-gateway': 'flink' };
+
+/**
+ * Builds the OpenLineage events of a job's life: START when it starts running (RUNNING on a retry),
+ * COMPLETE, FAIL or ABORT at the end. Dataset namespaces come from the data source (`postgres://h:p`,
+ * `trino://h:p`) or the engine (`duckdb://sluice`). Extraction runs once per attempt and never fails a job.
+ */
+export class LineageRecorder {
+  private readonly cache = new Map<string, { lineage?: LineageResult; dialect?: Dialect; dataSource?: { name: string; uri: string } }>();
+
+  constructor(private readonly opts: { namespace: string }) {}
+
+  private analyse(row: JobRow, ds?: DataSourceConnection) {
+    const key = `${row.id}.${row.attempt}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const engine = parseEngineType(row.engine_type).name;
+    const dialect = ds ? DIALECT_OF_TYPE[ds.type] : DIALECT_OF_ENGINE[engine];
+    let namespace = `${engine}://sluice`;
+    let dataSource: { name: string; uri: string } | undefined;
+    let defaults: { defaultCatalog?: string; defaultSchema?: string } = {};
+    if (ds) {
+      const host = String(ds.params.host ?? 'localhost');
+      namespace = `${SCHEME_OF_TYPE[ds.type] ?? ds.type}://${host}${ds.params.port ? `:${ds.params.port}` : ''}`;
+      dataSource = { name: ds.name, uri: namespace };
+      const db = typeof ds.params.database === 'string' ? ds.params.database : undefined;
+      defaults =
+        ds.type === 'postgresql'
+          ? { defaultCatalog: db, defaultSchema: 'public' }
+          : ds.type === 'trino' || ds.type === 'presto'
+            ? { defaultCatalog: ds.params.catalog as string | undefined, defaultSchema: ds.params.schema as string | undefined }
+            : { defaultCatalog: db };
+    }
+    const lineage = dialect && isSqlCodeType(row.code_type) ? extractLineage(row.code, dialect, { namespace, ...defaults }) : undefined;
+    const out = { lineage, dialect, dataSource };
+    if (this.cache.size > 2000) this.cache.clear();
+    this.cache.set(key, out);
+    return out;
+  }
+
+  private build(row: JobRow, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): LineageRecord {
+    const { lineage, dialect, dataSource } = this.analyse(row, extra.ds);
+    const engine = parseEngineType(row.engine_type);
+    const event = buildRunEvent({
+      eventType,
+      job: { id: row.id, namespace: this.opts.namespace, code: row.code, codeType: row.code_type, labels: row.labels },
+      dialect,
+      engine: { name: engine.name, version: engine.version ?? '' },
+      lineage,
+      error: extra.error ? { message: extra.error } : undefined,
+      dataSource,
+    });
+    return { event, seqOffset: lineageSeqOffset(eventType) };
+  }
+
+  /** The event of a job that starts running: START, or RUNNING for a retry. */
+  started(row: JobRow, ds?: DataSourceConnection): LineageRecord {
+    return this.build(row, row.attempt === 0 ? 'START' : 'RUNNING', { ds });
+  }
+
+  /** The event of a job that ended in `to`. */
+  ended(row: JobRow, to: JobState, extra: { ds?: DataSourceConnection; error?: string } = {}): LineageRecord {
+    const type: RunEventType = to === 'Succeed' ? 'COMPLETE' : to === 'Cancelled' ? 'ABORT' : 'FAIL';
+    const record = this.build(row, type, extra);
+    this.cache.delete(`${row.id}.${row.attempt}`);
+    return record;
+  }
+}
