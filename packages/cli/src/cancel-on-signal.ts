@@ -17,11 +17,13 @@ export interface SignalGuard {
   dispose(): void;
 }
 
-const SIGNALS: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', ExitCode>> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm, SIGHUP: EXIT.sighup };
+// SIGHUP is left alone on purpose: by default it ends the CLI (and the client lease then cancels the
+// job), while `nohup sluice …` keeps it ignored so the run survives a closed terminal.
+const SIGNALS: Readonly<Record<'SIGINT' | 'SIGTERM', ExitCode>> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
 const CANCEL_TIMEOUT_MS = 10_000;
 
 /**
- * Cancels the remote job when the CLI gets SIGINT, SIGTERM or SIGHUP, then exits with 130, 143 or 129.
+ * Cancels the remote job when the CLI gets SIGINT or SIGTERM, then exits with 130 or 143.
  * A submission still in flight is awaited first (up to 10 s), so a job is never left running because
  * the signal came early. A second signal exits at once. (`kill -9` cannot be caught; the client
  * lease covers it.)

@@ -17,8 +17,6 @@ export const EXIT = {
   timeout: 124,
   /** The job was cancelled by someone else or by the server (DolphinScheduler reads 137 as killed). */
   cancelled: 137,
-  /** SIGHUP: the job was cancelled, then the CLI exited. */
-  sighup: 129,
   /** SIGINT (Ctrl-C): the job was cancelled, then the CLI exited. */
   sigint: 130,
   /** SIGTERM: the job was cancelled, then the CLI exited. */

@@ -56,8 +56,9 @@ class JobFollower {
   async run(): Promise<JobView> {
     let transport = this.o.transport;
     while (transport === 'ws') {
-      const outcome = await this.followOverWs();
+      const { outcome, why } = await this.followOverWs();
       if (outcome === 'final') break;
+      if (outcome === 'dropped') this.o.reporter.note(`the WebSocket ${why}; resuming from log line ${this.next}`);
       this.wsFailures = outcome === 'unavailable' ? this.wsFailures + 1 : 0;
       if (this.wsFailures >= 3) {
         this.o.reporter.note('the WebSocket API cannot be reached; following the job by polling instead');
@@ -130,7 +131,7 @@ class JobFollower {
   }
 
   /** One WebSocket connection: resolves when the job ended, the connection dropped, or never opened. */
-  private followOverWs(): Promise<'final' | 'dropped' | 'unavailable'> {
+  private followOverWs(): Promise<{ outcome: 'final' | 'dropped' | 'unavailable'; why: string }> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.wsUrl(), { headers: this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}, handshakeTimeout: 10_000 });
       let opened = false;
@@ -138,7 +139,7 @@ class JobFollower {
       let chain: Promise<void> = Promise.resolve();
       let lastFrameAt = Date.now();
       const timers: NodeJS.Timeout[] = [];
-      const finish = (outcome: 'final' | 'dropped' | 'unavailable' | CliError) => {
+      const finish = (outcome: 'final' | 'dropped' | 'unavailable' | CliError, why = '') => {
         if (settled) return;
         settled = true;
         for (const t of timers) clearInterval(t);
@@ -146,7 +147,7 @@ class JobFollower {
         if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
         // Let the frames already being printed finish, so `next` is exact.
         chain.then(
-          () => (outcome instanceof CliError ? reject(outcome) : resolve(outcome)),
+          () => (outcome instanceof CliError ? reject(outcome) : resolve({ outcome, why })),
           (err) => reject(err),
         );
       };
@@ -160,7 +161,7 @@ class JobFollower {
         socket.send(JSON.stringify({ v: 1, type: 'subscribe', reqId: 'follow', jobId: this.o.jobId, fromLine: this.next }));
         timers.push(
           setInterval(() => {
-            if (Date.now() - lastFrameAt > 45_000) finish('dropped');
+            if (Date.now() - lastFrameAt > 45_000) finish('dropped', 'went silent for 45 s');
             else if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ v: 1, type: 'ping' }));
           }, 15_000),
           setInterval(() => {
@@ -214,17 +215,11 @@ class JobFollower {
             : 'unavailable',
         );
       });
-      socket.on('error', () => finish(opened ? 'dropped' : 'unavailable'));
+      socket.on('error', (err) => finish(opened ? 'dropped' : 'unavailable', `connection failed (${(err as NodeJS.ErrnoException).code ?? err.message})`));
       socket.on('close', (code, reason) => {
         if (code === WS_CLOSE_AUTH) finish(new CliError(EXIT.rejected, 'the WebSocket API refused the token', reason.toString() || 'SLUICE_AUTH_INVALID'));
         else if (!opened) finish('unavailable');
-        else {
-          if (!settled) {
-            const why = code === WS_CLOSE_SLOW_CONSUMER ? 'closed by the server (4008: the CLI read too slowly)' : `closed (${code})`;
-            chain.then(() => this.o.reporter.note(`the WebSocket was ${why}; resuming from log line ${this.next}`));
-          }
-          finish('dropped');
-        }
+        else finish('dropped', code === WS_CLOSE_SLOW_CONSUMER ? 'was closed by the server (4008: the CLI read too slowly)' : `was closed (${code})`);
       });
     });
   }
