@@ -31,6 +31,7 @@ configuration (later wins): config file (--config, else SLUICE_CONFIG, else ~/.s
 
 exit codes: ${EXIT.ok} succeeded, ${EXIT.failed} job failed, ${EXIT.usage} bad options, ${EXIT.rejected} refused by the server,
   ${EXIT.unreachable} server unreachable, ${EXIT.timeout} job timed out, ${EXIT.cancelled} job cancelled,
-  ${EXIT.sigint}/${EXIT.sigterm}/${EXIT.sighup} SIGINT/SIGTERM/SIGHUP (the job was cancelled first).
+  ${EXIT.sigint}/${EXIT.sigterm} SIGINT/SIGTERM (the job was cancelled first); a closed terminal (SIGHUP) ends the
+  CLI and the client lease cancels the job, unless run with nohup.
 `;
 }
