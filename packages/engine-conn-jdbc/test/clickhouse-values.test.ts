@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Engine } from '@sluice/core';
+import { type Engine, SluiceError } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
 import { freshClickhouse, type TestSource } from './jdbc-servers.ts';
 import { queryRows, runTask } from './task-runner.ts';
@@ -111,8 +111,8 @@ describe('clickhouse values round-trip losslessly', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    assert.ok(err instanceof Error && (err as { code?: string }).code === 'SLUICE_ENGINE_QUERY_FAILED', String(err));
+    assert.ok(err instanceof SluiceError && err.code === 'SLUICE_ENGINE_QUERY_FAILED', String(err));
     assert.match(err.message, /throwIf|non zero/);
-    assert.equal((err as { details: { errorCode?: number } }).details.errorCode, 395);
+    assert.equal(err.details.errorCode, 395);
   });
 });
