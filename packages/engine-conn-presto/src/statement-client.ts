@@ -229,12 +229,11 @@ export class QueryExecution implements AsyncIterable<QueryResults> {
         if (!this.client.retryable.has(res.status)) throw new TrinoHttpError(res.status, 'fetch', detailOf(res), this.queryId, attempt - 1);
         failure = new TrinoHttpError(res.status, 'fetch', detailOf(res), this.queryId, attempt - 1);
       }
-      const wait = backoffMs(attempt);
-      if (Date.now() - started + wait > this.client.requestTimeoutMs) {
-        throw failure instanceof TrinoHttpError ? failure : connectionError(failure, 'fetch', this.queryId);
-      }
+      const remaining = this.client.requestTimeoutMs - (Date.now() - started);
+      if (remaining <= 0) throw failure instanceof TrinoHttpError ? failure : connectionError(failure, 'fetch', this.queryId);
       try {
-        await sleep(wait, undefined, { signal: this.requests.signal });
+        // The last wait is cut short so that one more attempt lands right at the deadline.
+        await sleep(Math.min(backoffMs(attempt), remaining), undefined, { signal: this.requests.signal });
       } catch {
         throw this.abortedError();
       }
