@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Config, SluiceError } from '@sluice/core';
 import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRoutes, loadKeyring } from '@sluice/datasource-service';
 import { EngineManager } from '@sluice/engine-manager';
-import { EngineCatalog } from '@sluice/engines';
+import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
 import { buildGateway, TokenStore } from '@sluice/gateway';
 import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
@@ -86,6 +86,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     );
     const dataSources = new DataSourceService(new DataSourceStore(infra.db), keyring, (engine) => catalog.byName(engine), {
       testTimeoutMs: config.SLUICE_DATASOURCE_TEST_TIMEOUT_MS,
+      connectorParams: connectorParamsFor,
     });
     const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE });
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);

@@ -61,7 +61,11 @@ export class DataSourceService {
     private readonly store: DataSourceStore,
     private ring: Keyring,
     private readonly connectorFor: (engine: string) => EngineConnector | undefined,
-    private readonly opts: { testTimeoutMs: number } = { testTimeoutMs: 10_000 },
+    private readonly opts: {
+      testTimeoutMs: number;
+      /** Parameter schemas defined by the connectors; they win over the registry's own. */
+      connectorParams?: (type: string) => { schema: z.ZodObject; secretFields: readonly string[] } | undefined;
+    } = { testTimeoutMs: 10_000 },
   ) {}
 
   /** Every type with its parameters as JSON Schema and as Linkis-style key definitions. */
@@ -75,7 +79,7 @@ export class DataSourceService {
     jsonSchema: unknown;
     keyDefinitions: ReturnType<typeof keyDefinitions>;
   }[] {
-    return DATASOURCE_TYPES.map((t) => ({
+    return DATASOURCE_TYPES.map((base) => this.typeOf(base.name)).map((t) => ({
       name: t.name,
       displayName: t.displayName,
       classifier: t.classifier,
@@ -91,7 +95,8 @@ export class DataSourceService {
     const t = dataSourceType(name);
     if (!t)
       throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: `type: unknown data-source type "${name}"`, known: DATASOURCE_TYPES.map((x) => x.name) });
-    return t;
+    const own = this.opts.connectorParams?.(name);
+    return own ? { ...t, params: own.schema, secretFields: own.secretFields } : t;
   }
 
   /** Splits validated parameters into clear and secret parts. */

@@ -1,6 +1,9 @@
 import { type Config, type EngineConnector, parseEngineType, SluiceError } from '@sluice/core';
 import { createDuckdbConnector } from '@sluice/engine-conn-duckdb';
+import { createJdbcConnector, jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc';
+import { createPrestoConnector, createTrinoConnector, trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto';
 import { createShellConnector } from '@sluice/engine-conn-shell';
+import type { z } from 'zod';
 
 /** A resolved engine label: the connector plus the concrete version. */
 export interface ResolvedEngine {
@@ -16,7 +19,33 @@ type Factory = (config: Config) => EngineConnector;
 const FACTORIES: Record<string, Factory> = {
   duckdb: () => createDuckdbConnector(),
   shell: (c) => createShellConnector({ timeoutSeconds: c.SLUICE_SHELL_TIMEOUT_SECONDS }),
+  jdbc: () => createJdbcConnector(),
+  trino: () => createTrinoConnector(),
+  presto: () => createPrestoConnector(),
 };
+
+/** Connection parameters of a data-source type, as the connector that serves it defines them. */
+export interface DataSourceParamsSpec {
+  schema: z.ZodObject;
+  secretFields: readonly string[];
+}
+
+/**
+ * Parameter schemas owned by the connectors: the data-source registry validates with exactly what
+ * the engine will accept, so a registered data source can never be one its engine refuses.
+ */
+const CONNECTOR_PARAMS: Record<string, DataSourceParamsSpec> = {
+  ...Object.fromEntries(
+    Object.entries(jdbcParamsSchemas).map(([type, schema]) => [type, { schema, secretFields: jdbcSecretFields[type as keyof typeof jdbcSecretFields] }]),
+  ),
+  trino: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
+  presto: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
+};
+
+/** The connector-defined parameters of a data-source type, if a connector defines them. */
+export function connectorParamsFor(type: string): DataSourceParamsSpec | undefined {
+  return CONNECTOR_PARAMS[type];
+}
 
 /** The connectors of one deployment, and the resolution of `engineType` labels against them. */
 export class EngineCatalog {
