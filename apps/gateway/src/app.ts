@@ -21,6 +21,8 @@ export interface GatewayDeps {
   log: PinoLogger;
   /** Routes of other packages mounted beside the job routes (e.g. the data-source service). */
   routes?: AnyRouteSpec[];
+  /** Protocol adapters that need Fastify itself (e.g. the Linkis-compatible API with its own envelope). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Readiness probe of the backing services. */
   ready: () => Promise<void>;
   version: string;
@@ -116,6 +118,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       return reply.code(503).send(e.toBody());
     }
   });
+
+  for (const plugin of deps.plugins ?? []) await plugin(app);
 
   app.get('/api/v1/ws', { websocket: true }, (socket, req) => {
     const query = new URLSearchParams(req.url.split('?')[1] ?? '');
