@@ -14,6 +14,11 @@ export interface JobHandle {
 
 /** Installed signal handlers; `dispose()` removes them. */
 export interface SignalGuard {
+  /**
+   * Set once a signal arrived: the cancellation under way, which ends by exiting the process. The
+   * submit command awaits it before it returns, so the job's own outcome cannot exit first.
+   */
+  readonly pending: Promise<void> | undefined;
   dispose(): void;
 }
 
@@ -29,16 +34,15 @@ const CANCEL_TIMEOUT_MS = 10_000;
  * lease covers it.)
  */
 export function cancelOnSignals(api: SluiceApi, job: JobHandle, note: (text: string) => void, exit: (code: ExitCode) => void): SignalGuard {
-  let handling = false;
+  let pending: Promise<void> | undefined;
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const [signal, code] of Object.entries(SIGNALS) as [NodeJS.Signals, ExitCode][]) {
     const handler = () => {
-      if (handling) {
+      if (pending) {
         exit(code);
         return;
       }
-      handling = true;
-      void cancel(signal).finally(() => exit(code));
+      pending = cancel(signal).finally(() => exit(code));
     };
     handlers.set(signal, handler);
     process.on(signal, handler);
@@ -64,6 +68,9 @@ export function cancelOnSignals(api: SluiceApi, job: JobHandle, note: (text: str
   }
 
   return {
+    get pending() {
+      return pending;
+    },
     dispose() {
       for (const [signal, handler] of handlers) process.off(signal, handler);
     },

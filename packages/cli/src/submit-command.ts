@@ -82,6 +82,8 @@ export async function submitCommand(args: ParsedArgs, config: CliConfig, api: Sl
     }
     return code;
   } finally {
+    // A signal's cancellation, once started, decides the exit code (130/143), not the job's end.
+    if (guard.pending) await guard.pending;
     guard.dispose();
   }
 }
