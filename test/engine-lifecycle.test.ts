@@ -50,7 +50,8 @@ describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
     const b2 = await bob.waitFor((await bob.submit({ code: 'select x from t' })).body.id);
     assert.equal(b2.state, 'Failed', "bob cannot see alice's engine state");
     const row = await engine(a1.engineId as string);
-    assert.ok(row && ['Idle', 'Busy'].includes(row.state));
+    // Idle now, or already reclaimed by the 2 s idle timeout when the machine is slow.
+    assert.ok(row && (['Idle', 'Busy'].includes(row.state) || row.end_reason === 'idle timeout'), JSON.stringify(row));
   });
 
   it('runs executeOnce jobs on fresh engines that stop afterwards', async () => {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '@sluice/core';
-import { type Role, type Stack, startStack } from '@sluice/standalone';
 import type { PinoLogger } from '@sluice/infra';
+import { type Role, type Stack, startStack } from '@sluice/standalone';
 import { freshDatabase, requireEnv, type TestDatabase, uniqueSuffix } from '@sluice/testkit';
 
 export type Backend = 'redis' | 'postgres';
@@ -83,14 +83,20 @@ export class ApiClient {
   ) {}
 
   async request<T = Record<string, unknown>>(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const res = await fetch(`${this.url}${p}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    // A keep-alive socket the server closed while idle resets before the request is read: retry once.
+    const send = () =>
+      fetch(`${this.url}${p}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    const res = await send().catch((err: { cause?: { code?: string } }) => {
+      if (err?.cause?.code === 'ECONNRESET') return send();
+      throw err;
     });
     const text = await res.text();
     let parsed: unknown = text;
