@@ -27,6 +27,10 @@ export function cliVersion(): string {
  */
 export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv, exit: (code: ExitCode) => void): Promise<ExitCode> {
   try {
+    if (argv.length === 0) {
+      io.stderr.write(usageText());
+      return EXIT.usage;
+    }
     const args = parseArgs(argv);
     if (args.command === 'help') {
       await write(io.stdout, usageText());

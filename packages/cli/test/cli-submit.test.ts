@@ -132,6 +132,9 @@ describe('sluice submit under a real shell', () => {
       assert.equal(r.code, 2, `${script}: ${r.stderr}`);
       assert.match(r.stderr, message, script);
     }
+    const bare = await runCli('sluice', asBob);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^usage:/);
     const noToken = await runCli('sluice -code "select 1"', { ...asBob, extra: { SLUICE_TOKEN: '' } });
     assert.equal(noToken.code, 2);
     assert.match(noToken.stderr, /no API token/);
