@@ -136,16 +136,17 @@ describe('linkis-cli compatibility, as DolphinScheduler drives it', () => {
     assert.equal((await alice.job(sleeper.execId)).body.state, 'Cancelled');
   });
 
-  it("a taskID of another user's job is not found; an admin token sees it", async () => {
+  it("a taskID of another user's job is refused; an admin token sees it", async () => {
     const { taskId, execId } = await dsSubmit('-code "select 1"');
     await alice.waitFor(execId);
     const bob = await runCli(`sluice --status ${taskId}`, { ...asAlice, token: ts.tokens.bob });
     assert.equal(bob.code, 3);
-    assert.match(bob.stderr, new RegExp(`SLUICE_JOB_NOT_FOUND: no job with taskID ${taskId}`));
+    assert.match(bob.stderr, /cannot read the job: SLUICE_AUTH_FORBIDDEN: /);
     const root = await runCli(`sluice --status ${taskId}`, { ...asAlice, token: ts.tokens.admin });
     assert.equal(root.code, 0, root.stderr);
     assert.equal(dsFind(DS_STATUS, root.stdout), 'SUCCEED');
     const unknown = await runCli('sluice --status 999999', asAlice);
     assert.equal(unknown.code, 3);
+    assert.match(unknown.stderr, /SLUICE_JOB_NOT_FOUND: no job with taskID 999999/);
   });
 });
