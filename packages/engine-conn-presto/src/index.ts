@@ -15,7 +15,7 @@ export {
 export { type ClusterClient, openClusterClient } from './cluster-client.ts';
 export { type ErrorContext, mapProtocolError } from './error-mapping.ts';
 export { HttpTransport, type HttpTransportOptions, type TlsMode, TransportError } from './http-transport.ts';
-export { parseLosslessJson } from './lossless-json.ts';
+export { holdsUnsafeInteger, parseLosslessJson, parseResponseJson } from './lossless-json.ts';
 export { createMetadataBrowser } from './metadata-browser.ts';
 export { CLIENT_CAPABILITIES, type HeaderFamily, type ProtocolHeaders, protocolHeaders, retryableStatuses } from './protocol-headers.ts';
 export { progressOf } from './query-progress.ts';

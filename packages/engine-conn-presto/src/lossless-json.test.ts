@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLosslessJson } from './lossless-json.ts';
+import { holdsUnsafeInteger, parseLosslessJson, parseResponseJson } from './lossless-json.ts';
 
 describe('parseLosslessJson', () => {
   it('keeps integers beyond 2^53 as decimal strings', () => {
@@ -35,5 +35,21 @@ describe('parseLosslessJson', () => {
     assert.deepEqual(parseLosslessJson(text), JSON.parse(text));
     assert.throws(() => parseLosslessJson('{"data":[1,'), SyntaxError);
     assert.throws(() => parseLosslessJson('{"data":[12345678901234567890,'), SyntaxError);
+  });
+});
+
+describe('parseResponseJson', () => {
+  it('parses exactly only the pages whose data hold a rounded integer', () => {
+    const exact = '{"id":"q","data":[[1,"9007199254740993"]],"stats":{"processedBytes":12}}';
+    assert.deepEqual(parseResponseJson(exact), JSON.parse(exact));
+    assert.deepEqual(parseResponseJson('{"id":"q","data":[[1,{"k":[9007199254740993]}]]}'), { id: 'q', data: [[1, { k: ['9007199254740993'] }]] });
+    assert.deepEqual(parseResponseJson('{"id":"q","data":[[-9223372036854775808, 1.0E20]]}'), { id: 'q', data: [['-9223372036854775808', 1e20]] });
+  });
+
+  it('sees every integer beyond 2^53 − 1, 2^53 itself included, and no safe one', () => {
+    assert.equal(holdsUnsafeInteger([[9007199254740992]]), true);
+    assert.equal(holdsUnsafeInteger([[-9007199254740992]]), true);
+    assert.equal(holdsUnsafeInteger([[9007199254740991, -9007199254740991, 1.5, 'x', null, true]]), false);
+    assert.equal(holdsUnsafeInteger(undefined), false);
   });
 });

@@ -3,12 +3,7 @@
  * and `JSON.parse` would round 9007199254740993 to 9007199254740992. Node 20's `JSON.parse` gives
  * revivers no access to the source text, so long integer tokens are quoted before parsing instead:
  * they arrive as decimal strings, and the value decoder keeps every BIGINT as a string anyway.
- *
- * Integers of up to 15 digits are always exact in a double. The fast path (no run of 16 digits in the
- * whole text, the case for almost every page) is one regular-expression test plus the native parser.
  */
-
-const SIXTEEN_DIGITS = /\d{16}/;
 
 /**
  * A JSON string literal (skipped as a whole, so digits inside strings are never touched), or an
@@ -26,6 +21,32 @@ function quoteUnsafe(token: string): string {
 
 /** Parses `text` like `JSON.parse`, except that integers outside ±(2^53−1) become decimal strings. */
 export function parseLosslessJson(text: string): unknown {
-  if (!SIXTEEN_DIGITS.test(text)) return JSON.parse(text);
   return JSON.parse(text.replace(STRING_OR_LONG_INTEGER, quoteUnsafe));
+}
+
+/**
+ * True when a parsed value holds a number that may be a rounded integer: an integral number beyond
+ * ±(2^53−1). Every integer literal beyond that range parses to one, so none slips through; a large
+ * integral double (1.0E20) also counts, which only costs a second, exact parse.
+ */
+export function holdsUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER) && Number.isInteger(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsUnsafeInteger(item)) return true;
+    return false;
+  }
+  for (const item of Object.values(value)) if (holdsUnsafeInteger(item)) return true;
+  return false;
+}
+
+/**
+ * Parses one protocol response. The native parser runs first, which is exact for nearly every page;
+ * only a page whose `data` shows an integer beyond 2^53 is parsed again, exactly, from the text.
+ * Checking the parsed rows costs far less than scanning the text of every page for long numbers.
+ */
+export function parseResponseJson(text: string): unknown {
+  const parsed = JSON.parse(text) as { data?: unknown } | null;
+  if (parsed !== null && typeof parsed === 'object' && holdsUnsafeInteger(parsed.data)) return parseLosslessJson(text);
+  return parsed;
 }

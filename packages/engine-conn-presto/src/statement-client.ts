@@ -9,7 +9,7 @@ import {
   sessionRequestHeaders,
 } from './client-session.ts';
 import { type HttpResponse, type HttpTransport, TransportError } from './http-transport.ts';
-import { parseLosslessJson } from './lossless-json.ts';
+import { parseResponseJson } from './lossless-json.ts';
 import { type HeaderFamily, type ProtocolHeaders, protocolHeaders, retryableStatuses } from './protocol-headers.ts';
 import { asQueryResults, type QueryResults } from './query-results.ts';
 
@@ -179,7 +179,7 @@ export class QueryExecution implements AsyncIterable<QueryResults> {
   private parse(res: HttpResponse, phase: 'submit' | 'fetch'): QueryResults {
     let parsed: unknown;
     try {
-      parsed = parseLosslessJson(res.body);
+      parsed = parseResponseJson(res.body);
     } catch {
       throw new TrinoProtocolError(phase, `the server answered ${phase === 'submit' ? 'POST /v1/statement' : 'a nextUri GET'} with a body that is not JSON`);
     }
