@@ -20,7 +20,7 @@ function connect() {
   ws.on('message', (data) => {
     const m = JSON.parse(data.toString());
     if (m.type === 'log') {
-      m.lines.forEach((text, i) => console.log(`${String(m.fromLine + i).padStart(5)} | ${text}`));
+      for (const [i, text] of m.lines.entries()) console.log(`${String(m.fromLine + i).padStart(5)} | ${text}`);
       nextLine = m.fromLine + m.lines.length;
     } else if (m.type === 'status' || m.type === 'subscribed') {
       const state = m.type === 'status' ? m.state : m.job.state;
