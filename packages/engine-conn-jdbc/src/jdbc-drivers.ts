@@ -1,5 +1,6 @@
 import { clickhouseDriver } from './clickhouse-driver.ts';
 import type { JdbcDriver } from './jdbc-driver.ts';
+import { mysqlDriver } from './mysql-driver.ts';
 import type { ClickhouseParams, JdbcParams, MysqlParams, PostgresqlParams } from './param-schemas.ts';
 import { pgDriver } from './pg-driver.ts';
 
@@ -13,7 +14,7 @@ export interface JdbcDrivers {
 /** Every driver this build has. */
 export const JDBC_DRIVERS: JdbcDrivers = {
   postgresql: pgDriver,
-  mysql: pgDriver as never,
+  mysql: mysqlDriver,
   clickhouse: clickhouseDriver,
 };
 
