@@ -125,3 +125,30 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('proxy users and whoami', () => {
+  let env: TestEnv;
+  let ts: TestStack;
+  before(async () => {
+    env = await testEnv('redis');
+    ts = await startTestStack(env);
+  });
+  after(async () => {
+    await ts?.stop();
+    await env?.cleanup();
+  });
+
+  it('lets an admin token submit as another user, who then owns the job, and refuses everyone else', async () => {
+    const admin = ts.api(ts.tokens.admin);
+    assert.deepEqual((await admin.request('GET', '/api/v1/whoami')).body, { user: 'root', admin: true });
+    assert.deepEqual((await ts.api(ts.tokens.alice).request('GET', '/api/v1/whoami')).body, { user: 'alice', admin: false });
+    const asBob = await admin.submit({ code: 'select 1', executeUser: 'bob' });
+    assert.equal(asBob.status, 201);
+    assert.equal(asBob.body.user, 'bob');
+    assert.equal((await ts.api(ts.tokens.bob).job(asBob.body.id)).status, 200, 'bob owns it');
+    const denied = await ts.api(ts.tokens.alice).submit({ code: 'select 1', executeUser: 'bob' });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.code, 'SLUICE_AUTH_FORBIDDEN');
+    await ts.api(ts.tokens.bob).waitFor(asBob.body.id);
+  });
+});

@@ -86,6 +86,11 @@ export class EntranceService implements EntranceApi {
       throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '), issues });
     }
     const req = parsed.data;
+    // A proxy user: an admin token submits on behalf of another user, who then owns the job.
+    if (req.executeUser && req.executeUser !== principal.user) {
+      if (!principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `submit jobs as ${req.executeUser}`, executeUser: req.executeUser });
+      principal = { user: req.executeUser, admin: false };
+    }
     const size = Buffer.byteLength(req.code, 'utf8');
     if (size > this.config.SLUICE_MAX_CODE_BYTES) throw new SluiceError('SLUICE_JOB_CODE_TOO_LARGE', { size, limit: this.config.SLUICE_MAX_CODE_BYTES });
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey)) {

@@ -92,6 +92,7 @@ export const SubmitJobSchema = z
       .optional(),
     executeOnce: z.boolean().optional().describe('run on a fresh engine that is stopped afterwards'),
     dataSource: NAME.optional().describe('name of a registered data source'),
+    executeUser: NAME.optional().describe('run the job as this user (a proxy user); only admin tokens may name another user'),
     clientLeaseSeconds: z
       .number()
       .int()

@@ -45,6 +45,15 @@ export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
     }),
     route({
       method: 'GET',
+      url: '/api/v1/whoami',
+      operationId: 'whoami',
+      summary: 'The user of the presented token, and whether it is an admin',
+      tags: ['auth'],
+      responses: [{ status: 200, description: 'the caller', schema: z.object({ user: z.string(), admin: z.boolean() }) }],
+      handler: async ({ principal }) => ({ user: principal.user, admin: principal.admin }),
+    }),
+    route({
+      method: 'GET',
       url: '/api/v1/jobs',
       operationId: 'listJobs',
       summary: 'List jobs, newest first, with cursor paging',

@@ -1,0 +1,63 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { BackendKeys } from './backend-keys.ts';
+import { JobWaiter } from './job-waiter.ts';
+import { PgConnection } from './pg-connection.ts';
+import type { PgwireServerDeps } from './pgwire-deps.ts';
+
+/** A running pgwire listener. */
+export interface PgwireServer {
+  address: { host: string; port: number };
+  /** Live connections (for tests and status). */
+  connections(): number;
+  /** Stops listening, closes every connection (cancelling what they run) and waits for the listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the PostgreSQL wire protocol (v3) listener: psql, pgJDBC, node-postgres, psycopg and other
+ * PostgreSQL clients connect to it, log in with a Sluice token, and every statement they send runs
+ * as a Sluice job on the data source or engine their database name picks.
+ */
+export async function startPgwireServer(deps: PgwireServerDeps): Promise<PgwireServer> {
+  const keys = new BackendKeys();
+  const waiter = new JobWaiter(deps.bus, deps.entrance);
+  await waiter.start();
+  const secureContext = deps.tls ? createSecureContext({ key: deps.tls.key, cert: deps.tls.cert }) : undefined;
+  const live = new Set<PgConnection>();
+  const sockets = new Set<Socket>();
+  let nextId = 1;
+  const server: Server = createServer({ pauseOnConnect: false, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    try {
+      const conn = new PgConnection(socket, { deps, keys, waiter, secureContext, onClose: (c) => live.delete(c) }, nextId++);
+      live.add(conn);
+    } catch (err) {
+      deps.log.error({ err: String(err) }, 'pgwire connection setup failed');
+      socket.destroy();
+    }
+  });
+  server.on('error', (err) => deps.log.error({ err: String(err) }, 'pgwire listener error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: deps.host, port: deps.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const address = { host: deps.host, port: typeof addr === 'object' && addr ? addr.port : deps.port };
+  deps.log.info({ address: `${address.host}:${address.port}`, tls: Boolean(secureContext) }, 'pgwire listening');
+  return {
+    address,
+    connections: () => live.size,
+    async close() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const c of [...live]) c.close();
+      for (const s of sockets) s.destroy();
+      await closed;
+      await waiter.stop();
+    },
+  };
+}
