@@ -44,8 +44,8 @@ export class JobWaiter {
       wake = r;
     });
     const onEvent = () => wake();
-    let set = this.waiters.get(jobId);
-    if (!set) this.waiters.set(jobId, (set = new Set()));
+    const set = this.waiters.get(jobId) ?? new Set<() => void>();
+    this.waiters.set(jobId, set);
     set.add(onEvent);
     try {
       let delay = 25;
@@ -53,7 +53,12 @@ export class JobWaiter {
         const job = await this.entrance.get(principal, jobId);
         if (isFinalState(job.state)) return job;
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([gate, new Promise<void>((r) => (timer = setTimeout(r, delay)))]);
+        await Promise.race([
+          gate,
+          new Promise<void>((r) => {
+            timer = setTimeout(r, delay);
+          }),
+        ]);
         clearTimeout(timer);
         gate = new Promise<void>((r) => {
           wake = r;

@@ -603,7 +603,7 @@ export class PgConnection {
       throw pgError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
     }
     const result = await this.portalResult(portal);
-    const finished = await this.streamRows(result, portal.resultFormats, e.maxRows > 0 ? e.maxRows : 0);
+    const finished = await this.streamRows(result, portal.resultFormats, Math.max(e.maxRows, 0));
     if (finished) {
       portal.finished = true;
       result.source?.close();

@@ -1,0 +1,57 @@
+import { PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, type PgwireServer, startPgwireServer } from '@sluice/gateway';
+import { type Backend, startTestStack, type TestEnv, type TestStack, testEnv } from '../support/test-stack.ts';
+
+/** A test deployment with the pgwire listener started beside it, as the standalone stack wires it. */
+export interface PgwireStack {
+  env: TestEnv;
+  ts: TestStack;
+  pg: PgwireServer;
+  port: number;
+  scram: PgScramVerifierStore;
+  /** Creates a token for `user` with its SCRAM verifier stored (what token creation does once wired). */
+  token(user: string, opts?: { admin?: boolean; scram?: boolean }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts Sluice (all roles) and pgwire on 127.0.0.1 port 0. */
+export async function startPgwireStack(
+  opts: { backend?: Backend; overrides?: Record<string, string>; tls?: { key: string; cert: string }; pageRows?: number } = {},
+): Promise<PgwireStack> {
+  const env = await testEnv(opts.backend ?? 'redis', { SLUICE_ENGINES: 'duckdb,shell,jdbc', ...opts.overrides });
+  const ts = await startTestStack(env);
+  const { stack } = ts;
+  await stack.infra.db.query(PGWIRE_SCRAM_MIGRATION.sql);
+  const scram = new PgScramVerifierStore(stack.infra.db);
+  for (const t of Object.values(ts.tokens)) await scram.enroll(t);
+  const pg = await startPgwireServer({
+    host: '127.0.0.1',
+    port: 0,
+    entrance: stack.entrance,
+    tokens: stack.tokens,
+    dataSources: stack.dataSources,
+    bus: stack.infra.bus,
+    log: stack.log,
+    scram,
+    engines: stack.config.SLUICE_ENGINES,
+    defaultEngine: stack.config.SLUICE_DEFAULT_ENGINE,
+    tls: opts.tls,
+    pageRows: opts.pageRows,
+  });
+  return {
+    env,
+    ts,
+    pg,
+    port: pg.address.port,
+    scram,
+    async token(user, o = {}) {
+      const { token } = await stack.tokens.create({ user, admin: o.admin, name: `pg-${user}` });
+      if (o.scram !== false) await scram.enroll(token);
+      return token;
+    },
+    async stop() {
+      await pg.close().catch(() => {});
+      await ts.stop().catch(() => {});
+      await env.cleanup();
+    },
+  };
+}
