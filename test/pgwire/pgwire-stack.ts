@@ -1,4 +1,4 @@
-import { PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, type PgwireServer, startPgwireServer } from '@sluice/gateway';
+import { PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, type PgwireServer, startPgwireServer } from '../../apps/gateway/src/pgwire/index.ts';
 import { type Backend, startTestStack, type TestEnv, type TestStack, testEnv } from '../support/test-stack.ts';
 
 /** A test deployment with the pgwire listener started beside it, as the standalone stack wires it. */
