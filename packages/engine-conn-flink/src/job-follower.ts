@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EngineEvent } from '@sluice/core';
+import { SluiceError } from '@sluice/core';
+import { type ClusterRestClient, FINAL_JOB_STATES, type FlinkJobInfo, type FlinkJobState } from './cluster-rest-client.ts';
+import { ENGINE_NAME } from './error-mapping.ts';
+import { GatewayAbortedError, GatewayConnectionError, GatewayHttpError } from './gateway-errors.ts';
+
+/** How a followed job is polled, and how the task's progress is scaled around it. */
+export interface FollowOptions {
+  signal: AbortSignal;
+  pollIntervalMs: number;
+  /** How long the REST API may stay unreachable before the job is reported lost. */
+  lostAfterMs: number;
+  /** Progress of the task before this statement, and the share of it this statement covers. */
+  progressBase: number;
+  progressSpan: number;
+  dataSource: string;
+}
+
+/**
+ * Follows a submitted Flink job on the cluster's REST API (`GET /jobs/:id`) until it reaches a final
+ * state, logging each state change and reporting progress as finished subtasks over all subtasks.
+ *
+ * Ends when the job FINISHED. A job that FAILED fails the task with SLUICE_ENGINE_QUERY_FAILED and the
+ * job's root cause; one CANCELED (or SUSPENDED) outside Sluice fails it the same way, naming the state.
+ * An abort of `signal` ends it with a GatewayAbortedError; cancelling the job is the caller's part.
+ * Transient REST failures are retried for `lostAfterMs`; after that (or when the cluster no longer
+ * knows the job) the task fails without retry, since the job may still be running.
+ */
+export async function* followJob(rest: ClusterRestClient, jobId: string, options: FollowOptions): AsyncGenerator<EngineEvent, FlinkJobState> {
+  let lastState = '';
+  let lastProgress = -1;
+  let failingSince: number | undefined;
+  for (;;) {
+    let info: FlinkJobInfo | undefined;
+    try {
+      info = await rest.job(jobId, options.signal);
+      failingSince = undefined;
+    } catch (err) {
+      if (err instanceof GatewayAbortedError || options.signal.aborted) throw new GatewayAbortedError();
+      const transient = err instanceof GatewayConnectionError || (err instanceof GatewayHttpError && err.status >= 500);
+      if (err instanceof GatewayHttpError && err.status === 404) {
+        throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+          engine: ENGINE_NAME,
+          reason: `the Flink cluster of ${options.dataSource} does not know job ${jobId} any more; its outcome is unknown`,
+          flinkJobId: jobId,
+        });
+      }
+      if (!transient) throw err;
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince > options.lostAfterMs) {
+        throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+          engine: ENGINE_NAME,
+          reason: `lost track of Flink job ${jobId}: the cluster's REST API did not answer for ${Math.round(options.lostAfterMs / 1000)} s (${err.message}); the job may still be running`,
+          flinkJobId: jobId,
+        });
+      }
+    }
+    if (info) {
+      if (info.state !== lastState) {
+        lastState = info.state;
+        yield { type: 'log', line: `Flink job ${jobId}: ${info.state}` };
+      }
+      const share = info.tasks.total > 0 ? info.tasks.finished / info.tasks.total : 0;
+      const progress = options.progressBase + options.progressSpan * Math.min(share, 0.99);
+      if (progress - lastProgress >= 0.01) {
+        lastProgress = progress;
+        yield {
+          type: 'progress',
+          progress,
+          info: { flinkJobId: jobId, flinkJobState: info.state, tasksFinished: info.tasks.finished, tasksTotal: info.tasks.total },
+        };
+      }
+      if (FINAL_JOB_STATES.has(info.state)) {
+        if (info.state === 'FINISHED') return info.state;
+        if (info.state === 'FAILED') {
+          const cause = await rest.failureCause(jobId, options.signal).catch(() => undefined);
+          throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+            engine: ENGINE_NAME,
+            reason: `Flink job ${jobId} failed${cause ? `: ${cause}` : ''}`,
+            flinkJobId: jobId,
+            flinkJobState: info.state,
+          });
+        }
+        throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+          engine: ENGINE_NAME,
+          reason: `Flink job ${jobId} was ${info.state === 'CANCELED' ? 'cancelled' : 'suspended'} outside Sluice`,
+          flinkJobId: jobId,
+          flinkJobState: info.state,
+        });
+      }
+    }
+    try {
+      await sleep(options.pollIntervalMs, undefined, { signal: options.signal });
+    } catch {
+      throw new GatewayAbortedError();
+    }
+  }
+}
+
+/**
+ * Cancels a job (`PATCH /jobs/:id?mode=cancel`) and waits up to `waitMs` for it to reach a final
+ * state. Returns the last state seen, or undefined when the REST API could not be reached.
+ */
+export async function cancelJob(rest: ClusterRestClient, jobId: string, waitMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  try {
+    await rest.cancelJob(jobId, AbortSignal.timeout(Math.max(500, waitMs)));
+  } catch (err) {
+    // A job that already ended cannot be cancelled; its state says what happened.
+    if (!(err instanceof GatewayHttpError)) return undefined;
+  }
+  let state: string | undefined;
+  while (Date.now() < deadline) {
+    try {
+      state = (await rest.job(jobId, AbortSignal.timeout(Math.max(200, deadline - Date.now())))).state;
+    } catch {
+      return state;
+    }
+    if (FINAL_JOB_STATES.has(state)) return state;
+    await sleep(100);
+  }
+  return state;
+}
