@@ -1,0 +1,26 @@
+/**
+ * The watchdog process of the Spark connector. The engine manager tells it the process groups of the
+ * Spark drivers and spark-submit runs it started; when the manager goes away for any reason (even
+ * `kill -9`, which nothing can catch) the IPC channel closes and this process kills every group it
+ * still watches, so no Spark driver outlives the manager that launched it.
+ */
+const groups = new Set<number>();
+
+process.on('message', (m: { v?: number; type?: string; pgid?: number }) => {
+  if (m?.v !== 1 || typeof m.pgid !== 'number' || !Number.isInteger(m.pgid) || m.pgid <= 1) return;
+  if (m.type === 'watch') groups.add(m.pgid);
+  else if (m.type === 'unwatch') groups.delete(m.pgid);
+});
+
+process.send?.({ v: 1, type: 'ready' });
+
+process.on('disconnect', () => {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(0);
+});

@@ -1,0 +1,162 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type EngineConnector, type EngineLaunchSpec, SluiceError } from '@sluice/core';
+import { ConnectClient } from './connect-client.ts';
+import { loadConnectProtocol } from './connect-protos.ts';
+import { DriverProcess } from './driver-process.ts';
+import { DriverWatchdog } from './driver-watchdog.ts';
+import { freePort } from './free-port.ts';
+import { DEFAULT_SPARK_QUOTA, resolveDriverSettings, type SparkQuota } from './launch-params.ts';
+import { SPARK_CODE_TYPES, SparkEngine } from './spark-engine.ts';
+import { resolveInstall, type SparkInstall } from './spark-install.ts';
+import { parseSparkDataSource } from './spark-params.ts';
+
+/** The Spark version line this connector speaks (Spark Connect as shipped in Spark 4.x). */
+export const SPARK_VERSION = '4';
+
+/** Options of {@link createSparkConnector}; the distribution and Java are needed to launch drivers. */
+export interface SparkConnectorOptions {
+  /** A Spark 4.x distribution: pyspark's bundled one (`…/site-packages/pyspark`) or an Apache binary release. */
+  sparkHome?: string;
+  /** A JDK 17 or 21. */
+  javaHome?: string;
+  /** Python for PySpark batch jobs (default `python3`). */
+  python?: string;
+  /** Master when no data source names one (default `local[2]`). */
+  defaultMaster?: string;
+  /** Driver heap when the job asks for none (default `1g`). */
+  defaultDriverMemory?: string;
+  /** Caps on start-up params (defaults: {@link DEFAULT_SPARK_QUOTA}). */
+  quota?: Partial<SparkQuota>;
+  /** Spark configuration of every engine, set by the deployment (any key). */
+  conf?: Record<string, string>;
+  /** Spark's web UI (default off: it would open a port on all interfaces). */
+  ui?: boolean;
+  /** log4j level of the drivers (default `WARN`). */
+  logLevel?: string;
+  /** Directories `runtimeParams.file` of batch jobs may name (default none: only code sent with the job). */
+  batchFileRoots?: string[];
+  /** How long a driver may take to start (default 180 s). */
+  launchTimeoutMs?: number;
+  /** How long close() waits after SIGTERM before SIGKILL (default 10 s). */
+  closeGraceMs?: number;
+  /** How long a cancelled operation or batch may take to stop (default 3 s). */
+  cancelGraceMs?: number;
+  /** How long health() waits for the server (default 10 s). */
+  healthTimeoutMs?: number;
+  /** Most rows in one `rows` event (default 2048). */
+  batchRows?: number;
+}
+
+/** Whether a failed launch was a port clash (another process took the port in between). */
+function portClash(err: unknown): boolean {
+  return /BindException|Address already in use|Failed to bind/i.test(String((err as Error)?.message ?? err));
+}
+
+/**
+ * Creates the `spark` connector. Each engine is a Spark driver running the Spark Connect server,
+ * launched through spark-submit with the job's start-up params (within quota) on the master of the
+ * job's `spark` data source (default local mode), bound to 127.0.0.1, guarded by a watchdog that
+ * kills it if the manager dies. A data source with `connectUrl` instead opens a session on that
+ * remote Connect server. SQL runs over Spark Connect (gRPC, stubs loaded from the server's jar);
+ * `pyspark`/`py`/`python` and `jar` tasks run through spark-submit.
+ */
+export function createSparkConnector(options: SparkConnectorOptions = {}): EngineConnector {
+  const quota: SparkQuota = { ...DEFAULT_SPARK_QUOTA, ...options.quota };
+  const watchdog = new DriverWatchdog();
+  let install: Promise<SparkInstall> | undefined;
+  const ui = options.ui ?? false;
+  const logLevel = options.logLevel ?? 'WARN';
+  const baseConf = options.conf ?? {};
+
+  const settingsFor = (spec: EngineLaunchSpec, sparkVersion: string) => ({
+    workDir: path.resolve(spec.workDir),
+    user: spec.user,
+    ui,
+    logLevel,
+    batchRows: options.batchRows ?? 2048,
+    cancelGraceMs: options.cancelGraceMs ?? 3000,
+    closeGraceMs: options.closeGraceMs ?? 10_000,
+    healthTimeoutMs: options.healthTimeoutMs ?? 10_000,
+    sparkVersion,
+  });
+
+  return {
+    name: 'spark',
+    versions: [SPARK_VERSION],
+    defaultVersion: SPARK_VERSION,
+    codeTypes: SPARK_CODE_TYPES,
+    dataSourceTypes: ['spark'],
+    async launch(spec: EngineLaunchSpec) {
+      if (spec.version !== SPARK_VERSION) throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: `spark-${spec.version}` });
+      const source = spec.dataSource ? parseSparkDataSource(spec.dataSource) : undefined;
+      // Validated before anything starts: a bad request is the job's fault, not a launch failure.
+      const settings = resolveDriverSettings(spec.params, {
+        quota,
+        defaultMaster: options.defaultMaster ?? 'local[2]',
+        defaultDriverMemory: options.defaultDriverMemory ?? '1g',
+        master: source?.master,
+        dataSourceConf: source?.conf,
+      });
+      let resolved: SparkInstall;
+      try {
+        install ??= resolveInstall(options);
+        install.catch(() => {
+          install = undefined;
+        });
+        resolved = await install;
+      } catch (err) {
+        throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: (err as Error).message });
+      }
+      const protocol = await loadConnectProtocol(resolved.connectJar).catch((err: Error) => {
+        throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `cannot load the Spark Connect protocol: ${err.message}` });
+      });
+      const engineSettings = settingsFor(spec, resolved.sparkVersion);
+
+      if (source?.connectUrl) {
+        const client = new ConnectClient(protocol, { target: source.connectUrl, userId: spec.user, token: source.token, tls: source.tls });
+        try {
+          await client.getConf(['spark.app.id'], options.healthTimeoutMs ?? 10_000);
+        } catch (err) {
+          client.close();
+          throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `Spark Connect at ${source.connectUrl}: ${(err as Error).message}` });
+        }
+        if (Object.keys(settings.conf).length > 0) await client.setConf(settings.conf).catch(() => {});
+        return new SparkEngine(spec.engineId, client, undefined, undefined, engineSettings);
+      }
+
+      await mkdir(engineSettings.workDir, { recursive: true });
+      let driver: DriverProcess | undefined;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 2 && !driver; attempt++) {
+        try {
+          driver = await DriverProcess.start({
+            engineId: spec.engineId,
+            user: spec.user,
+            workDir: engineSettings.workDir,
+            install: resolved,
+            settings,
+            baseConf,
+            ui,
+            logLevel,
+            port: await freePort(),
+            watchdog,
+            launchTimeoutMs: options.launchTimeoutMs ?? 180_000,
+          });
+        } catch (err) {
+          lastError = err;
+          if (!portClash(err)) break;
+        }
+      }
+      if (!driver) throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: (lastError as Error)?.message ?? String(lastError) });
+      const client = new ConnectClient(protocol, { target: driver.endpoint, userId: spec.user });
+      return new SparkEngine(
+        spec.engineId,
+        client,
+        driver,
+        { install: resolved, settings, baseConf, watchdog, fileRoots: options.batchFileRoots ?? [] },
+        engineSettings,
+      );
+    },
+  };
+}
