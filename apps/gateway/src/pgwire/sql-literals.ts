@@ -30,6 +30,26 @@ function isoFromMicros(micros: bigint, tz: boolean): string {
   return `${iso}.${String(frac).padStart(6, '0')}${tz ? '+00' : ''}`;
 }
 
+/** PostgreSQL's binary numeric (base-10000 digits) as decimal text. */
+function numericText(raw: Buffer, bad: () => Error): string {
+  if (raw.length < 8) throw bad();
+  const n = raw.readInt16BE(0);
+  const weight = raw.readInt16BE(2);
+  const sign = raw.readUInt16BE(4);
+  const dscale = raw.readInt16BE(6);
+  if (sign === 0xc000) return 'NaN';
+  if (sign === 0xd000) return 'Infinity';
+  if (sign === 0xf000) return '-Infinity';
+  if (n < 0 || raw.length !== 8 + 2 * n || dscale < 0) throw bad();
+  const digit = (i: number) => (i >= 0 && i < n ? raw.readInt16BE(8 + 2 * i) : 0);
+  let int = '';
+  for (let i = 0; i <= weight; i++) int += i === 0 ? String(digit(i)) : String(digit(i)).padStart(4, '0');
+  let frac = '';
+  for (let k = 0; k * 4 < dscale; k++) frac += String(digit(weight + 1 + k)).padStart(4, '0');
+  const text = `${int || '0'}${dscale > 0 ? `.${frac.slice(0, dscale)}` : ''}`;
+  return sign === 0x4000 ? `-${text}` : text;
+}
+
 /** Decodes a binary-format parameter of type `oid` to text, for the types clients send in binary. */
 export function binaryParamText(oid: number, raw: Buffer): string {
   const type = pgTypeByOid(oid);
@@ -61,6 +81,8 @@ export function binaryParamText(oid: number, raw: Buffer): string {
     case 'timestamptz':
       if (raw.length !== 8) throw bad();
       return isoFromMicros(raw.readBigInt64BE(0), type?.kind === 'timestamptz');
+    case 'numeric':
+      return numericText(raw, bad);
     case 'uuid':
       if (raw.length !== 16) throw bad();
       return raw.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');

@@ -73,7 +73,7 @@ export function sqlStateOf(e: SluiceErrorLike): string {
   const own = e.details?.sqlState;
   if (typeof own === 'string' && /^[0-9A-Z]{5}$/.test(own)) return own;
   if (e.code === 'SLUICE_ENGINE_QUERY_FAILED') {
-    const reason = String(e.details?.reason ?? e.message);
+    const reason = String(e.details?.reason ?? e.message).replace(/^Failed to extract statements: /, '');
     for (const [re, state] of DUCKDB_CLASSES) if (re.test(reason)) return state;
   }
   return BY_CODE[e.code] ?? 'XX000';
@@ -82,7 +82,10 @@ export function sqlStateOf(e: SluiceErrorLike): string {
 /** An ErrorResponse for a Sluice error: message as the engine or Sluice put it, the Sluice code in the detail. */
 export function errorFieldsOf(e: SluiceErrorLike, jobId?: string): ErrorFields {
   const code = sqlStateOf(e);
-  const reason = e.code === 'SLUICE_ENGINE_QUERY_FAILED' && typeof e.details?.reason === 'string' ? (e.details.reason as string) : e.message;
+  const reason = (e.code === 'SLUICE_ENGINE_QUERY_FAILED' && typeof e.details?.reason === 'string' ? (e.details.reason as string) : e.message).replace(
+    /^Failed to extract statements: /,
+    '',
+  );
   const message = code === '57014' && e.code === 'SLUICE_JOB_CANCELLED' ? 'canceling statement due to user request' : reason;
   const detail = [`Sluice error ${e.code}`, jobId ? `job ${jobId}` : ''].filter(Boolean).join(', ');
   return { severity: 'ERROR', code, message, detail: e.code === 'SLUICE_JOB_CANCELLED' ? `${detail}: ${e.message}` : detail };
