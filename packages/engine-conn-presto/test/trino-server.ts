@@ -42,7 +42,12 @@ async function start(): Promise<TrinoServer> {
   // Unless TRINO_URL names a running server, start ours (the first run downloads it: minutes).
   const script = path.join(root, 'scripts/engines/trino.sh');
   const { stdout } = await run('bash', [script, process.env.TRINO_URL ? 'env' : 'start'], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-  const env: Record<string, string> = { ...parseExports(stdout), ...(process.env.TRINO_URL ? { TRINO_URL: process.env.TRINO_URL } : {}) };
+  // What the environment already says wins (a CI step may have started the server and exported these).
+  const env: Record<string, string> = { ...parseExports(stdout) };
+  for (const name of ['TRINO_URL', 'TRINO_HTTPS_URL', 'TRINO_AUTH_DIR']) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
   const url = new URL(env.TRINO_URL ?? 'http://127.0.0.1:18080');
   const httpsUrl = new URL(env.TRINO_HTTPS_URL ?? 'https://127.0.0.1:18443');
   const authDir = env.TRINO_AUTH_DIR ?? '';
