@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Column, DataSourceConnection, Engine, EngineEvent, EngineHealth, EngineLaunchSpec, EngineTask, Row } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
 import { ClusterRestClient } from './cluster-rest-client.ts';
@@ -13,7 +14,7 @@ import {
 import { SqlGatewayClient } from './gateway-client.ts';
 import { GatewayAbortedError, GatewayConnectionError } from './gateway-errors.ts';
 import { GatewaySession } from './gateway-session.ts';
-import { cancelJob, followJob } from './job-follower.ts';
+import { cancelJob, followJob, sweepJob } from './job-follower.ts';
 import { formatLogicalType } from './logical-type.ts';
 import { RestHttp } from './rest-http.ts';
 import { resultPages } from './result-stream.ts';
@@ -33,6 +34,15 @@ export interface FlinkEngineOptions {
 const CLOSED = Symbol('engine closed');
 /** The abort reason when a query's `maxSeconds` passes: it then ends successfully. */
 const DEADLINE = Symbol('maxSeconds reached');
+
+/**
+ * The Flink option that fixes the id of the job a statement submits (what Flink's application mode
+ * uses). Set on every statement so that the connector knows the job id before the gateway tells it.
+ */
+export const FIXED_JOB_ID = '$internal.pipeline.job-id';
+
+/** How long after a statement was abandoned its job, should it still appear, is cancelled. */
+const ABANDONED_JOB_WINDOW_MS = 30_000;
 
 /** Most characters of a statement shown in its log line. */
 const PREVIEW_CHARS = 160;
@@ -187,12 +197,16 @@ export class FlinkEngine implements Engine {
       yield { type: 'log', line: `OK (configure-session) in ${Date.now() - started} ms` };
     } else {
       const client = this.session.client;
-      const operation = await client.executeStatement(this.session.handle, statement.sql, { executionConfig: runtime.executionConfig, signal });
+      // A job id chosen here: a statement abandoned before the gateway reports its job can still be found.
+      const executionConfig = { [FIXED_JOB_ID]: randomBytes(16).toString('hex'), ...(runtime.executionConfig ?? {}) };
+      const operation = await client.executeStatement(this.session.handle, statement.sql, { executionConfig, signal });
       let jobId: string | undefined;
       try {
         jobId = yield* this.readResults(operation, runtime, signal, started);
       } finally {
         await this.closeOperation(operation, signal.aborted);
+        const preset = executionConfig[FIXED_JOB_ID];
+        if (signal.aborted && this.rest && preset && /^[0-9a-f]{32}$/.test(preset)) await sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS);
       }
       if (jobId !== undefined) yield* this.followSubmittedJob(jobId, runtime, signal, index, total);
     }

@@ -6,7 +6,7 @@
 export { type ClusterOverview, ClusterRestClient, FINAL_JOB_STATES, type FlinkJobInfo, type FlinkJobState, firstCauseLine } from './cluster-rest-client.ts';
 export { ENGINE_NAME, type ErrorContext, mapGatewayError } from './error-mapping.ts';
 export { createFlinkConnector, FLINK_DATASOURCE_TYPE, FLINK_ENGINE_VERSION, type FlinkConnectorOptions } from './flink-connector.ts';
-export { FlinkEngine, type FlinkEngineOptions, ROW_KIND_COLUMN } from './flink-engine.ts';
+export { FIXED_JOB_ID, FlinkEngine, type FlinkEngineOptions, ROW_KIND_COLUMN } from './flink-engine.ts';
 export {
   authorizationHeader,
   type FlinkParams,
@@ -34,7 +34,7 @@ export {
   summarizeCauses,
 } from './gateway-errors.ts';
 export { GatewaySession, type SessionSpec } from './gateway-session.ts';
-export { cancelJob, type FollowOptions, followJob } from './job-follower.ts';
+export { cancelJob, type FollowOptions, followJob, sweepJob } from './job-follower.ts';
 export { decodeValue, type FlinkColumn, formatLogicalType, type LogicalType } from './logical-type.ts';
 export { JsonNumber, JsonSyntaxError, parseLosslessJson, plainDecimal, plainJson } from './lossless-json.ts';
 export { createMetadataBrowser } from './metadata-browser.ts';

@@ -11,7 +11,7 @@ const fixtures: ConnectorFixtures = {
     code: "CREATE TEMPORARY TABLE IF NOT EXISTS contract_slow (x BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1'); SELECT x FROM contract_slow",
   },
   large: {
-    code: "CREATE TEMPORARY TABLE IF NOT EXISTS contract_large (id BIGINT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '20000'); SELECT id FROM contract_large",
+    code: "CREATE TEMPORARY TABLE IF NOT EXISTS contract_large (id BIGINT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '20000', 'number-of-rows' = '20000'); SELECT id FROM contract_large",
     count: 20_000,
     unit: 'rows',
   },

@@ -1,0 +1,393 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
+import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine } from '../src/index.ts';
+import { ensureFlink, type FlinkServer, flinkDataSource, jobState, waitForJobState } from './flink-server.ts';
+import { jobIdIn, rejectionOf, runTask, type TaskOutput } from './task-runner.ts';
+
+let server: FlinkServer;
+let connector: EngineConnector;
+const engines: Engine[] = [];
+let engineSeq = 0;
+
+async function launch(user = 'alice', dsParams: Record<string, unknown> = {}, startup: Record<string, unknown> = {}): Promise<FlinkEngine> {
+  engineSeq += 1;
+  const engine = await connector.launch({
+    engineId: `flink-test-${engineSeq}`,
+    user,
+    version: FLINK_ENGINE_VERSION,
+    workDir: '/nonexistent',
+    params: startup,
+    dataSource: flinkDataSource(server, dsParams),
+  });
+  engines.push(engine);
+  return engine as FlinkEngine;
+}
+
+/** A port on 127.0.0.1 where nothing listens (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
+const DATAGEN_KEYS =
+  "CREATE TEMPORARY TABLE IF NOT EXISTS clicks (k INT, v INT) WITH ('connector' = 'datagen', 'rows-per-second' = '50', 'fields.k.min' = '1', 'fields.k.max' = '4')";
+
+before(async () => {
+  server = await ensureFlink();
+  connector = createFlinkConnector();
+});
+
+after(async () => {
+  await Promise.allSettled(engines.map((e) => e.close()));
+});
+
+describe('flink: bounded queries', () => {
+  it('returns the rows of a SELECT over VALUES with exact types, led by the +I row kind in streaming mode', async () => {
+    const engine = await launch();
+    const out = await runTask(
+      engine,
+      `SELECT id, name, big, price, ts, tags
+       FROM (VALUES (1, 'a', CAST(9007199254740993 AS BIGINT), CAST(12.30 AS DECIMAL(10, 2)), TIMESTAMP '2024-01-02 03:04:05.123', ARRAY['x', 'y']),
+                    (2, 'b', CAST(-5 AS BIGINT), CAST(0.05 AS DECIMAL(10, 2)), TIMESTAMP '2024-12-31 23:59:59.000', ARRAY['z']))
+         AS t(id, name, big, price, ts, tags)`,
+      { runtimeParams: { rowKind: 'auto' } },
+    );
+    const set = out.resultSets[0];
+    assert.ok(set);
+    assert.deepEqual(
+      set.columns.map((c) => `${c.name}:${c.type}`),
+      ['op:CHAR(2)', 'id:INT', 'name:CHAR(1)', 'big:BIGINT', 'price:DECIMAL(10, 2)', 'ts:TIMESTAMP(3)', 'tags:ARRAY<CHAR(1) NOT NULL>'],
+    );
+    // BIGINT beyond 2^53 and DECIMAL stay exact as decimal strings; timestamps are ISO-8601 text.
+    // (A streaming query cannot ORDER BY a non-time column: the rows are sorted here.)
+    assert.deepEqual(
+      set.rows.sort((x, y) => Number(x[1]) - Number(y[1])),
+      [
+        ['+I', 1, 'a', '9007199254740993', '12.3', '2024-01-02T03:04:05.123', ['x', 'y']],
+        ['+I', 2, 'b', '-5', '0.05', '2024-12-31T23:59:59', ['z']],
+      ],
+    );
+    assert.ok(jobIdIn(out.logs), `the log names the query's Flink job: ${out.logs.join(' | ')}`);
+    assert.ok(out.logs.some((l) => l.includes('2 rows')));
+  });
+
+  it('aggregates a bounded datagen source in batch mode: final rows only, no row-kind column', async () => {
+    const engine = await launch('alice', { sessionProperties: { 'execution.runtime-mode': 'batch' } });
+    const out = await runTask(
+      engine,
+      `CREATE TEMPORARY TABLE seq (id BIGINT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000', 'number-of-rows' = '1000');
+       SELECT MOD(id, 3) AS r, COUNT(*) AS n, SUM(id) AS s FROM seq GROUP BY MOD(id, 3) ORDER BY r`,
+    );
+    assert.ok(
+      out.logs.some((l) => l.includes('OK (configure-session)')),
+      'the DDL goes through configure-session',
+    );
+    const set = out.resultSets[out.resultSets.length - 1];
+    assert.ok(set);
+    assert.deepEqual(
+      set.columns.map((c) => c.name),
+      ['r', 'n', 's'],
+    );
+    // 1..1000: residue 0 has 333 numbers (3..999), 1 has 334 (1..1000), 2 has 333 (2..998).
+    // MOD(BIGINT, INT) is an INT (a number); COUNT and SUM are BIGINT (exact decimal strings).
+    assert.deepEqual(set.rows, [
+      [0, '333', '166833'],
+      [1, '334', '167167'],
+      [2, '333', '166500'],
+    ]);
+  });
+
+  it('switches between streaming and batch with SET, and the row-kind column follows', async () => {
+    const engine = await launch();
+    const streaming = await runTask(engine, 'SELECT 1 AS x');
+    assert.deepEqual(streaming.resultSets[0]?.rows, [['+I', 1]]);
+    const batch = await runTask(engine, "SET 'execution.runtime-mode' = 'batch'; SELECT 1 AS x");
+    assert.deepEqual(batch.resultSets[batch.resultSets.length - 1]?.rows, [[1]]);
+    const forced = await runTask(engine, 'SELECT 1 AS x', { runtimeParams: { rowKind: 'always' } });
+    assert.deepEqual(forced.resultSets[0]?.rows, [['+I', 1]]);
+  });
+});
+
+describe('flink: streaming queries', () => {
+  it('streams the changelog of a TopN over datagen up to maxRows, then cancels its Flink job', async () => {
+    const engine = await launch();
+    // The two keys with the most clicks so far: every click changes a count, so the top 2 keep changing.
+    const out = await runTask(
+      engine,
+      `${DATAGEN_KEYS};
+       SELECT k, cnt, rn FROM (
+         SELECT k, cnt, ROW_NUMBER() OVER (ORDER BY cnt DESC) AS rn FROM (SELECT k, COUNT(*) AS cnt FROM clicks GROUP BY k)
+       ) WHERE rn <= 2`,
+      { runtimeParams: { maxRows: 40 } },
+    );
+    const set = out.resultSets[0];
+    assert.ok(set);
+    assert.deepEqual(
+      set.columns.map((c) => c.name),
+      ['op', 'k', 'cnt', 'rn'],
+    );
+    assert.equal(set.rows.length, 40, 'exactly maxRows changelog rows');
+    const kinds = new Set(set.rows.map((r) => r[0]));
+    for (const kind of kinds) assert.ok(['+I', '-U', '+U', '-D'].includes(String(kind)), `row kind ${String(kind)}`);
+    assert.ok(kinds.has('+I') && (kinds.has('-U') || kinds.has('-D')), `a TopN retracts what it emitted: ${[...kinds].join(',')}`);
+    // Applying the changelog in order: every retraction (-U, -D) removes a row that is there, and at
+    // most two rows (the top 2) are there at any time.
+    const table = new Map<string, number>();
+    for (const [op, ...fields] of set.rows) {
+      const key = JSON.stringify(fields);
+      if (op === '+I' || op === '+U') table.set(key, (table.get(key) ?? 0) + 1);
+      else {
+        const n = table.get(key);
+        assert.ok(n, `${String(op)} ${key} retracts a row that is in the result`);
+        if (n === 1) table.delete(key);
+        else table.set(key, n - 1);
+      }
+      assert.ok(table.size <= 2, `the top 2 hold ${table.size} rows`);
+    }
+    assert.ok(
+      out.logs.some((l) => l.includes('row cap (maxRows 40)')),
+      out.logs.join(' | '),
+    );
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+  });
+
+  it('stops reading a streaming query after maxSeconds and succeeds', async () => {
+    const engine = await launch();
+    const started = Date.now();
+    const out = await runTask(engine, `${DATAGEN_KEYS}; SELECT k FROM clicks`, { runtimeParams: { maxSeconds: 4, maxRows: 1_000_000 } });
+    const took = Date.now() - started;
+    assert.ok(took >= 4000 && took < 15_000, `took ${took} ms`);
+    assert.ok((out.resultSets[0]?.rows.length ?? 0) > 0, 'rows arrived before the time cap');
+    assert.ok(out.logs.some((l) => l.includes('maxSeconds 4 passed')));
+  });
+
+  it('cancels a streaming query through task.signal: SLUICE_JOB_CANCELLED, and the cluster cancels the job', async () => {
+    const engine = await launch();
+    const controller = new AbortController();
+    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
+    const err = await rejectionOf(
+      runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
+        signal: controller.signal,
+        out,
+        onEvent: (e) => {
+          if (e.type === 'rows') controller.abort();
+        },
+      }),
+    );
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_JOB_CANCELLED');
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+  });
+});
+
+describe('flink: INSERT jobs', () => {
+  it('keeps an INSERT INTO blackhole running as a Flink job until the task is cancelled, which cancels the job', async () => {
+    const engine = await launch();
+    const controller = new AbortController();
+    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
+    let running = false;
+    const task = runTask(
+      engine,
+      `${DATAGEN_KEYS};
+       CREATE TEMPORARY TABLE IF NOT EXISTS sink (k INT, v INT) WITH ('connector' = 'blackhole');
+       INSERT INTO sink SELECT k, v FROM clicks`,
+      {
+        signal: controller.signal,
+        out,
+        onEvent: (e) => {
+          if (e.type === 'log' && /^Flink job [0-9a-f]{32}: RUNNING$/.test(e.line)) running = true;
+        },
+      },
+    );
+    const outcome = rejectionOf(task);
+    const deadline = Date.now() + 60_000;
+    while (!running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(running, `the job reached RUNNING: ${out.logs.join(' | ')}`);
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.equal(await jobState(server, jobId), 'RUNNING');
+    // The task stays running while the job runs.
+    const early = await Promise.race([outcome.then(() => 'ended'), new Promise((r) => setTimeout(() => r('running'), 1500))]);
+    assert.equal(early, 'running');
+    controller.abort();
+    const err = await outcome;
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_JOB_CANCELLED');
+    assert.equal(err.details.flinkJobId, jobId);
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED'], 5000), 'CANCELED');
+    // The job log shows the statements and the job id.
+    assert.ok(out.logs.some((l) => l.startsWith('Statement 3 of 3: INSERT INTO sink')));
+    assert.ok(out.logs.some((l) => l === `Flink job ${jobId}: RUNNING`));
+    assert.deepEqual(out.resultSets[out.resultSets.length - 1]?.rows, [[jobId]], 'the submitted job id is the result');
+  });
+
+  it('ends a bounded INSERT when its Flink job FINISHED', async () => {
+    const engine = await launch();
+    const out = await runTask(
+      engine,
+      `CREATE TEMPORARY TABLE small (id BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '500');
+       CREATE TEMPORARY TABLE sink2 (id BIGINT) WITH ('connector' = 'blackhole');
+       INSERT INTO sink2 SELECT id FROM small`,
+    );
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.ok(out.logs.includes(`Flink job ${jobId}: FINISHED`), out.logs.join(' | '));
+    assert.equal(await jobState(server, jobId), 'FINISHED');
+    const last = out.events.filter((e) => e.type === 'progress').pop();
+    assert.equal(last?.type === 'progress' ? last.progress : undefined, 1);
+  });
+
+  it('fails the task when its Flink job fails, with the job’s root cause', async () => {
+    const engine = await launch();
+    const err = await rejectionOf(
+      runTask(
+        engine,
+        `CREATE TEMPORARY TABLE small3 (id INT) WITH ('connector' = 'datagen', 'number-of-rows' = '10', 'fields.id.min' = '0', 'fields.id.max' = '0');
+         CREATE TEMPORARY TABLE sink3 (id INT) WITH ('connector' = 'blackhole');
+         INSERT INTO sink3 SELECT 10 / id FROM small3`,
+        { runtimeParams: {} },
+      ),
+    );
+    assert.ok(err instanceof SluiceError, String(err));
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.match(err.message, /Flink job [0-9a-f]{32} failed: .*ArithmeticException/);
+  });
+
+  it('submits and returns at once when the task is detached', async () => {
+    const engine = await launch();
+    const out = await runTask(
+      engine,
+      `${DATAGEN_KEYS}; CREATE TEMPORARY TABLE IF NOT EXISTS sink4 (k INT) WITH ('connector' = 'blackhole'); INSERT INTO sink4 SELECT k FROM clicks`,
+      { runtimeParams: { detach: true } },
+    );
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.ok(out.logs.some((l) => l.includes('it is not followed because the task is detached')));
+    assert.notEqual(await waitForJobState(server, jobId, ['RUNNING']), 'CANCELED');
+    await fetch(`${server.restUrl}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+  });
+});
+
+describe('flink: errors', () => {
+  it('fails a validation error as a user error that keeps Flink’s message and points into the script', async () => {
+    const engine = await launch();
+    const err = await rejectionOf(runTask(engine, 'SELECT 1 AS ok;\nSELECT *\n  FROM no_such_table'));
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.equal(err.category, 'user');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /ValidationException: .*Object 'no_such_table' not found/);
+    assert.equal(err.details.statement, 2);
+    assert.equal(err.details.line, 3, 'line 2 of the statement is line 3 of the script');
+    // The engine still works after the user's error.
+    assert.deepEqual((await runTask(engine, 'SELECT 2 AS x')).resultSets[0]?.rows, [['+I', 2]]);
+  });
+
+  it('fails a parse error with Flink’s parser message', async () => {
+    const engine = await launch();
+    const err = await rejectionOf(runTask(engine, 'SELEC 1'));
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.match(err.message, /SqlParserException|Encountered/);
+  });
+
+  it('fails a DDL error from configure-session as a user error', async () => {
+    const engine = await launch();
+    const err = await rejectionOf(runTask(engine, "CREATE TEMPORARY TABLE bad (x INT) WITH ('connector' = 'no-such-connector'); SELECT * FROM bad"));
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.match(err.message, /no-such-connector/);
+  });
+
+  it('reports an unreachable gateway as SLUICE_DATASOURCE_UNAVAILABLE, retryable', async () => {
+    const port = await closedPort();
+    const err = await rejectionOf(
+      connector.launch({
+        engineId: 'flink-unreachable',
+        user: 'alice',
+        version: FLINK_ENGINE_VERSION,
+        workDir: '/nonexistent',
+        params: {},
+        dataSource: flinkDataSource(server, { gatewayUrl: `http://127.0.0.1:${port}` }),
+      }),
+    );
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_DATASOURCE_UNAVAILABLE');
+    assert.equal(err.retryable, true);
+    assert.match(err.message, /ECONNREFUSED|refused/);
+  });
+});
+
+describe('flink: sessions', () => {
+  it('keeps a temporary view created by one task for the next task on the same engine, and only there', async () => {
+    const a = await launch('alice');
+    const b = await launch('alice');
+    await runTask(a, "CREATE TEMPORARY VIEW recent AS SELECT * FROM (VALUES (1, 'x'), (2, 'y')) AS t(id, tag)");
+    const seen = await runTask(a, 'SELECT tag FROM recent WHERE id = 2');
+    assert.deepEqual(seen.resultSets[0]?.rows, [['+I', 'y']]);
+    const err = await rejectionOf(runTask(b, 'SELECT tag FROM recent'));
+    assert.ok(err instanceof SluiceError);
+    assert.match(err.message, /recent/);
+  });
+
+  it('opens the session with the data source and start-up properties, and the job’s catalog and database', async () => {
+    const engine = await launch(
+      'bob',
+      { sessionProperties: { 'table.local-time-zone': 'Asia/Shanghai' } },
+      { sessionProperties: { 'pipeline.name': 'nightly' } },
+    );
+    const out = await runTask(engine, 'SET');
+    const config = Object.fromEntries((out.resultSets[0]?.rows ?? []).map((r) => [r[0], r[1]]));
+    assert.equal(config['table.local-time-zone'], 'Asia/Shanghai');
+    assert.equal(config['pipeline.name'], 'nightly');
+    const current = await runTask(engine, 'SHOW CURRENT DATABASE');
+    assert.deepEqual(current.resultSets[0]?.rows, [['default_database']]);
+  });
+
+  it('closes the session on close(): the gateway forgets it', async () => {
+    const engine = await launch();
+    const handle = engine.sessionHandle;
+    const url = `${server.gatewayUrl}/${engine.server.apiVersion}/sessions/${handle}`;
+    assert.equal((await fetch(url)).status, 200);
+    await engine.close();
+    const res = await fetch(url);
+    assert.notEqual(res.status, 200);
+    assert.match(await res.text(), /does not exist/);
+  });
+
+  it('reports a session the gateway lost: health() fails, onExit fires once, tasks fail retryably', async () => {
+    const engine = await launch();
+    const exits: string[] = [];
+    engine.onExit((reason) => exits.push(reason));
+    // Someone else closes the session (as an idle timeout or a gateway restart would).
+    await fetch(`${server.gatewayUrl}/${engine.server.apiVersion}/sessions/${engine.sessionHandle}`, { method: 'DELETE' });
+    const health = await engine.health();
+    assert.equal(health.ok, false);
+    assert.equal(exits.length, 1);
+    const err = await rejectionOf(runTask(engine, 'SELECT 1'));
+    assert.ok(err instanceof SluiceError);
+    assert.equal(err.code, 'SLUICE_ENGINE_CRASHED');
+    assert.equal(err.retryable, true);
+    assert.equal(exits.length, 1);
+  });
+
+  it('negotiates the newest API version, and honours a pinned one', async () => {
+    const newest = await launch();
+    assert.equal(newest.server.apiVersion, 'v4');
+    assert.match(newest.server.flinkVersion, /^2\./);
+    const pinned = await launch('alice', { apiVersion: 'v2' });
+    assert.equal(pinned.server.apiVersion, 'v2');
+    const out = await runTask(pinned, "CREATE TEMPORARY VIEW pv AS SELECT 'v2' AS api; SELECT api FROM pv");
+    assert.deepEqual(out.resultSets[0]?.rows, [['+I', 'v2']]);
+  });
+});
