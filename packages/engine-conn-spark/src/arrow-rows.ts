@@ -183,6 +183,8 @@ export interface DecodedBatches {
 export function decodeArrowBatches(ipc: Uint8Array): DecodedBatches {
   const reader = RecordBatchReader.from(ipc);
   reader.open();
+  // The reader forgets its schema once it is exhausted and closes itself.
+  const schema = reader.schema;
   const rows: Row[] = [];
   let readers: Reader[] | undefined;
   for (const batch of reader) {
@@ -194,5 +196,5 @@ export function decodeArrowBatches(ipc: Uint8Array): DecodedBatches {
       rows.push(row);
     }
   }
-  return { schema: reader.schema, rows };
+  return { schema, rows };
 }

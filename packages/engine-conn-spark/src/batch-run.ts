@@ -114,12 +114,8 @@ export class BatchRun {
       await writeFile(resource, spec.code, { mode: 0o600 });
     }
     const { settings } = spec;
-    const allConf = {
-      ...spec.baseConf,
-      ...settings.conf,
-      ...conf,
-      ...(settings.local ? localDriverConf(dirs, spec.ui) : { 'spark.ui.enabled': String(spec.ui) }),
-    };
+    const merged = { ...spec.baseConf, ...settings.conf, ...conf };
+    const allConf = { ...merged, ...(settings.local ? localDriverConf(dirs, spec.ui, merged) : { 'spark.ui.enabled': String(spec.ui) }) };
     return {
       dirs,
       args: [

@@ -87,10 +87,10 @@ export class DriverProcess {
   static async start(spec: DriverSpec): Promise<DriverProcess> {
     const dirs = await prepareDirs(spec.workDir, spec.logLevel);
     const { settings, install } = spec;
+    const merged = { ...spec.baseConf, ...settings.conf };
     const conf: Record<string, string> = {
-      ...spec.baseConf,
-      ...settings.conf,
-      ...(settings.local ? localDriverConf(dirs, spec.ui) : { 'spark.ui.enabled': String(spec.ui), 'spark.sql.warehouse.dir': dirs.warehouse }),
+      ...merged,
+      ...(settings.local ? localDriverConf(dirs, spec.ui, merged) : { 'spark.ui.enabled': String(spec.ui), 'spark.sql.warehouse.dir': dirs.warehouse }),
       'spark.connect.grpc.binding.address': '127.0.0.1',
       'spark.connect.grpc.binding.port': String(spec.port),
     };

@@ -161,6 +161,14 @@ export async function* runSqlTask(
     if (gone) throw gone;
     if (signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED');
     if (err instanceof SluiceError) throw err;
+    // A gRPC failure carries a numeric status code; anything else is a fault of this connector.
+    if (typeof (err as { code?: unknown })?.code !== 'number') {
+      throw new SluiceError(
+        'SLUICE_INTERNAL',
+        { engine: 'spark', reason: (err as Error)?.message ?? String(err) },
+        `spark connector: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
     throw ctx.client.mapError(err as Error);
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -62,6 +62,8 @@ export function submitEnv(install: SparkInstall, dirs: SubmitDirs, user: string)
     PYSPARK_PYTHON: install.python,
     PYSPARK_DRIVER_PYTHON: install.python,
     TMPDIR: dirs.tmp,
+    // Spark's scratch space (shuffle files, spills); as an environment variable it is not overridden.
+    SPARK_LOCAL_DIRS: dirs.tmp,
   };
   return env;
 }
@@ -73,14 +75,17 @@ export function confArgs(conf: Record<string, string>): string[] {
     .flatMap((key) => ['--conf', `${key}=${conf[key]}`]);
 }
 
-/** Spark settings that keep a driver on this host's loopback, in its own directories. */
-export function localDriverConf(dirs: SubmitDirs, ui: boolean): Record<string, string> {
+/**
+ * Spark settings that keep a driver on this host's loopback, in its own directories. The driver's
+ * Java options of `conf` are kept, with the temporary and Derby directories added.
+ */
+export function localDriverConf(dirs: SubmitDirs, ui: boolean, conf: Record<string, string> = {}): Record<string, string> {
+  const javaOptions = [conf['spark.driver.extraJavaOptions'], `-Djava.io.tmpdir=${dirs.tmp}`, `-Dderby.system.home=${dirs.root}`].filter(Boolean).join(' ');
   return {
     'spark.ui.enabled': String(ui),
     'spark.driver.host': '127.0.0.1',
     'spark.driver.bindAddress': '127.0.0.1',
-    'spark.local.dir': dirs.tmp,
     'spark.sql.warehouse.dir': dirs.warehouse,
-    'spark.driver.extraJavaOptions': `-Djava.io.tmpdir=${dirs.tmp} -Dderby.system.home=${dirs.root}`,
+    'spark.driver.extraJavaOptions': javaOptions,
   };
 }
