@@ -199,7 +199,7 @@ export class EntranceService implements EntranceApi {
   async readRows(principal: Principal, ref: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
     const { jobId, set } = await this.resultSet(principal, ref, index);
     const rows: Row[] = [];
-    for await (const row of this.results.read(jobId, index, { offset, limit })) rows.push(row);
+    for await (const batch of this.results.readBatches(jobId, index, { offset, limit })) rows.push(...batch);
     return { resultSet: set, rows };
   }
 

@@ -19,6 +19,8 @@ export interface ResultStore {
   create(jobId: string, index: number, columns: Column[]): Promise<ResultSetWriter>;
   /** Streams rows `offset .. offset+limit-1` (limit omitted: to the end). */
   read(jobId: string, index: number, opts?: { offset?: number; limit?: number }): AsyncIterable<Row>;
+  /** The same rows in batches: the fast path for downloads and protocol adapters that stream many rows. */
+  readBatches(jobId: string, index: number, opts?: { offset?: number; limit?: number }): AsyncIterable<Row[]>;
   /** Removes every result set of a job. */
   deleteJob(jobId: string): Promise<void>;
 }

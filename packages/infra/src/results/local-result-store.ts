@@ -162,6 +162,10 @@ export function createLocalResultStore(rootDir: string): ResultStore {
     },
 
     async *read(jobId, index, opts = {}) {
+      for await (const rows of this.readBatches(jobId, index, opts)) yield* rows;
+    },
+
+    async *readBatches(jobId, index, opts = {}) {
       const paths = resultPaths(root, jobId, index);
       const offset = nonNegativeInteger('offset', opts.offset, 0);
       let remaining = nonNegativeInteger('limit', opts.limit, Number.POSITIVE_INFINITY);
@@ -183,15 +187,18 @@ export function createLocalResultStore(rootDir: string): ResultStore {
         skip = offset - block * meta.stride;
       }
       for await (const lines of readLineBatches(paths.data, start)) {
-        let i = 0;
+        let from = 0;
         if (skip > 0) {
-          i = Math.min(skip, lines.length);
-          skip -= i;
+          from = Math.min(skip, lines.length);
+          skip -= from;
         }
-        for (; i < lines.length; i++) {
-          yield JSON.parse(lines[i] as string) as Row;
-          if (--remaining === 0) return;
-        }
+        const to = Math.min(lines.length, from + remaining);
+        if (to <= from) continue;
+        // One parse per batch: each line is a JSON array, so the batch is an array of them.
+        const rows = JSON.parse(`[${(from === 0 && to === lines.length ? lines : lines.slice(from, to)).join(',')}]`) as Row[];
+        remaining -= rows.length;
+        yield rows;
+        if (remaining === 0) return;
       }
     },
 

@@ -108,10 +108,10 @@ describe('result download', () => {
     let pulled = 0;
     const counting: ResultStore = {
       ...store,
-      async *read(jobId, index, opts) {
-        for await (const row of store.read(jobId, index, opts)) {
-          pulled++;
-          yield row;
+      async *readBatches(jobId, index, opts) {
+        for await (const rows of store.readBatches(jobId, index, opts)) {
+          pulled += rows.length;
+          yield rows;
         }
       },
     };

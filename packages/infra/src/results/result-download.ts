@@ -48,8 +48,8 @@ function jsonlLine(keys: readonly string[], row: Row): string {
 async function* render(store: ResultStore, jobId: string, index: number, columns: readonly Column[], format: ResultDownloadFormat): AsyncGenerator<string> {
   const keys = format === 'jsonl' ? jsonlKeys(columns) : [];
   let batch = format === 'csv' ? csvRecord(columns.map((c) => c.name)) : '';
-  for await (const row of store.read(jobId, index)) {
-    batch += format === 'csv' ? csvRecord(row) : jsonlLine(keys, row);
+  for await (const rows of store.readBatches(jobId, index)) {
+    for (const row of rows) batch += format === 'csv' ? csvRecord(row) : jsonlLine(keys, row);
     if (batch.length >= BATCH_CHARS) {
       yield batch;
       batch = '';
