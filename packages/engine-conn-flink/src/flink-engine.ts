@@ -115,6 +115,7 @@ export class FlinkEngine implements Engine {
         {
           name: `sluice:${spec.user}:${spec.engineId}`,
           properties: { ...params.sessionProperties, ...(startup.sessionProperties ?? {}) },
+          initStatements: params.initStatements,
           catalog,
           database,
           heartbeatIntervalMs: params.heartbeatIntervalMs,

@@ -48,6 +48,13 @@ export const flinkParamsSchema = z
     catalog: objectName.optional().describe('current catalog of every session (USE CATALOG)'),
     database: objectName.optional().describe('current database of every session (USE)'),
     sessionProperties,
+    initStatements: z
+      .array(z.string().min(1).max(65_536))
+      .max(100)
+      .default([])
+      .describe(
+        'DDL run in every new session before anything else, through configure-session (CREATE CATALOG, CREATE TABLE, CREATE FUNCTION, SET, …): shared table definitions of the data source',
+      ),
     user: z.string().min(1).max(256).optional().describe('user for Basic authentication at a proxy in front of Flink'),
     password: z.string().min(1).max(1024).optional().describe('password for Basic authentication (secret: write-only, never logged)').meta(secret),
     token: z.string().min(1).max(8192).optional().describe('bearer token for a proxy in front of Flink (secret: write-only, never logged)').meta(secret),

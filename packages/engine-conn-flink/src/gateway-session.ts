@@ -7,6 +7,8 @@ export interface SessionSpec {
   /** Shown in the gateway's logs: `sluice:<user>:<engine id>`. */
   name: string;
   properties: Record<string, string>;
+  /** DDL-like statements run first, through configure-session (e.g. CREATE CATALOG, CREATE TABLE). */
+  initStatements?: readonly string[];
   catalog?: string;
   database?: string;
   heartbeatIntervalMs: number;
@@ -35,12 +37,15 @@ export class GatewaySession {
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
-  /** Opens the session, runs USE CATALOG / USE, reads its configuration and starts the heartbeats. */
+  /**
+   * Opens the session, runs the init statements and USE CATALOG / USE, reads its configuration and
+   * starts the heartbeats.
+   */
   static async open(client: SqlGatewayClient, spec: SessionSpec, signal?: AbortSignal): Promise<GatewaySession> {
     const handle = await client.openSession(spec.properties, spec.name, signal);
     const session = new GatewaySession(client, handle, spec.requestTimeoutMs);
     try {
-      const use: string[] = [];
+      const use: string[] = [...(spec.initStatements ?? [])];
       if (spec.catalog !== undefined) use.push(`USE CATALOG ${quoteIdentifier(spec.catalog)}`);
       if (spec.database !== undefined) use.push(`USE ${quoteIdentifier(spec.database)}`);
       for (const statement of use) await session.configure(statement, signal);

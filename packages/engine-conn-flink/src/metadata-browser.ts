@@ -57,6 +57,7 @@ async function openMetadataSession(params: FlinkParams, signal: AbortSignal): Pr
     {
       name: 'sluice:metadata',
       properties: params.sessionProperties,
+      initStatements: params.initStatements,
       catalog: params.catalog,
       database: params.database,
       heartbeatIntervalMs: 3_600_000,
