@@ -6,7 +6,6 @@ import type { BackendKeys } from './backend-keys.ts';
 import * as out from './backend-messages.ts';
 import { ProtocolViolation } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
-import { answerCatalogQuery, type CatalogContext } from './catalog-queries.ts';
 import { parseBind, parseExecute, parseParse, parseQuery, parseStartupPacket, parseTarget, type StartupPacket } from './frontend-messages.ts';
 import type { JobWaiter } from './job-waiter.ts';
 import { localSelect } from './local-select.ts';
@@ -579,7 +578,7 @@ export class PgConnection {
     let columns: Column[] | null = null;
     if (local) columns = local.kind === 'show' ? [{ name: local.name, type: 'TEXT' }] : null;
     else {
-      const answered = localSelect(sql, this.facts()) ?? (await answerCatalogQuery(sql, this.catalogContext()));
+      const answered = localSelect(sql, this.facts());
       if (answered) columns = answered.columns;
       else if (ROW_RETURNING.has(word)) {
         const probe = await this.runJob(`SELECT * FROM (${sql.replace(/;\s*$/, '')}) AS sluice_describe LIMIT 0`);
@@ -689,23 +688,6 @@ export class PgConnection {
     };
   }
 
-  private catalogContext(): CatalogContext {
-    return {
-      principal: this.principal as Principal,
-      target: this.target as Target,
-      database: this.database,
-      user: this.user,
-      dataSources: this.ctx.deps.dataSources,
-      runQuery: async (sql: string) => {
-        const r = await this.runJob(sql);
-        if (!r.source) return { columns: [], rows: [] };
-        const rows: Row[] = [];
-        for (let page = await r.source.next(10_000); page.length; page = await r.source.next(10_000)) rows.push(...page);
-        return { columns: r.source.columns, rows };
-      },
-    };
-  }
-
   private local(columns: Column[], rows: Row[], tag: (n: number) => string = (n) => `SELECT ${n}`): StatementResult {
     return { source: new ArrayRowSource(columns, rows), types: columns.map((c) => pgTypeOf(c.type)), tag };
   }
@@ -723,8 +705,6 @@ export class PgConnection {
     const facts = this.facts();
     const local = localSelect(sql, facts);
     if (local) return this.local(local.columns, local.rows);
-    const catalog = await answerCatalogQuery(sql, this.catalogContext());
-    if (catalog) return this.local(catalog.columns, catalog.rows);
     if (alsoPassedThrough(sql)) {
       const m = /^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?("?)([A-Za-z_][\w.]*)\1\s*(?:=|\bTO\b)\s*(.+?)\s*;?\s*$/is.exec(sql);
       if (m) this.settings.set((m[2] as string).toLowerCase(), (m[3] as string).replace(/^'(.*)'$/s, '$1'));
