@@ -637,7 +637,7 @@ export class PgConnection {
       out.commandComplete(this.w, result.tag(0));
       return true;
     }
-    const pageRows = this.ctx.deps.pageRows ?? 4096;
+    const pageRows = this.ctx.deps.pageRows ?? 16384;
     const n = source.columns.length;
     const binary = source.columns.map((_, i) => (formats.length === 1 ? formats[0] : formats[i]) === 1);
     const types = result.types;

@@ -30,7 +30,7 @@ export interface PgwireServerDeps {
   defaultEngine?: string;
   /** Largest frontend message accepted; a larger one closes the connection. Default 16 MiB. */
   maxMessageBytes?: number;
-  /** Rows per page read from the result store. Default 4096. */
+  /** Rows per page read from the result store. Default 16384. */
   pageRows?: number;
   /** Version reported in `version()`. */
   version?: string;
