@@ -7,6 +7,7 @@ import {
   authorizationHeader,
   type FlinkParams,
   type FlinkRuntimeParams,
+  gatewayUrlOf,
   parseFlinkParams,
   parseFlinkRuntimeParams,
   parseFlinkStartupParams,
@@ -102,7 +103,7 @@ export class FlinkEngine implements Engine {
     const params = parseFlinkParams(ds.params, `data source ${ds.name}`);
     const startup = parseFlinkStartupParams(spec.params);
     const headers = authorizationHeader(params);
-    const gateway = new RestHttp({ baseUrl: params.gatewayUrl, headers, timeoutMs: params.requestTimeoutMs });
+    const gateway = new RestHttp({ baseUrl: gatewayUrlOf(params), headers, timeoutMs: params.requestTimeoutMs });
     const rest = params.restUrl ? new ClusterRestClient(new RestHttp({ baseUrl: params.restUrl, headers, timeoutMs: params.requestTimeoutMs })) : undefined;
     const signal = AbortSignal.timeout(options.launchTimeoutMs);
     let session: GatewaySession;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SluiceError } from '@sluice/core';
-import { authorizationHeader, parseFlinkParams, parseFlinkRuntimeParams, parseFlinkStartupParams } from './flink-params.ts';
+import { authorizationHeader, gatewayUrlOf, parseFlinkParams, parseFlinkRuntimeParams, parseFlinkStartupParams } from './flink-params.ts';
 import { negotiateVersion } from './gateway-client.ts';
 
 function rejection(f: () => unknown): SluiceError {
@@ -36,6 +36,15 @@ describe('flink data-source params', () => {
       const err = rejection(() => parseFlinkParams(params, 'data source x'));
       assert.equal(err.code, 'SLUICE_REQUEST_INVALID');
       assert.doesNotMatch(err.message, /s3cr3t/, 'the message never echoes a secret');
+    }
+  });
+
+  it('takes host, port and tls instead of gatewayUrl, but not both', () => {
+    assert.equal(gatewayUrlOf(parseFlinkParams({ host: 'gw', port: 9083 }, 'ds')), 'http://gw:9083');
+    assert.equal(gatewayUrlOf(parseFlinkParams({ host: 'gw', tls: true }, 'ds')), 'https://gw:8083');
+    assert.equal(gatewayUrlOf(parseFlinkParams({ gatewayUrl: 'https://gw/flink' }, 'ds')), 'https://gw/flink');
+    for (const params of [{}, { gatewayUrl: 'http://gw:8083', host: 'gw' }, { gatewayUrl: 'http://gw:8083', port: 1 }]) {
+      assert.equal(rejection(() => parseFlinkParams(params, 'ds')).code, 'SLUICE_REQUEST_INVALID');
     }
   });
 

@@ -38,7 +38,16 @@ const objectName = z.string().min(1).max(256);
  */
 export const flinkParamsSchema = z
   .object({
-    gatewayUrl: endpointUrl.describe('SQL Gateway REST endpoint, e.g. http://flink-gateway:8083'),
+    gatewayUrl: endpointUrl.optional().describe('SQL Gateway REST endpoint, e.g. http://flink-gateway:8083 (or give host, port and tls)'),
+    host: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'a host name or IP address')
+      .optional()
+      .describe('SQL Gateway host, when gatewayUrl is not given'),
+    port: z.number().int().min(1).max(65535).optional().describe('SQL Gateway port with host (default 8083)'),
+    tls: z.boolean().optional().describe('with host: use https'),
     restUrl: endpointUrl
       .optional()
       .describe(
@@ -70,15 +79,27 @@ export const flinkParamsSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    if ((p.gatewayUrl === undefined) === (p.host === undefined))
+      ctx.addIssue({ code: 'custom', path: ['gatewayUrl'], message: 'give gatewayUrl, or host (with port and tls)' });
+    if (p.gatewayUrl !== undefined && (p.port !== undefined || p.tls !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'port and tls go with host, not with gatewayUrl' });
+    }
     if (p.password !== undefined && p.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'password needs user' });
     if (p.user !== undefined && p.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'user needs password' });
     if (p.password !== undefined && p.token !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'give password or token, not both' });
     if (p.password !== undefined || p.token !== undefined) {
-      const plain = [p.gatewayUrl, p.restUrl].some((u) => u?.startsWith('http:'));
+      const plain = [gatewayUrlOf(p), p.restUrl].some((u) => u?.startsWith('http:'));
       if (plain) ctx.addIssue({ code: 'custom', path: ['gatewayUrl'], message: 'credentials are only sent over https: use https:// URLs' });
     }
     if (p.database !== undefined && p.catalog === undefined) ctx.addIssue({ code: 'custom', path: ['catalog'], message: 'database needs catalog' });
   });
+
+/** The SQL Gateway endpoint of data-source params: `gatewayUrl`, or one built from host, port and tls. */
+export function gatewayUrlOf(p: { gatewayUrl?: string; host?: string; port?: number; tls?: boolean }): string {
+  if (p.gatewayUrl !== undefined) return p.gatewayUrl;
+  const host = p.host?.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host;
+  return `${p.tls ? 'https' : 'http'}://${host}:${p.port ?? 8083}`;
+}
 
 /** Parsed {@link flinkParamsSchema}: defaults applied. */
 export type FlinkParams = z.infer<typeof flinkParamsSchema>;

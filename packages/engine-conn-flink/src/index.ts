@@ -16,6 +16,7 @@ export {
   flinkRuntimeParamsSchema,
   flinkSecretFields,
   flinkStartupParamsSchema,
+  gatewayUrlOf,
   parseFlinkParams,
   parseFlinkRuntimeParams,
   parseFlinkStartupParams,

@@ -2,7 +2,7 @@ import type { BrowseItem, BrowsePage, BrowsePath, DataSourceConnection, Metadata
 import { SluiceError } from '@sluice/core';
 import { ClusterRestClient } from './cluster-rest-client.ts';
 import { mapGatewayError } from './error-mapping.ts';
-import { authorizationHeader, type FlinkParams, parseFlinkParams, quoteIdentifier } from './flink-params.ts';
+import { authorizationHeader, type FlinkParams, gatewayUrlOf, parseFlinkParams, quoteIdentifier } from './flink-params.ts';
 import { SqlGatewayClient } from './gateway-client.ts';
 import { GatewayAbortedError, GatewayConnectionError, GatewayHttpError } from './gateway-errors.ts';
 import { GatewaySession } from './gateway-session.ts';
@@ -50,7 +50,7 @@ function testFailure(err: unknown, name: string, timedOut: boolean): SluiceError
 
 /** A short-lived session of the data source's own settings, for metadata statements. */
 async function openMetadataSession(params: FlinkParams, signal: AbortSignal): Promise<GatewaySession> {
-  const http = new RestHttp({ baseUrl: params.gatewayUrl, headers: authorizationHeader(params), timeoutMs: params.requestTimeoutMs });
+  const http = new RestHttp({ baseUrl: gatewayUrlOf(params), headers: authorizationHeader(params), timeoutMs: params.requestTimeoutMs });
   const client = await SqlGatewayClient.connect(http, { pinned: params.apiVersion, signal });
   return GatewaySession.open(
     client,

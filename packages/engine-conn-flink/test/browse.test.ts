@@ -46,6 +46,12 @@ describe('flink: connection test', () => {
     assert.ok(r.latencyMs >= 0);
   });
 
+  it('accepts host and port instead of gatewayUrl (the registry’s older form)', async () => {
+    const url = new URL(server.gatewayUrl);
+    const ds = { ...flinkDataSource(server), params: { host: url.hostname, port: Number(url.port), restUrl: server.restUrl } };
+    assert.equal((await browser.testConnection(ds, 10_000)).ok, true);
+  });
+
   it('says unreachable for a closed gateway port, and for a closed cluster REST port', async () => {
     const port = await closedPort();
     for (const params of [{ gatewayUrl: `http://127.0.0.1:${port}` }, { restUrl: `http://127.0.0.1:${port}` }]) {
