@@ -161,16 +161,14 @@ function scalar(name: string): PgType {
   // Trino/ClickHouse wrappers and precision suffixes carry no type of their own.
   const inner = /^(NULLABLE|LOWCARDINALITY)$/.exec(head);
   if (inner && paren >= 0) return scalar(name.slice(paren + 1, name.lastIndexOf(')')));
-  const key = ALIASES[head] ?? ALIASES[head.replace(/\s*\(.*$/, '')] ?? (/^(U?INT\d+)$/.test(head) ? 'numeric' : undefined);
-  if (!key) {
-    // Timestamps with precision: TIMESTAMP(3) WITH TIME ZONE.
-    if (/^TIMESTAMP\s*\(\d+\)\s+WITH TIME ZONE$/.test(name)) return make(BASE_TYPES.timestamptz);
-    if (/^TIMESTAMP\s*\(\d+\)/.test(name) || /^DATETIME64/.test(name)) return make(BASE_TYPES.timestamp);
-    if (/^TIME\s*\(\d+\)\s+WITH TIME ZONE$/.test(name)) return make(BASE_TYPES.timetz);
-    if (/^TIME\s*\(\d+\)/.test(name)) return make(BASE_TYPES.time);
-    if (/^INTERVAL\b/.test(name)) return make(BASE_TYPES.interval);
-    return TEXT_TYPE;
+  // Times and timestamps with a precision: TIMESTAMP(3) WITH TIME ZONE, TIME(6) WITHOUT TIME ZONE.
+  const timed = /^(TIMESTAMP|TIME)\s*\(\d+\)(\s+WITH(OUT)? TIME ZONE)?$/.exec(name);
+  if (timed) {
+    const tz = timed[2] !== undefined && timed[3] === undefined;
+    return make(timed[1] === 'TIME' ? (tz ? BASE_TYPES.timetz : BASE_TYPES.time) : tz ? BASE_TYPES.timestamptz : BASE_TYPES.timestamp);
   }
+  const key = ALIASES[head] ?? ALIASES[head.replace(/\s*\(.*$/, '')] ?? (/^(U?INT\d+)$/.test(head) ? 'numeric' : undefined);
+  if (!key) return /^INTERVAL\b/.test(name) ? make(BASE_TYPES.interval) : /^DATETIME64/.test(name) ? make(BASE_TYPES.timestamp) : TEXT_TYPE;
   const base = BASE_TYPES[key];
   if (key === 'numeric' && args.length >= 1 && (head === 'DECIMAL' || head === 'NUMERIC')) {
     const p = Number(args[0]);
