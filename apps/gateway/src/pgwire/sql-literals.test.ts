@@ -31,7 +31,7 @@ describe('parameter literals', () => {
     assert.equal(parameterLiteral(20, 1, i8, 'postgres', 'duckdb'), '9007199254740993');
     // numeric 12345678901234.5678: weight 3, digits 12 3456 7890 1234 5678, dscale 4
     const num = Buffer.alloc(8 + 10);
-    [5, 3, 0, 4, 12, 3456, 7890, 1234, 5678].forEach((v, i) => num.writeInt16BE(v, i * 2));
+    for (const [i, v] of [5, 3, 0, 4, 12, 3456, 7890, 1234, 5678].entries()) num.writeInt16BE(v, i * 2);
     assert.equal(parameterLiteral(1700, 1, num, 'postgres', 'duckdb'), '12345678901234.5678');
     assert.equal(parameterLiteral(16, 1, Buffer.from([1]), 'postgres', 'duckdb'), 'TRUE');
     assert.equal(parameterLiteral(17, 1, Buffer.from([0xde, 0xad]), 'postgres', 'duckdb'), "from_hex('dead')");
