@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
@@ -379,6 +380,39 @@ describe('flink: sessions', () => {
     assert.equal(err.code, 'SLUICE_ENGINE_CRASHED');
     assert.equal(err.retryable, true);
     assert.equal(exits.length, 1);
+  });
+
+  it('sends heartbeats to keep its session (seen through a counting relay in front of the real gateway)', async () => {
+    const seen: string[] = [];
+    const relay = http.createServer(async (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const upstream = await fetch(`${server.gatewayUrl}${req.url}`, {
+        method: req.method,
+        headers: { 'content-type': 'application/json' },
+        body: body.length > 0 ? body : undefined,
+      });
+      res.writeHead(upstream.status, { 'content-type': 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = relay.address() as net.AddressInfo;
+      const engine = await launch('alice', { gatewayUrl: `http://127.0.0.1:${port}`, heartbeatIntervalMs: 1000 });
+      await new Promise((r) => setTimeout(r, 2600));
+      const beats = seen.filter((l) => l === `POST /v4/sessions/${engine.sessionHandle}/heartbeat`).length;
+      assert.ok(beats >= 2, `heartbeats: ${beats}`);
+      await engine.close();
+      const after = seen.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(seen.length, after, 'no heartbeat after close()');
+      assert.ok(seen.includes(`DELETE /v4/sessions/${engine.sessionHandle}`), 'close() deleted the session');
+    } finally {
+      relay.closeAllConnections();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it('negotiates the newest API version, and honours a pinned one', async () => {
