@@ -74,6 +74,11 @@ export class SparkEngine implements Engine {
     });
   }
 
+  /** `host:port` of the Connect server of a driver this engine launched; undefined for a remote one. */
+  get endpoint(): string | undefined {
+    return this.driver?.endpoint;
+  }
+
   /** The Spark Connect session id of this engine. */
   get sessionId(): string {
     return this.client.sessionId;

@@ -78,15 +78,20 @@ export async function* runSqlTask(
   let current: PlanExecution | undefined;
   let interrupted = false;
   let failed = false;
+  let cancelTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     const execution = current;
     if (!execution || interrupted) return;
     interrupted = true;
-    const timer = setTimeout(() => execution.cancel(), ctx.cancelGraceMs);
-    void ctx.client
-      .interrupt(execution.operationId)
-      .catch(() => execution.cancel())
-      .finally(() => clearTimeout(timer));
+    // Interrupt on the server; drop the call too if the server did not know the operation yet (the
+    // request was still in flight) or the operation does not end within the grace period.
+    cancelTimer = setTimeout(() => execution.cancel(), ctx.cancelGraceMs);
+    void ctx.client.interrupt(execution.operationId).then(
+      (ids) => {
+        if (!ids.includes(execution.operationId)) execution.cancel();
+      },
+      () => execution.cancel(),
+    );
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -172,6 +177,7 @@ export async function* runSqlTask(
     throw ctx.client.mapError(err as Error);
   } finally {
     signal.removeEventListener('abort', onAbort);
+    if (cancelTimer) clearTimeout(cancelTimer);
     // A consumer that stopped pulling early must not leave the operation running.
     if (current && !failed) {
       const execution = current;
