@@ -42,6 +42,9 @@ const DEADLINE = Symbol('maxSeconds reached');
  */
 export const FIXED_JOB_ID = '$internal.pipeline.job-id';
 
+/** Most time cancelling and closing an operation may take together: a cancelled task ends promptly. */
+const OPERATION_CLOSE_BUDGET_MS = 2500;
+
 /** How long after a statement was abandoned its job, should it still appear, is cancelled. */
 const ABANDONED_JOB_WINDOW_MS = 30_000;
 
@@ -208,7 +211,9 @@ export class FlinkEngine implements Engine {
       } finally {
         await this.closeOperation(operation, signal.aborted);
         const preset = executionConfig[FIXED_JOB_ID];
-        if (signal.aborted && this.rest && preset && /^[0-9a-f]{32}$/.test(preset)) await sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS);
+        // In the background: the task's cancellation must not wait for it.
+        if (signal.aborted && this.rest && preset && /^[0-9a-f]{32}$/.test(preset))
+          void sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
       }
       if (jobId !== undefined) yield* this.followSubmittedJob(jobId, runtime, signal, index, total);
     }
@@ -219,7 +224,7 @@ export class FlinkEngine implements Engine {
   /** Frees an operation; one that was abandoned is cancelled first. A query's job stops with it. */
   private async closeOperation(operation: string, abandoned: boolean): Promise<void> {
     const client = this.session.client;
-    const signal = AbortSignal.timeout(this.options.cancelWaitMs);
+    const signal = AbortSignal.timeout(Math.min(this.options.cancelWaitMs, OPERATION_CLOSE_BUDGET_MS));
     if (abandoned) await client.cancelOperation(this.session.handle, operation, signal).catch(() => undefined);
     await client.closeOperation(this.session.handle, operation, signal).catch(() => undefined);
   }

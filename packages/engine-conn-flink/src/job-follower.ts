@@ -125,26 +125,22 @@ export async function cancelJob(rest: ClusterRestClient, jobId: string, waitMs: 
 
 /**
  * Cancels a job that may not exist yet: a statement abandoned while the gateway was still planning
- * it can submit its job moments later, and nobody would stop that job. Tries `PATCH /jobs/:id` now
- * and then every second for `windowMs` in the background, until the cluster knows the job (and so
- * cancels it). The returned promise settles after the first attempt; the rest never blocks anyone.
+ * it can submit its job moments later, and nobody would stop that job. Tries `PATCH /jobs/:id` every
+ * second for `windowMs`, until the cluster knows the job (and so cancels it). Resolves true once the
+ * cluster took the cancel (or the job had ended), false when the job never appeared. Run it in the
+ * background: its timers do not keep the process alive.
  */
-export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs: number): Promise<void> {
-  const attempt = async (): Promise<boolean> => {
+export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs: number): Promise<boolean> {
+  const deadline = Date.now() + windowMs;
+  for (;;) {
     try {
       await rest.cancelJob(jobId, AbortSignal.timeout(2000));
       return true;
     } catch (err) {
       // 404: not submitted (yet). Anything else (a job that already ended, no connection): give up.
-      return !(err instanceof GatewayHttpError && err.status === 404);
+      if (!(err instanceof GatewayHttpError && err.status === 404)) return true;
     }
-  };
-  if (await attempt()) return;
-  const deadline = Date.now() + windowMs;
-  void (async () => {
-    while (Date.now() < deadline) {
-      await sleep(1000, undefined, { ref: false });
-      if (await attempt()) return;
-    }
-  })();
+    if (Date.now() >= deadline) return false;
+    await sleep(1000, undefined, { ref: false });
+  }
 }

@@ -164,7 +164,7 @@ describe('flink: streaming queries', () => {
     const started = Date.now();
     const out = await runTask(engine, `${DATAGEN_KEYS}; SELECT k FROM clicks`, { runtimeParams: { maxSeconds: 4, maxRows: 1_000_000 } });
     const took = Date.now() - started;
-    assert.ok(took >= 4000 && took < 15_000, `took ${took} ms`);
+    assert.ok(took >= 4000 && took < 30_000, `took ${took} ms`);
     assert.ok((out.resultSets[0]?.rows.length ?? 0) > 0, 'rows arrived before the time cap');
     assert.ok(out.logs.some((l) => l.includes('maxSeconds 4 passed')));
   });
