@@ -38,7 +38,7 @@ export const ConfigSchema = z.object({
     .regex(/^[a-z0-9_]+$/)
     .default('sluice')
     .describe('prefix of queue names and bus channels, to share one Redis'),
-  SLUICE_ENGINES: list('duckdb,shell,jdbc,trino,presto').describe('engine connectors to load'),
+  SLUICE_ENGINES: list('duckdb,shell,jdbc,trino,presto,flink,spark').describe('engine connectors to load'),
   SLUICE_DEFAULT_ENGINE: z.string().default('duckdb').describe('engine used when a job names none'),
   SLUICE_MAX_CODE_BYTES: int(1024 * 1024, 1).describe('largest accepted job code'),
   SLUICE_MAX_RUNNING_PER_GROUP: int(8, 1).describe('running+scheduled jobs per (user, creator, engineType) group'),

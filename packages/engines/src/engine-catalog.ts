@@ -1,8 +1,10 @@
 import { type Config, type EngineConnector, parseEngineType, SluiceError } from '@sluice/core';
 import { createDuckdbConnector } from '@sluice/engine-conn-duckdb';
+import { createFlinkConnector } from '@sluice/engine-conn-flink';
 import { createJdbcConnector, jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc';
 import { createPrestoConnector, createTrinoConnector, trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto';
 import { createShellConnector } from '@sluice/engine-conn-shell';
+import { createSparkConnector, sparkParamsSchema, sparkSecretFields } from '@sluice/engine-conn-spark';
 import type { z } from 'zod';
 
 /** A resolved engine label: the connector plus the concrete version. */
@@ -22,6 +24,8 @@ const FACTORIES: Record<string, Factory> = {
   jdbc: () => createJdbcConnector(),
   trino: () => createTrinoConnector(),
   presto: () => createPrestoConnector(),
+  flink: () => createFlinkConnector(),
+  spark: () => createSparkConnector(),
 };
 
 /** Connection parameters of a data-source type, as the connector that serves it defines them. */
@@ -40,6 +44,7 @@ const CONNECTOR_PARAMS: Record<string, DataSourceParamsSpec> = {
   ),
   trino: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
   presto: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
+  spark: { schema: sparkParamsSchema as z.ZodObject, secretFields: sparkSecretFields },
 };
 
 /** The connector-defined parameters of a data-source type, if a connector defines them. */
