@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type DataSourceConnection, SluiceError } from '@sluice/core';
+import { createJdbcConnector } from '../src/index.ts';
+import { closedPort, startBlackholeServer } from './fake-servers.ts';
+import { dataSource, freshMysql, type TestSource } from './jdbc-servers.ts';
+import { rejectionOf } from './task-runner.ts';
+
+const WRONG = 'Wr0ng-My-Secret-9034';
+
+function withParams(ds: DataSourceConnection, params: Record<string, unknown>): DataSourceConnection {
+  return dataSource(ds.type, { ...ds.params, ...params }, ds.name);
+}
+
+function assertNoSecret(err: unknown, secret: string): void {
+  assert.ok(err instanceof SluiceError);
+  const text = `${err.message} ${JSON.stringify(err.toBody())} ${err.stack ?? ''}`;
+  assert.ok(!text.includes(secret), `the error shows the password: ${text}`);
+}
+
+describe('mariadb connection test and launch failures', () => {
+  const connector = createJdbcConnector();
+  let source: TestSource;
+  let blackhole: Awaited<ReturnType<typeof startBlackholeServer>>;
+  before(async () => {
+    source = await freshMysql();
+    blackhole = await startBlackholeServer();
+  });
+  after(async () => {
+    await blackhole?.close();
+    await source?.drop();
+  });
+
+  async function testFailure(ds: DataSourceConnection, timeoutMs = 3000): Promise<SluiceError> {
+    const err = await rejectionOf(connector.metadata.testConnection(ds, timeoutMs));
+    assert.ok(err instanceof SluiceError, String(err));
+    assert.equal(err.code, 'SLUICE_DATASOURCE_TEST_FAILED', err.message);
+    return err;
+  }
+
+  it('succeeds against the real server and reports its version', async () => {
+    const result = await connector.metadata.testConnection(source.dataSource, 5000);
+    assert.equal(result.ok, true);
+    assert.match(result.serverVersion ?? '', /MariaDB/);
+  });
+
+  it('reports a closed port as unreachable', async () => {
+    assert.equal((await testFailure(withParams(source.dataSource, { port: await closedPort() }))).details.reason, 'unreachable');
+  });
+
+  it('reports a wrong password as auth_failed, without the password', async () => {
+    const err = await testFailure(withParams(source.dataSource, { password: WRONG }));
+    assert.equal(err.details.reason, 'auth_failed');
+    assert.equal(err.details.sqlState, '28000');
+    assertNoSecret(err, WRONG);
+  });
+
+  it('reports a server that never answers (a fake black-hole listener) as timeout, within the limit', async () => {
+    const started = Date.now();
+    const err = await testFailure(withParams(source.dataSource, { port: blackhole.port }), 700);
+    assert.equal(err.details.reason, 'timeout');
+    assert.ok(Date.now() - started < 2500);
+    assert.ok(blackhole.connections() >= 1);
+  });
+
+  it('reports TLS required by the client but not offered by the server as tls', async () => {
+    assert.equal((await testFailure(withParams(source.dataSource, { tls: true, tlsMode: 'require' }))).details.reason, 'tls');
+  });
+
+  it('reports an unknown database as error', async () => {
+    const err = await testFailure(withParams(source.dataSource, { database: 'no_such_database_here' }));
+    assert.equal(err.details.reason, 'error');
+  });
+
+  it('fails a launch with bad credentials as a user error, and an unreachable one as retryable', async () => {
+    const bad = await rejectionOf(
+      connector.launch({ engineId: 'x', user: 'u', version: '4', workDir: '/tmp', params: {}, dataSource: withParams(source.dataSource, { password: WRONG }) }),
+    );
+    assert.ok(bad instanceof SluiceError && bad.code === 'SLUICE_DATASOURCE_TEST_FAILED' && !bad.retryable, String(bad));
+    assert.equal(bad.details.reason, 'auth_failed');
+    assertNoSecret(bad, WRONG);
+    const down = await rejectionOf(
+      connector.launch({
+        engineId: 'x',
+        user: 'u',
+        version: '4',
+        workDir: '/tmp',
+        params: {},
+        dataSource: withParams(source.dataSource, { port: blackhole.port, connectTimeoutMs: 500 }),
+      }),
+    );
+    assert.ok(down instanceof SluiceError && down.code === 'SLUICE_DATASOURCE_UNAVAILABLE' && down.retryable, String(down));
+  });
+
+  it('serves the mysql type as well as mariadb', async () => {
+    const result = await connector.metadata.testConnection({ ...source.dataSource, type: 'mysql' }, 5000);
+    assert.equal(result.ok, true);
+  });
+});
