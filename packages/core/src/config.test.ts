@@ -25,7 +25,7 @@ test('invalid settings stop start-up with an error naming the setting', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SLUICE_QUEUE_BACKEND: 'redis' }, 'SLUICE_QUEUE_BACKEND'],
     [{ SLUICE_DENY_PATTERNS: 'drop(' }, 'SLUICE_DENY_PATTERNS'],
-    [{ SLUICE_DEFAULT_ENGINE: 'spark' }, 'SLUICE_DEFAULT_ENGINE'],
+    [{ SLUICE_DEFAULT_ENGINE: 'oracle' }, 'SLUICE_DEFAULT_ENGINE'],
     [{ SLUICE_LOG_LEVEL: 'loud' }, 'SLUICE_LOG_LEVEL'],
   ];
   for (const [env, setting] of cases) {

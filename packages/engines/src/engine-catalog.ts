@@ -1,6 +1,6 @@
 import { type Config, type EngineConnector, parseEngineType, SluiceError } from '@sluice/core';
 import { createDuckdbConnector } from '@sluice/engine-conn-duckdb';
-import { createFlinkConnector } from '@sluice/engine-conn-flink';
+import { createFlinkConnector, flinkParamsSchema, flinkSecretFields } from '@sluice/engine-conn-flink';
 import { createJdbcConnector, jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc';
 import { createPrestoConnector, createTrinoConnector, trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto';
 import { createShellConnector } from '@sluice/engine-conn-shell';
@@ -45,6 +45,7 @@ const CONNECTOR_PARAMS: Record<string, DataSourceParamsSpec> = {
   trino: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
   presto: { schema: trinoParamsSchema, secretFields: trinoSecretFields },
   spark: { schema: sparkParamsSchema as z.ZodObject, secretFields: sparkSecretFields },
+  'flink-sql-gateway': { schema: flinkParamsSchema as z.ZodObject, secretFields: flinkSecretFields },
 };
 
 /** The connector-defined parameters of a data-source type, if a connector defines them. */
