@@ -121,7 +121,13 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
           client.close();
           throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `Spark Connect at ${source.connectUrl}: ${(err as Error).message}` });
         }
-        if (Object.keys(settings.conf).length > 0) await client.setConf(settings.conf).catch(() => {});
+        try {
+          // The session's configuration from the data source and the job; Spark refuses static keys.
+          await client.setConf(settings.conf);
+        } catch (err) {
+          client.close();
+          throw err;
+        }
         return new SparkEngine(spec.engineId, client, undefined, undefined, engineSettings);
       }
 

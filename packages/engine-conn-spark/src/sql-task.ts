@@ -111,7 +111,7 @@ export async function* runSqlTask(
       const execution = ctx.client.executeSql(statement, [tag]);
       current = execution;
       interrupted = false;
-      if (statements.length > 1) yield { type: 'log', line: `Statement ${i + 1} of ${statements.length} (operation ${execution.operationId})` };
+      yield { type: 'log', line: `Statement ${i + 1} of ${statements.length}: Spark Connect operation ${execution.operationId}` };
       let columns: Column[] | undefined;
       let announced = false;
       let rows = 0;

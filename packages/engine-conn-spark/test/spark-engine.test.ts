@@ -185,13 +185,20 @@ describe('spark engine on a real driver', () => {
         name: 'shared_spark',
         type: 'spark',
         version: 1,
-        params: { connectUrl: `sc://${engine.endpoint}`, conf: { 'spark.sql.ansi.enabled': 'true' } },
+        params: { connectUrl: `sc://${engine.endpoint}`, conf: { 'spark.sql.shuffle.partitions': '7' } },
         secretFields: ['token'],
       },
     });
     try {
       assert.equal(remote.pid, undefined, 'no local process');
-      assert.deepEqual(await queryRows(remote, 'SELECT current_user() AS u, 40 + 2 AS v'), [['bob', 42]]);
+      // current_user() would name the server's user (SPARK_USER of its driver), not the session's.
+      assert.deepEqual(await queryRows(remote, 'SELECT 40 + 2 AS v, current_database() AS db'), [[42, 'default']]);
+      assert.deepEqual(
+        await queryRows(remote, 'SET spark.sql.shuffle.partitions'),
+        [['spark.sql.shuffle.partitions', '7']],
+        'the data source conf is set on the session',
+      );
+      assert.deepEqual(await queryRows(engine, 'SET spark.sql.shuffle.partitions'), [['spark.sql.shuffle.partitions', '4']], 'and only on that session');
       const err = sluiceError(await rejectionOf(runTask(remote, 'SELECT * FROM only_alice')), 'SLUICE_ENGINE_QUERY_FAILED');
       assert.equal(err.details.errorClass, 'TABLE_OR_VIEW_NOT_FOUND');
       sluiceError(await rejectionOf(runTask(remote, 'print(1)', { codeType: 'pyspark' })), 'SLUICE_JOB_CODE_TYPE_UNSUPPORTED');

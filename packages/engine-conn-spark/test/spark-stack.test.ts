@@ -97,11 +97,12 @@ describe('Spark through Sluice: per-user engines launched, reused and reaped by 
     const api = stack.api('alice');
     const sub = await api.submit({ engineType: 'spark', creator: 'spark-test', code: 'SELECT sum(hash(id)) FROM range(0, 1000000000000)' });
     await api.waitFor(sub.body.id, ['Running'], JOB_TIMEOUT_MS);
-    // Let the query reach Spark: its progress appears once its stage runs.
-    await waitFor(async () => (await api.job(sub.body.id)).body.progress > 0 || (await logText(api, sub.body.id)).length > 1, {
+    // The engine logs the Spark Connect operation id once the statement is sent.
+    await waitFor(async () => (await logText(api, sub.body.id)).some((l) => l.includes('Spark Connect operation')), {
       timeoutMs: 60_000,
-      what: 'the query to start',
+      what: 'the query to be sent to Spark',
     });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     const t0 = Date.now();
     const cancel = await api.request('POST', `/api/v1/jobs/${sub.body.id}/cancel`);
     assert.equal(cancel.status, 200);
@@ -135,6 +136,30 @@ describe('Spark through Sluice: per-user engines launched, reused and reaped by 
     assert.equal(done.error?.code, 'SLUICE_ENGINE_SCRIPT_FAILED');
     assert.equal(done.error?.details.exitCode, 1);
     assert.ok((await logText(api, done.id)).includes('giving up'));
+  });
+
+  it('notices a driver killed mid-job: the job fails as an engine error, the slot is freed, the next job gets a new engine', async () => {
+    const api = stack.api('alice');
+    const sub = await api.submit({ engineType: 'spark', creator: 'spark-test', code: 'SELECT sum(hash(id)) FROM range(0, 1000000000000)' });
+    await api.waitFor(sub.body.id, ['Running'], JOB_TIMEOUT_MS);
+    await waitFor(async () => (await logText(api, sub.body.id)).some((l) => l.includes('Spark Connect operation')), {
+      timeoutMs: 60_000,
+      what: 'the query to be sent to Spark',
+    });
+    assert.equal((await api.job(sub.body.id)).body.engineId, aliceEngine);
+    process.kill(alicePid, 'SIGKILL');
+    const done = await api.waitFor(sub.body.id, undefined, 60_000);
+    assert.equal(done.state, 'Failed');
+    // SLUICE_MAX_RETRIES is 0 here: the retryable engine error ends the job once retries are used up.
+    assert.equal(done.error?.code, 'SLUICE_JOB_RETRIES_EXHAUSTED');
+    assert.equal(done.error?.details.cause, 'SLUICE_ENGINE_CRASHED');
+    await waitFor(() => !stack.manager.engines.list().some((e) => e.id === aliceEngine), { timeoutMs: 10_000, what: 'the dead engine to leave the pool' });
+    const next = await run(api, { code: 'SELECT 2 AS again' });
+    assert.equal(next.state, 'Succeed', JSON.stringify(next.error));
+    assert.notEqual(next.engineId, aliceEngine, 'a new engine');
+    assert.deepEqual(await rows(api, next.id), [[2]]);
+    aliceEngine = next.engineId;
+    alicePid = driverPid(stack, aliceEngine);
   });
 
   it('gives bob his own engine: another driver process, another session', async () => {
