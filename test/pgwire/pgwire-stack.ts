@@ -44,8 +44,10 @@ export async function startPgwireStack(
     port: pg.address.port,
     scram,
     async token(user, o = {}) {
-      const { token } = await stack.tokens.create({ user, admin: o.admin, name: `pg-${user}` });
-      if (o.scram !== false) await scram.enroll(token);
+      // Sluice stores a SCRAM verifier with every new token; `scram: false` removes it to model a
+      // token created before verifiers existed.
+      const { token, info } = await stack.tokens.create({ user, admin: o.admin, name: `pg-${user}` });
+      if (o.scram === false) await stack.infra.db.query('DELETE FROM sluice_token_scram WHERE token_id = $1', [info.id]);
       return token;
     },
     async stop() {

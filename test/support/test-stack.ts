@@ -32,6 +32,7 @@ export async function testEnv(backend: Backend, overrides: Record<string, string
     SLUICE_QUEUE_PREFIX: `t${uniqueSuffix()}`,
     SLUICE_HOME: home,
     SLUICE_PORT: '0',
+    SLUICE_PG_PORT: '0',
     SLUICE_LOG_LEVEL: process.env.SLUICE_TEST_LOG_LEVEL ?? 'silent',
     SLUICE_SCHEDULER_TICK_MS: '200',
     SLUICE_LEASE_MS: '3000',

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
         '',
         `Sluice is running at ${stack.url}  (${mode}; queue on ${config.queueBackend}; engines: ${config.SLUICE_ENGINES.join(', ')})`,
         `API docs: ${stack.url}/docs`,
+        `PostgreSQL protocol: psql "host=${stack.pgAddress?.host} port=${stack.pgAddress?.port} dbname=duckdb user=${config.SLUICE_ADMIN_USER}" (password: the token)`,
         '',
         'Token for this run (user admin; shown once, revoked at the next start):',
         `  export SLUICE_URL=${stack.url}`,

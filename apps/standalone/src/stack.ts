@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readFileSync as readPem } from 'node:fs';
 import { type Config, SluiceError } from '@sluice/core';
 import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRoutes, loadKeyring } from '@sluice/datasource-service';
 import { EngineManager } from '@sluice/engine-manager';
 import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
-import { buildGateway, TokenStore } from '@sluice/gateway';
+import { buildGateway, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
 import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
 import { createTransport, LINEAGE_MIGRATION_SQL, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +14,11 @@ export type Role = 'gateway' | 'entrance' | 'engine-manager';
 export const ALL_ROLES: readonly Role[] = ['gateway', 'entrance', 'engine-manager'];
 
 /** Every schema change beyond the core tables, in the order they apply. */
-export const EXTRA_MIGRATIONS: readonly Migration[] = [DATASOURCE_MIGRATION, { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL }];
+export const EXTRA_MIGRATIONS: readonly Migration[] = [
+  DATASOURCE_MIGRATION,
+  { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL },
+  PGWIRE_SCRAM_MIGRATION,
+];
 
 /** The lineage transport the configuration picks; invalid settings stop start-up naming the setting. */
 function lineageTransport(config: Config): LineageTransport | undefined {
@@ -51,6 +55,8 @@ export interface Stack {
   app?: FastifyInstance;
   /** Base URL of the HTTP server, when this process runs the gateway. */
   url?: string;
+  /** Address of the PostgreSQL wire protocol listener, when this process runs the gateway. */
+  pgAddress?: { host: string; port: number };
   stop(): Promise<void>;
 }
 
@@ -90,7 +96,11 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     });
     const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE });
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);
-    const tokens = new TokenStore(infra.db);
+    // Every new token gets a SCRAM verifier, so PostgreSQL clients can log in with it without TLS.
+    const scram = new PgScramVerifierStore(infra.db);
+    const tokens = new TokenStore(infra.db, async (token) => {
+      await scram.enroll(token);
+    });
     const stack: Stack = { config, infra, log, store, entrance, tokens, catalog, dataSources, stop: async () => {} };
 
     if (opts.roles.includes('engine-manager')) {
@@ -141,6 +151,26 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
       stack.app = app;
       stack.url = `http://${config.SLUICE_HOST}:${port}`;
       stoppers.push(() => app.close());
+      const tls =
+        config.SLUICE_PG_TLS_CERT_FILE && config.SLUICE_PG_TLS_KEY_FILE
+          ? { cert: readPem(config.SLUICE_PG_TLS_CERT_FILE), key: readPem(config.SLUICE_PG_TLS_KEY_FILE) }
+          : undefined;
+      const pgwire = await startPgwireServer({
+        host: config.SLUICE_HOST,
+        port: config.SLUICE_PG_PORT,
+        entrance,
+        tokens,
+        dataSources,
+        bus: infra.bus,
+        log,
+        scram,
+        tls,
+        engines: config.SLUICE_ENGINES,
+        defaultEngine: config.SLUICE_DEFAULT_ENGINE,
+        version: version(),
+      });
+      stack.pgAddress = pgwire.address;
+      stoppers.push(() => pgwire.close());
     }
     stack.stop = async () => {
       for (const s of stoppers.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'stop failed'));

@@ -27,7 +27,11 @@ function hashToken(token: string): Buffer {
 export class TokenStore {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
-  constructor(private readonly db: Pool) {}
+  constructor(
+    private readonly db: Pool,
+    /** Called with each new token while it is still in clear text, e.g. to store its SCRAM verifier. */
+    private readonly onCreated?: (token: string, user: string) => Promise<void>,
+  ) {}
 
   /** Creates a token and returns it in clear text, the only time it is ever visible. */
   async create(opts: { user: string; name?: string; admin?: boolean; expiresInDays?: number }): Promise<{ token: string; info: TokenInfo }> {
@@ -41,6 +45,7 @@ export class TokenStore {
       [id, opts.name ?? 'token', opts.user, opts.admin ?? false, hashToken(token), opts.expiresInDays ?? null],
     );
     const row = r.rows[0] as { created_at: Date; expires_at: Date | null };
+    await this.onCreated?.(token, opts.user);
     return {
       token,
       info: {
@@ -95,9 +100,10 @@ export class TokenStore {
 
   /** Revokes tokens by id, or every token with a given name (e.g. the previous start-up token). */
   async revoke(by: { id?: string; name?: string }): Promise<number> {
+    if (!by.id && !by.name) return 0;
     const r = await this.db.query('UPDATE sluice_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND (id::text = $1 OR name = $2)', [
-      by.id ?? '',
-      by.name ?? '\u0000',
+      by.id ?? null,
+      by.name ?? null,
     ]);
     this.cache.clear();
     return r.rowCount ?? 0;

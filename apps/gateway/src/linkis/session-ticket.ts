@@ -1,0 +1,74 @@
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** The Linkis session cookie (`wds.linkis.session.ticket.key`). */
+export const SESSION_COOKIE = 'linkis_user_session_ticket_id_v1';
+
+/** How long a session lasts: Linkis' `wds.linkis.server.web.session.timeout` default, 2 hours. */
+export const SESSION_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+
+const HKDF_SALT = 'sluice/linkis-session-ticket';
+const HKDF_INFO = SESSION_COOKIE;
+
+/** A verified session: who, and until when. */
+export interface SessionTicket {
+  user: string;
+  expiresAt: number;
+}
+
+/**
+ * Opaque, stateless session tickets: `base64url("user|expiry") "." base64url(HMAC-SHA256)`. The key
+ * comes from the process, never from a user's token, so a ticket proves only that this deployment
+ * issued it. Every gateway that derives the same key (from the same `SLUICE_MASTER_KEYS`) accepts it.
+ */
+export class SessionTickets {
+  constructor(
+    private readonly key: Buffer,
+    readonly timeoutMs = SESSION_TIMEOUT_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (key.length < 32) throw new Error('a session key needs at least 32 bytes');
+  }
+
+  /**
+   * Keys from the master keys with HKDF-SHA256 when they are configured (so every gateway of a
+   * deployment agrees), else from 32 random bytes (sessions then live as long as this process).
+   */
+  static fromMasterKeys(masterKeys: string | undefined, timeoutMs = SESSION_TIMEOUT_MS): SessionTickets {
+    const ikm = masterKeys?.trim();
+    const key = ikm ? Buffer.from(hkdfSync('sha256', Buffer.from(ikm, 'utf8'), HKDF_SALT, HKDF_INFO, 32)) : randomBytes(32);
+    return new SessionTickets(key, timeoutMs);
+  }
+
+  private mac(payload: string): Buffer {
+    return createHmac('sha256', this.key).update(`v1|${payload}`).digest();
+  }
+
+  /** A new ticket for `user`, valid for {@link timeoutMs}. */
+  issue(user: string): { value: string; expiresAt: number } {
+    if (!user || user.includes('|')) throw new Error('invalid user for a session ticket');
+    const expiresAt = this.now() + this.timeoutMs;
+    const payload = `${user}|${expiresAt}`;
+    return { value: `${Buffer.from(payload, 'utf8').toString('base64url')}.${this.mac(payload).toString('base64url')}`, expiresAt };
+  }
+
+  /** The session of a ticket, or null when it is malformed, forged or expired. */
+  verify(value: string | undefined): SessionTicket | null {
+    if (!value || value.length > 1024) return null;
+    const dot = value.indexOf('.');
+    if (dot <= 0) return null;
+    const payload = Buffer.from(value.slice(0, dot), 'base64url').toString('utf8');
+    const given = Buffer.from(value.slice(dot + 1), 'base64url');
+    const want = this.mac(payload);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
+    const m = /^([^|]+)\|(\d{1,15})$/.exec(payload);
+    if (!m) return null;
+    const expiresAt = Number(m[2]);
+    if (expiresAt <= this.now()) return null;
+    return { user: m[1] as string, expiresAt };
+  }
+
+  /** True when more than half of a session's time has passed, so it is worth re-issuing (as Linkis does). */
+  shouldRefresh(ticket: SessionTicket): boolean {
+    return ticket.expiresAt - this.now() < this.timeoutMs / 2;
+  }
+}
