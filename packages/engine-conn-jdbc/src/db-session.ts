@@ -1,7 +1,10 @@
 import type { Column, Row } from '@sluice/core';
 import type { JdbcDialect } from './param-schemas.ts';
 
-/** What one statement produces, in order: at most one `columns`, then `rows` batches, then `done`. */
+/**
+ * What one statement produces, in order: `columns` starting each result set (usually one; a MySQL
+ * `CALL` can give several), its `rows` batches, then `done`.
+ */
 export type StatementEvent =
   | { kind: 'columns'; columns: Column[] }
   | { kind: 'rows'; rows: Row[] }

@@ -35,6 +35,8 @@ export function createJdbcMetadataBrowser(): MetadataBrowser {
       let timer: NodeJS.Timeout | undefined;
       try {
         const probe = withDriver(ds.conn, (driver, params) => driver.test(params, timeoutMs));
+        // A probe that loses the race below still settles later: nobody waits for it then.
+        probe.catch(() => undefined);
         // The driver honours the time-out while connecting; this bounds the probe as a whole too.
         const { serverVersion } = await Promise.race([
           probe,
@@ -42,7 +44,6 @@ export function createJdbcMetadataBrowser(): MetadataBrowser {
             timer = setTimeout(() => reject(new ConnectFailure('timeout', `no answer within ${timeoutMs} ms`)), timeoutMs);
           }),
         ]);
-        probe.catch(() => undefined);
         return { ok: true as const, serverVersion, latencyMs: Math.round(performance.now() - started) };
       } catch (err) {
         throw testError(ds, err);

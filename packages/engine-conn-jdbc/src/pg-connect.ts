@@ -59,9 +59,12 @@ export async function connectPg(config: pg.ClientConfig, timeoutMs: number): Pro
   // Errors after connect are the session's business; before that they reject connect().
   client.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
+  const connecting = client.connect();
+  // When the timer wins, the connect attempt still fails later (client.end() below): nobody waits then.
+  connecting.catch(() => undefined);
   try {
     await Promise.race([
-      client.connect(),
+      connecting,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new ConnectFailure('timeout', `no answer from the server within ${timeoutMs} ms`)), timeoutMs + 500);
       }),

@@ -15,7 +15,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  */
 export function ensureServers(): { mysqlUrl: string; clickhouseUrl: string } {
   if (!process.env.MYSQL_URL || !process.env.CLICKHOUSE_URL) {
-    const out = execFileSync('bash', [path.join(root, 'scripts/services-jdbc.sh'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    let out: string;
+    try {
+      out = execFileSync('bash', [path.join(root, 'scripts/services-jdbc.sh'), 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr ?? '';
+      throw new Error(`scripts/services-jdbc.sh start failed: ${stderr.trim() || String(err)}`);
+    }
     for (const line of out.split('\n')) {
       const m = /^export (\w+)=(.*)$/.exec(line.trim());
       if (m && !process.env[m[1]!]) process.env[m[1]!] = m[2]!;
