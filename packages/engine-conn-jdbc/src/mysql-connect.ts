@@ -29,6 +29,8 @@ export function mysqlConnectionOptions(p: MysqlParams, timeoutMs: number): Conne
     connectTimeout: timeoutMs,
     ...(ssl ? { ssl } : {}),
     multipleStatements: false,
+    // LOAD DATA LOCAL INFILE would read files of the engine manager's host: never offered.
+    flags: ['-LOCAL_FILES'],
     typeCast: false,
     rowsAsArray: true,
     supportBigNumbers: true,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Engine } from '@sluice/core';
+import { type Engine, SluiceError } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
 import { freshMysql, type TestSource } from './jdbc-servers.ts';
 import { queryRows, runTask } from './task-runner.ts';
@@ -120,6 +120,16 @@ describe('mariadb values round-trip losslessly', () => {
     );
     const empty = await runTask(engine, 'SELECT 1 AS one FROM DUAL WHERE 1 = 0');
     assert.deepEqual(empty.resultSets, [{ columns: [{ name: 'one', type: 'INT', nullable: false }], rows: [] }]);
+  });
+
+  it('refuses LOAD DATA LOCAL INFILE: no file of the engine host is ever read', async () => {
+    await runTask(engine, 'CREATE TABLE f (line TEXT)');
+    const err = await runTask(engine, "LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE f").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof SluiceError && err.code === 'SLUICE_ENGINE_QUERY_FAILED', String(err));
+    assert.deepEqual(await queryRows(engine, 'SELECT COUNT(*) FROM f'), [['0']]);
   });
 
   it('splits scripts on semicolons outside quotes and comments, MySQL style', async () => {
