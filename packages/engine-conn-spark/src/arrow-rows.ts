@@ -25,20 +25,27 @@ function finite(n: number): number | string {
   return Number.isFinite(n) ? n : String(n);
 }
 
+const views = new WeakMap<Data, Buffer>();
+
+/** A Buffer over a column's value bytes, made once per column chunk (not once per value). */
+function valueBytes(data: Data): Buffer {
+  let view = views.get(data);
+  if (!view) {
+    const values = data.values as Uint8Array;
+    view = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    views.set(data, view);
+  }
+  return view;
+}
+
 function text(data: Data, index: number): string {
   const offsets = data.valueOffsets as Int32Array;
-  const values = data.values as Uint8Array;
-  const start = Number(offsets[index]);
-  const end = Number(offsets[index + 1]);
-  return Buffer.from(values.buffer, values.byteOffset + start, end - start).toString('utf8');
+  return valueBytes(data).toString('utf8', Number(offsets[index]), Number(offsets[index + 1]));
 }
 
 function bytes(data: Data, index: number): string {
   const offsets = data.valueOffsets as Int32Array;
-  const values = data.values as Uint8Array;
-  const start = Number(offsets[index]);
-  const end = Number(offsets[index + 1]);
-  return Buffer.from(values.buffer, values.byteOffset + start, end - start).toString('base64');
+  return valueBytes(data).toString('base64', Number(offsets[index]), Number(offsets[index + 1]));
 }
 
 /** The unscaled two's-complement integer of a DECIMAL value (128 or 256 bits, little-endian words). */
