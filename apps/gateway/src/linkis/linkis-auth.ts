@@ -17,6 +17,7 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
       const eq = part.indexOf('=');
       if (eq <= 0) continue;
       const name = part.slice(0, eq).trim();
+      if (!name) continue;
       let value = part.slice(eq + 1).trim();
       if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
       if (!out.has(name)) out.set(name, value);

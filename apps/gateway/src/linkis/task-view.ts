@@ -45,7 +45,7 @@ export function queryTaskVO(job: JobView, opts: { instance: string; code?: strin
     executeUser: job.user,
     engineInstance: job.engineId,
     executionCode: opts.code ?? null,
-    progress: String(linkisProgress(job)),
+    progress: Number.isInteger(linkisProgress(job)) ? linkisProgress(job).toFixed(1) : String(linkisProgress(job)),
     logPath: logPath(job.user, job.seq),
     resultLocation: resultLocation(job.user, job.seq),
     status: job.state,
