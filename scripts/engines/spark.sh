@@ -14,8 +14,8 @@
 #   SPARK_PYTHON          Python for PySpark batch jobs (default: python3 on PATH)
 #   SLUICE_ENGINE_CACHE   where releases live (default ./.cache/engines; never committed)
 #
-# The exports: SPARK_HOME (pyspark's bundled distribution), SPARK_VERSION, SPARK_JAVA_HOME,
-# SPARK_PYTHON, SPARK_PYTHONPATH (the directory pip installed pyspark and py4j into).
+# The exports: SPARK_HOME (pyspark's bundled distribution, with bin/, jars/ and python/lib/), SPARK_VERSION,
+# SPARK_JAVA_HOME and SPARK_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -79,7 +79,6 @@ print_env() {
   echo "export SPARK_VERSION=$VERSION"
   echo "export SPARK_JAVA_HOME=$(find_java)"
   echo "export SPARK_PYTHON=$(find_python)"
-  echo "export SPARK_PYTHONPATH=$TARGET"
 }
 
 locked() {
