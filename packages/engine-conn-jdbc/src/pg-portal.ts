@@ -126,6 +126,11 @@ export class PgPortal {
     private readonly copyRefusal: string,
   ) {}
 
+  /** True while a fetch runs on the server (the statement may be executing). */
+  get fetching(): boolean {
+    return this.state === 'fetching';
+  }
+
   /** True once the portal no longer exists on the server (completed, failed or closed). */
   get finished(): boolean {
     return this.state === 'done' || this.state === 'failed';

@@ -164,7 +164,11 @@ export class PgSession implements DbSession {
       }
       yield { kind: 'done', ...commandOf(portal.commandTag) };
     } finally {
-      if (portal && !portal.finished && !this.lost && !this.closing) await portal.abandon();
+      if (portal && !portal.finished && !this.lost && !this.closing) {
+        // A consumer that walks away mid-fetch must not wait for a long statement to finish.
+        if (portal.fetching) void this.cancel();
+        await portal.abandon();
+      }
       this.inFlight = false;
     }
   }

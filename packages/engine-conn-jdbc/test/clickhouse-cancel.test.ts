@@ -59,6 +59,17 @@ describe('clickhouse cancel stops the query on the server', () => {
     assert.deepEqual(await queryRows(engine, 'SELECT 2 AS ok'), [[2]]);
   });
 
+  it('kills the query when the consumer walks away between batches without cancelling', async () => {
+    const it = startTask(engine, 'SELECT number AS cancel_marker_walk FROM system.numbers', new AbortController().signal);
+    for (let rows = 0; rows < 2000; ) {
+      const next = await it.next();
+      if (!next.done && next.value.type === 'rows') rows += next.value.rows.length;
+    }
+    await it.return?.();
+    assert.deepEqual(await running('cancel_marker_walk'), [], 'the query is gone when the iteration ends');
+    assert.deepEqual(await queryRows(engine, 'SELECT 3 AS ok'), [[3]]);
+  });
+
   it('keeps the session (SET, temporary tables) through a cancel', async () => {
     await runTask(engine, 'CREATE TEMPORARY TABLE kept (v UInt8) ENGINE = Memory; INSERT INTO kept VALUES (5)');
     const controller = new AbortController();

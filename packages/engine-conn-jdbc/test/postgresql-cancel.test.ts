@@ -80,6 +80,22 @@ describe('postgresql cancel stops the statement on the server', () => {
     assert.deepEqual(await queryRows(engine, 'SELECT 2 AS ok'), [[2]]);
   });
 
+  it('closes the portal when the consumer walks away between batches without cancelling', async () => {
+    const marker = 'cancel_marker_walk';
+    const it = startTask(engine, `SELECT generate_series(1, 100000000) AS ${marker}`, new AbortController().signal);
+    for (let rows = 0; rows < 2000; ) {
+      const next = await it.next();
+      if (!next.done && next.value.type === 'rows') rows += next.value.rows.length;
+    }
+    const started = Date.now();
+    await it.return?.();
+    assert.ok(Date.now() - started < 3000, 'walking away is prompt');
+    const sessions = await active(marker);
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]!.state, 'idle', 'no statement runs and no transaction stays open');
+    assert.deepEqual(await queryRows(engine, 'SELECT 4 AS ok'), [[4]]);
+  });
+
   it('leaves a user transaction to the user: a cancelled statement aborts it and ROLLBACK recovers', async () => {
     const controller = new AbortController();
     await runTask(engine, 'BEGIN; CREATE TABLE in_tx (a int)');
