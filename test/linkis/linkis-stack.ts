@@ -12,15 +12,18 @@ export interface LinkisStack {
   stop(): Promise<void>;
 }
 
+/** A gateway with the Linkis plugin, mounted on a running test stack's parts. */
+export interface LinkisGateway {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
 /**
- * Starts the entrance and an engine manager on the test environment, and a gateway on 127.0.0.1 with
- * `linkisPlugin` mounted, fed with the stack's own parts (entrance, tokens, bus, data sources, store).
+ * Builds a gateway on 127.0.0.1 with `linkisPlugin` mounted, fed with the stack's own parts (entrance,
+ * tokens, bus, data sources, store), as the lead will wire it in apps/standalone/src/stack.ts.
  */
-export async function startLinkisStack(
-  env: TestEnv,
-  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance'>> } = {},
-): Promise<LinkisStack> {
-  const ts = await startTestStack(env, { roles: ['entrance', 'engine-manager'], overrides: opts.overrides });
+export async function mountLinkisGateway(ts: TestStack, linkis: Partial<Pick<LinkisDeps, 'env' | 'instance'>> = {}): Promise<LinkisGateway> {
   const { stack } = ts;
   const app = await buildGateway({
     config: stack.config,
@@ -37,8 +40,8 @@ export async function startLinkisStack(
         log: stack.log,
         dataSources: stack.dataSources,
         store: stack.store,
-        env: opts.linkis?.env ?? {},
-        instance: opts.linkis?.instance,
+        env: linkis.env ?? {},
+        instance: linkis.instance,
       }),
     ],
     ready: async () => {},
@@ -46,13 +49,22 @@ export async function startLinkisStack(
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return { app, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, close: () => app.close() };
+}
+
+/** Starts the entrance and an engine manager on the test environment, and a gateway with the Linkis front door. */
+export async function startLinkisStack(
+  env: TestEnv,
+  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance'>> } = {},
+): Promise<LinkisStack> {
+  const ts = await startTestStack(env, { roles: ['entrance', 'engine-manager'], overrides: opts.overrides });
+  const gw = await mountLinkisGateway(ts, opts.linkis);
   return {
     ts,
-    app,
-    url,
+    app: gw.app,
+    url: gw.url,
     async stop() {
-      await app.close();
+      await gw.close();
       await ts.stop();
     },
   };
