@@ -4,7 +4,7 @@ import { type DataSourceConnection, SluiceError } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
 import { closedPort, startBlackholeServer } from './fake-servers.ts';
 import { dataSource, freshPostgres, type TestSource } from './jdbc-servers.ts';
-import { rejectionOf } from './task-runner.ts';
+import { rejectionOf, runTask } from './task-runner.ts';
 
 const WRONG = 'Wr0ng-Pg-Secret-7731';
 
@@ -106,6 +106,37 @@ describe('postgresql connection test and launch failures', () => {
       assert.equal(err.retryable, true);
       assert.equal(err.details.name, ds.name);
     }
+  });
+
+  it('keeps the password out of every event, log line and error, even when the server echoes it', async () => {
+    const secret = 'Pg-Echoed-Secret-4417';
+    const role = `jdbc_secret_${Date.now()}`;
+    const admin = await connector.launch({ engineId: 'adm', user: 'u', version: '4', workDir: '/tmp', params: {}, dataSource: source.dataSource });
+    await runTask(admin, `CREATE ROLE ${role} LOGIN PASSWORD '${secret}'`);
+    const ds = withParams(source.dataSource, { user: role, password: secret });
+    const seen: string[] = [];
+    const engine = await connector.launch({ engineId: 'sec', user: 'u', version: '4', workDir: '/tmp', params: {}, dataSource: ds });
+    try {
+      for (const code of ['SELECT 1 AS one; CREATE TEMP TABLE t (a int); INSERT INTO t VALUES (1)', `SELECT * FROM "${secret}"`, `SELECT '${secret}'::int`]) {
+        try {
+          const out = await runTask(engine, code);
+          seen.push(JSON.stringify(out.events));
+        } catch (err) {
+          assert.ok(err instanceof SluiceError);
+          seen.push(err.message, JSON.stringify(err.toBody()));
+        }
+      }
+      seen.push(JSON.stringify(await engine.health()));
+      const browse = await connector.metadata.browse(ds, { level: 'tables', catalog: source.database, schema: 'public' }, { limit: 5 });
+      seen.push(JSON.stringify(browse));
+    } finally {
+      await engine.close();
+      await runTask(admin, `DROP ROLE ${role}`);
+      await admin.close();
+    }
+    const all = seen.join('\n');
+    assert.ok(all.includes('***'), 'the echoed password was replaced');
+    assert.ok(!all.includes(secret), `the password leaked: ${all}`);
   });
 
   it('refuses a launch without a data source, or on a type it does not serve', async () => {
