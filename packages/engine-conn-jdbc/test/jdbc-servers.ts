@@ -89,10 +89,17 @@ export async function freshMysql(type: 'mysql' | 'mariadb' = 'mariadb'): Promise
 /** Runs SQL on ClickHouse over plain HTTP (independent of the driver under test); returns the body. */
 export async function clickhouseAdmin(sql: string): Promise<string> {
   const u = new URL(ensureServers().clickhouseUrl);
-  const response = await fetch(`${u.protocol}//${u.host}/`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` },
-    body: sql,
+  const send = () =>
+    fetch(`${u.protocol}//${u.host}/`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` },
+      body: sql,
+    });
+  // ClickHouse closes idle keep-alive connections sooner than fetch drops them: a reused socket can
+  // be closed under the request before it is read. Retry once on a fresh connection.
+  const response = await send().catch((err: { cause?: { code?: string } }) => {
+    if (err?.cause?.code === 'UND_ERR_SOCKET' || err?.cause?.code === 'ECONNRESET') return send();
+    throw err;
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`clickhouse: ${text}`);
