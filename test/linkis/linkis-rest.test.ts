@@ -118,6 +118,7 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
   describe('entrance', () => {
     it('submits with labels, variables and runtime params, and answers execID and taskID as Linkis does', async () => {
       const r = await alice.submit(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Linkis variable, substituted by the server
         sqlJob('alice', 'select ${n} * 2 as doubled, ${run_date} as d', {
           params: { variable: { n: 21 }, configuration: { runtime: { 'wds.linkis.resultSet.store.path': '/x' }, startup: {} } },
         }),
@@ -251,6 +252,7 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
 
   describe('job history', () => {
     it('returns a job as QueryTaskVO with epoch-millisecond dates and Linkis ids', async () => {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Linkis variable, substituted by the server
       const code = 'select ${x} as x';
       const { execID, taskID } = await alice.submit(sqlJob('alice', code, { params: { variable: { x: 5 } }, source: { scriptPath: 'report.sql' } }));
       await alice.waitFinal(execID);

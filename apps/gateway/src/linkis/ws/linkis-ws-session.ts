@@ -183,8 +183,8 @@ export class LinkisWsSession {
     try {
       const now = await this.ctx.deps.entrance.get(this.principal, job.id);
       await this.catchUp(sub, now.logLines);
-      this.push(sub, 'status', { status: now.state });
       if (isFinalState(now.state)) await this.finish(sub, now.state);
+      else this.push(sub, 'status', { status: now.state });
     } catch (err) {
       this.error(`${LINKIS_REST_PREFIX}/entrance/${execID}/status`, err, tag);
       await this.stop(job.id);
@@ -212,13 +212,14 @@ export class LinkisWsSession {
         this.push(sub, 'progress', { progress: ev.progress, progressInfo: [] });
         return;
       case 'status': {
-        if (isFinalState(ev.state)) {
-          // Every line is stored before the final status: read what the bus may not have carried.
-          const job = await this.ctx.deps.entrance.get(this.principal, sub.jobId);
-          await this.catchUp(sub, job.logLines);
+        if (!isFinalState(ev.state)) {
+          this.push(sub, 'status', { status: ev.state });
+          return;
         }
-        this.push(sub, 'status', { status: ev.state });
-        if (isFinalState(ev.state)) await this.finish(sub, ev.state);
+        // Every line is stored before the final status: read what the bus may not have carried.
+        const job = await this.ctx.deps.entrance.get(this.principal, sub.jobId);
+        await this.catchUp(sub, job.logLines);
+        await this.finish(sub, ev.state);
         return;
       }
       case 'log': {
@@ -237,10 +238,11 @@ export class LinkisWsSession {
     }
   }
 
-  /** Ends a followed job: the closing line Linkis clients wait for, then no more pushes. */
+  /** Ends a followed job: the closing log line Linkis clients wait for, the final status, then no more pushes. */
   private async finish(sub: Subscription, state: JobState): Promise<void> {
     if (sub.closed) return;
     this.push(sub, 'log', { log: toLinkisLog([completionLine(state)]), fromLine: sub.next });
+    this.push(sub, 'status', { status: state });
     await this.stop(sub.jobId);
   }
 
