@@ -69,6 +69,8 @@ export class SparkEngine implements Engine {
     driver?.onExit((reason) => {
       this.exitReason = reason;
       for (const run of this.batches) run.stop('closed');
+      // Nothing listens on the port any more: let the channel go (the pool may never call close()).
+      this.client.close();
       if (this.closing) return;
       for (const listener of this.exitListeners.splice(0)) listener(reason);
     });

@@ -163,16 +163,27 @@ describe('Spark through Sluice: per-user engines launched, reused and reaped by 
   });
 
   it('gives bob his own engine: another driver process, another session', async () => {
-    const done = await run(stack.api('bob'), { code: 'SELECT current_user() AS who' });
+    // Alice keeps her engine busy meanwhile, so both engines exist together however long bob's launch takes.
+    const alice = stack.api('alice');
+    const busy = await alice.submit({ engineType: 'spark', creator: 'spark-test', code: 'SELECT sum(hash(id)) FROM range(0, 1000000000000)' });
+    await waitFor(async () => (await logText(alice, busy.body.id)).some((l) => l.includes('Spark Connect operation')), {
+      timeoutMs: 60_000,
+      what: 'alice’s query to be sent to Spark',
+    });
+    const bob = stack.api('bob');
+    const done = await run(bob, { code: 'SELECT current_user() AS who' });
     assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
-    assert.deepEqual(await rows(stack.api('bob'), done.id), [['bob']]);
+    assert.deepEqual(await rows(bob, done.id), [['bob']], 'the driver runs as SPARK_USER=bob');
     assert.notEqual(done.engineId, aliceEngine);
+    assert.equal((await alice.job(busy.body.id)).body.engineId, aliceEngine);
     bobPid = driverPid(stack, done.engineId);
     assert.notEqual(bobPid, alicePid);
     const sparkEngines = stack.manager.engines.list().filter((e) => e.label === 'spark-4');
     assert.deepEqual(sparkEngines.map((e) => e.user).sort(), ['alice', 'bob']);
-    const peek = await run(stack.api('bob'), { code: 'SELECT * FROM sales' });
+    const peek = await run(bob, { code: 'SELECT * FROM sales' });
     assert.equal(peek.error?.details.errorClass, 'TABLE_OR_VIEW_NOT_FOUND', 'alice’s temporary view is not bob’s');
+    assert.equal((await alice.request('POST', `/api/v1/jobs/${busy.body.id}/cancel`)).status, 200);
+    assert.equal((await alice.waitFor(busy.body.id, undefined, 30_000)).state, 'Cancelled');
   });
 
   it('stops idle engines after the idle timeout: the driver processes exit', async () => {
