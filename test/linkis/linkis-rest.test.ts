@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '@sluice/infra';
 import { legacyExecIdOf, parseJobRef, SESSION_COOKIE } from '../../apps/gateway/src/linkis/index.ts';
 import { type TestEnv, testEnv } from '../support/test-stack.ts';
 import { LinkisClient, type LinkisResponse, type LinkisStack, sqlJob, startLinkisStack } from './linkis-stack.ts';
@@ -24,9 +25,12 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
   let alice: LinkisClient;
   let bob: LinkisClient;
 
+  const logLines: string[] = [];
+
   before(async () => {
     env = await testEnv('redis');
-    s = await startLinkisStack(env);
+    const log = createLogger({ name: 'sluice', level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
+    s = await startLinkisStack(env, { log });
     alice = LinkisClient.withToken(s.url, 'alice', s.ts.tokens.alice);
     bob = LinkisClient.withToken(s.url, 'bob', s.ts.tokens.bob);
   });
@@ -95,6 +99,10 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
       const viaQuery = await anon.get(`user/login?userName=bob&password=${encodeURIComponent(s.ts.tokens.bob)}`);
       assertEnvelope(viaQuery, 0, 200);
       assert.equal(viaQuery.body.data.userName, 'bob');
+      const logged = logLines.filter((l) => l.includes('/api/rest_j/v1/user/login?'));
+      assert.ok(logged.length > 0, 'the request was logged');
+      for (const l of logged) assert.ok(!l.includes(s.ts.tokens.bob.slice(4)), `a password in the query string is redacted from logs: ${l}`);
+      assert.match(logged.join('\n'), /password=\[redacted\]/);
       const form = await anon.request('POST', 'user/login', `userName=alice&password=${encodeURIComponent(s.ts.tokens.alice)}`, {
         'content-type': 'application/x-www-form-urlencoded',
       });
@@ -215,6 +223,23 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
         assert.equal(sluiceCode(again), 'SLUICE_JOB_ALREADY_FINAL');
         assert.match(again.body.message, /The job already completed\. Do not support kill/);
       }
+      // killJobs: several jobs at once, one message each.
+      const a = await alice.submit({ executionContent: { code: 'sleep 30', runType: 'shell' }, labels: { engineType: 'shell-1' } });
+      const b = await alice.submit({ executionContent: { code: 'sleep 30', runType: 'shell' }, labels: { engineType: 'shell-1' } });
+      const batch = await alice.post(`entrance/${a.execID}/killJobs`, { idList: [a.execID, b.execID, 'nope'], taskIDList: [a.taskID, b.taskID, 0] });
+      assertEnvelope(batch, 0, 200, `/api/entrance/${a.execID}/killJobs`);
+      const messages = batch.body.data.messages as { status: number; message: string; method: string }[];
+      assert.deepEqual(
+        messages.map((m) => [m.status, m.method]),
+        [
+          [0, `/api/entrance/${a.execID}/kill`],
+          [0, `/api/entrance/${b.execID}/kill`],
+          [1, '/api/entrance/nope/kill'],
+        ],
+      );
+      assert.equal(await alice.waitFinal(a.execID), 'Cancelled');
+      assert.equal(await alice.waitFinal(b.execID), 'Cancelled');
+      assert.equal(sluiceCode(await alice.post(`entrance/${a.execID}/killJobs`, { idList: [a.execID], taskIDList: [] })), 'SLUICE_REQUEST_INVALID');
     });
 
     it('keeps users to their own jobs and names unknown ids', async () => {

@@ -1,4 +1,5 @@
 import { buildGateway } from '@sluice/gateway';
+import type { PinoLogger } from '@sluice/infra';
 import type { FastifyInstance } from 'fastify';
 import { type LinkisDeps, linkisPlugin } from '../../apps/gateway/src/linkis/index.ts';
 import { startTestStack, type TestEnv, type TestStack } from '../support/test-stack.ts';
@@ -55,9 +56,9 @@ export async function mountLinkisGateway(ts: TestStack, linkis: Partial<Pick<Lin
 /** Starts the entrance and an engine manager on the test environment, and a gateway with the Linkis front door. */
 export async function startLinkisStack(
   env: TestEnv,
-  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance'>> } = {},
+  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance'>>; log?: PinoLogger } = {},
 ): Promise<LinkisStack> {
-  const ts = await startTestStack(env, { roles: ['entrance', 'engine-manager'], overrides: opts.overrides });
+  const ts = await startTestStack(env, { roles: ['entrance', 'engine-manager'], overrides: opts.overrides, log: opts.log });
   const gw = await mountLinkisGateway(ts, opts.linkis);
   return {
     ts,

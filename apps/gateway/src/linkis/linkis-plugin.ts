@@ -39,6 +39,11 @@ export function linkisPlugin(deps: LinkisDeps): (app: FastifyInstance) => Promis
   return async (app) => {
     await app.register(
       async (scope) => {
+        // Linkis lets user/login take the password in the query string; keep it out of request logs.
+        scope.addHook('onRequest', async (req) => {
+          const url = req.raw.url ?? '';
+          if (/[?&](?:password|passwdEncrypt)=/.test(url)) req.raw.url = url.replace(/([?&](?:password|passwdEncrypt)=)[^&]*/g, '$1[redacted]');
+        });
         scope.removeAllContentTypeParsers();
         // Linkis clients send JSON, form posts, empty bodies with a JSON content type, and GETs with bodies.
         scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
