@@ -2,6 +2,7 @@
 export { allRoutes, buildGateway, type GatewayDeps } from './app.ts';
 export { authenticate } from './auth/authenticate.ts';
 export { type TokenInfo, TokenStore } from './auth/token-store.ts';
+export { linkisPlugin } from './linkis/index.ts';
 export * from './pgwire/index.ts';
 export {
   AUTH_HINT,

@@ -4,7 +4,7 @@ import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRou
 import { EngineManager } from '@sluice/engine-manager';
 import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
-import { buildGateway, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
+import { buildGateway, linkisPlugin, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
 import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
 import { createTransport, LINEAGE_MIGRATION_SQL, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
 import type { FastifyInstance } from 'fastify';
@@ -139,6 +139,19 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
         bus: infra.bus,
         log,
         routes: [...dataSourceRoutes(dataSources), ...lineageRoutes(infra.db)],
+        // The Linkis-compatible front door: /api/rest_j/v1 and /ws/api/entrance/connect.
+        plugins: [
+          linkisPlugin({
+            config,
+            entrance,
+            tokens,
+            bus: infra.bus,
+            log,
+            dataSources,
+            store,
+            env: { SLUICE_LINKIS_ENGINE_MAP: config.SLUICE_LINKIS_ENGINE_MAP },
+          }),
+        ],
         version: version(),
         ready: async () => {
           await infra.db.query('SELECT 1');

@@ -95,6 +95,10 @@ export const ConfigSchema = z.object({
   SLUICE_LINEAGE_FILE: z.string().optional().describe('file that the file transport appends events to'),
   SLUICE_ATLAS_USERNAME: z.string().optional().describe('Apache Atlas user'),
   SLUICE_ATLAS_PASSWORD: z.string().optional().describe('Apache Atlas password (secret)'),
+  SLUICE_LINKIS_ENGINE_MAP: z
+    .string()
+    .optional()
+    .describe('JSON map of Linkis engineType labels onto Sluice engines and data sources (docs/linkis-compatibility.md)'),
   SLUICE_ADMIN_USER: z.string().default('admin').describe('user of the token printed by the embedded default'),
   SLUICE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
