@@ -108,7 +108,6 @@ describe('the official Linkis Java SDK (org.apache.linkis:linkis-computation-cli
     assert.equal(task.taskID, Number(taskID));
     assert.equal(task.status, 'Succeed');
     assert.equal(task.umUser, 'alice');
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the Linkis variable as submitted
     assert.match(task.executionCode as string, /range \* \$\{factor\} as m/);
     assert.equal(task.resultLocation, `file:///sluice/result/alice/${taskID}`);
     assert.equal(task.logPath, `file:///sluice/log/alice/${taskID}.log`);
