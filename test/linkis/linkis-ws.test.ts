@@ -109,7 +109,8 @@ describe('Linkis WebSocket /ws/api/entrance/connect over the Sluice bus (Postgre
     );
     assert.ok(stored.includes('line-6'));
     const warn = pushes(c.frames, execID, 'log').find((p) => (p.data.log as string[])[1]);
-    assert.equal((warn?.data.log as string[])[1], 'WARN careful', 'WARN lines are in the warn slot');
+    assert.ok(warn, 'a push with a WARN line');
+    assert.equal((warn.data.log as string[])[1], 'WARN careful', 'WARN lines are in the warn slot');
     const lastFrame = c.frames[c.frames.length - 1];
     assert.equal(lastFrame?.method, `${PREFIX}/entrance/${execID}/status`, 'the final status is the last push');
     const statuses = pushes(c.frames, execID, 'status').map((p) => p.data.status);
