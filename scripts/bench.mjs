@@ -8,14 +8,23 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
-const files = readdirSync(path.join(root, 'test/bench'))
+// Cross-app benchmarks live in test/bench; a package may keep its own in <package>/test/bench.
+const dirs = ['test/bench', ...readdirSync(path.join(root, 'packages')).map((p) => path.join('packages', p, 'test/bench'))];
+const files = dirs
+  .flatMap((d) => {
+    try {
+      return readdirSync(path.join(root, d)).map((f) => path.join(d, f));
+    } catch {
+      return [];
+    }
+  })
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => only.length === 0 || only.includes(f.replace('.bench.ts', '')))
-  .sort((a, b) => (a === 'pipeline.bench.ts' ? -1 : b === 'pipeline.bench.ts' ? 1 : a.localeCompare(b)));
+  .filter((f) => only.length === 0 || only.includes(path.basename(f, '.bench.ts')))
+  .sort((a, b) => (a.endsWith('pipeline.bench.ts') ? -1 : b.endsWith('pipeline.bench.ts') ? 1 : a.localeCompare(b)));
 const failed = [];
 for (const f of files) {
   process.stdout.write(`\n===== ${f} =====\n`);
-  const r = spawnSync(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', path.join('test/bench', f)], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', f], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) failed.push(f);
 }
 if (failed.length) {
