@@ -57,7 +57,7 @@ export class ClickhouseSession implements DbSession {
   private readonly sessionId: string;
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private statementSeq = 0;
-  private running: { queryId: string; abort: () => void; killed: boolean } | undefined;
+  private running: { queryId: string; abort: () => void; killed: boolean; answered: boolean } | undefined;
   private cancelling: Promise<void> | undefined;
   private closing = false;
   private lost = false;
@@ -129,11 +129,15 @@ export class ClickhouseSession implements DbSession {
   private async send(sql: string, queryId: string): Promise<http.IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
       const request = chRequest(this.params, this.agent, sql, { query: this.query(this.started, queryId) });
-      this.running = { queryId, abort: request.abort, killed: false };
+      const running = { queryId, abort: request.abort, killed: this.running?.killed ?? false, answered: false };
+      this.running = running;
       try {
-        return await request.response;
+        const response = await request.response;
+        running.answered = true;
+        return response;
       } catch (err) {
-        if (err instanceof ChServerError && err.chCode === CH_SESSION_LOCKED && attempt < 40) {
+        running.answered = true;
+        if (err instanceof ChServerError && err.chCode === CH_SESSION_LOCKED && attempt < 40 && !running.killed) {
           await new Promise((resolve) => setTimeout(resolve, 50));
           continue;
         }
@@ -214,23 +218,31 @@ export class ClickhouseSession implements DbSession {
     } finally {
       if (!completed && response && !response.complete) {
         // The consumer stopped early: stop the query on the server, then drop the connection.
-        if (!this.running?.killed) await this.kill(queryId);
+        const running = this.running;
+        if (running && !running.killed) await this.kill(queryId, () => running.answered || response?.complete === true);
         response.destroy();
       }
       this.running = undefined;
     }
   }
 
-  private async kill(queryId: string): Promise<void> {
+  /**
+   * Kills a query by its id and waits until the server has stopped it. A query the server has not
+   * registered yet (its request is still on the way) is not found by KILL, so the kill is repeated
+   * until the query is found and killed, or has answered (then it is over), for at most 5 s.
+   */
+  private async kill(queryId: string, answered: () => boolean): Promise<void> {
+    const killer = chAgent(this.params, false);
     try {
-      const killer = chAgent(this.params, false);
-      try {
-        await chQueryText(this.params, killer, `KILL QUERY WHERE query_id = ${chQuote(queryId)} SYNC`, this.params.connectTimeoutMs);
-      } finally {
-        killer.destroy();
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const body = await chQueryText(this.params, killer, `KILL QUERY WHERE query_id = ${chQuote(queryId)} SYNC`, this.params.connectTimeoutMs);
+        if (body.includes(queryId) || answered()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } catch {
       // Best effort: the query ends on its own, or with the dropped connection.
+    } finally {
+      killer.destroy();
     }
   }
 
@@ -241,7 +253,7 @@ export class ClickhouseSession implements DbSession {
       running.killed = true;
       this.cancelling = (async () => {
         try {
-          await this.kill(running.queryId);
+          await this.kill(running.queryId, () => running.answered);
         } finally {
           running.abort();
           this.cancelling = undefined;

@@ -52,6 +52,8 @@ export class MysqlSession implements DbSession {
   private cancelling: Promise<void> | undefined;
   /** Ends the running statement's wait when the connection goes away underneath it. */
   private interrupt: ((err: Error) => void) | undefined;
+  /** True while the server may be executing the running statement (not while the connection is paused for the consumer). */
+  private executing: () => boolean = () => false;
 
   private constructor(
     private readonly connection: Connection,
@@ -166,6 +168,7 @@ export class MysqlSession implements DbSession {
       ended = true;
       notify();
     };
+    this.executing = () => !ended && !paused;
     let finished = false;
     try {
       for (;;) {
@@ -205,14 +208,24 @@ export class MysqlSession implements DbSession {
       }
       this.inFlight = false;
       this.interrupt = undefined;
+      this.executing = () => false;
     }
   }
 
+  /**
+   * Runs `KILL QUERY` for this session's thread from a second connection. A kill that reaches the
+   * server before the statement started is forgotten when it starts, so the kill is repeated while
+   * the statement still executes (for at most 5 s).
+   */
   private async kill(): Promise<void> {
     try {
       const helper = await connectMysql(this.params, this.params.connectTimeoutMs);
       try {
-        await mysqlQuery(helper, `KILL QUERY ${Number(this.threadId)}`);
+        for (let attempt = 0; attempt < 20; attempt++) {
+          await mysqlQuery(helper, `KILL QUERY ${Number(this.threadId)}`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          if (!this.executing() || this.lost || this.closing) break;
+        }
       } finally {
         helper.destroy();
       }

@@ -20,12 +20,15 @@ export interface PgWireConnection {
 }
 
 /**
- * Calls `done` once the backend has answered the Sync sent after an error (ReadyForQuery), or the
- * connection ended. node-postgres forgets the failed query before that answer, so it is awaited on
- * the connection: a failed (or cancelled) statement reports its end only when the server is idle.
+ * Calls `done` once the backend has answered the Sync sent after a server error (ReadyForQuery), or
+ * the connection ended. node-postgres forgets the failed query before that answer, so it is awaited
+ * on the connection: a failed (or cancelled) statement reports its end only when the server is idle.
+ * An error without a SQLSTATE is the connection's own (it ended or broke): nothing will answer, so
+ * `done` runs at once.
  */
-export function afterReady(connection: PgWireConnection | undefined, done: () => void): void {
-  if (!connection) {
+export function afterReady(connection: PgWireConnection | undefined, err: Error, done: () => void): void {
+  const code = (err as { code?: unknown }).code;
+  if (!connection || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) {
     done();
     return;
   }
@@ -78,7 +81,7 @@ export class PgDescribe {
   }
 
   handleError(err: Error): void {
-    afterReady(this.connection, () => this.reject(err));
+    afterReady(this.connection, err, () => this.reject(err));
   }
 
   handleReadyForQuery(): void {
@@ -259,6 +262,6 @@ export class PgPortal {
       this.settle(undefined, err);
     };
     if (synced) finish();
-    else afterReady(this.connection, finish);
+    else afterReady(this.connection, err, finish);
   }
 }

@@ -53,6 +53,8 @@ export class PgSession implements DbSession {
   private closing = false;
   private lost = false;
   private inFlight = false;
+  /** True while the server may be executing for the running statement (not while a portal waits for the consumer). */
+  private executing: () => boolean = () => false;
   private cancelling: Promise<void> | undefined;
 
   private constructor(
@@ -113,6 +115,7 @@ export class PgSession implements DbSession {
     if (this.cancelling) await this.cancelling;
     this.inFlight = true;
     let portal: PgPortal | undefined;
+    this.executing = () => portal === undefined || portal.fetching;
     try {
       let fields: PgField[] | undefined;
       let types: PgColumnType[] = [];
@@ -170,6 +173,7 @@ export class PgSession implements DbSession {
         await portal.abandon();
       }
       this.inFlight = false;
+      this.executing = () => false;
     }
   }
 
@@ -181,7 +185,13 @@ export class PgSession implements DbSession {
         let helper: pg.Client | undefined;
         try {
           helper = await connectPg(pgClientConfig(this.params), this.params.connectTimeoutMs);
-          await helper.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]);
+          // A cancel that reaches the backend between two protocol messages is ignored by PostgreSQL,
+          // so it is repeated while the statement still executes (for at most 5 s).
+          for (let attempt = 0; attempt < 20; attempt++) {
+            await helper.query('SELECT pg_catalog.pg_cancel_backend($1)', [pid]);
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            if (!this.inFlight || !this.executing() || this.lost || this.closing) break;
+          }
         } catch {
           // Best effort: when the helper cannot connect, the statement runs on until it ends.
         } finally {
