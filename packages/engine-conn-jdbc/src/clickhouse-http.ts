@@ -65,48 +65,63 @@ export function chRequest(
   const search = new URLSearchParams(options.query);
   const auth = Buffer.from(`${p.user}:${p.password ?? ''}`).toString('base64');
   const transport = p.tls ? https : http;
-  const request = transport.request({
-    host: p.host,
-    port: p.port,
-    method: 'POST',
-    path: `/?${search.toString()}`,
-    agent,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(sql) },
-  });
+  let request: http.ClientRequest | undefined;
+  let aborted = false;
   let timer: NodeJS.Timeout | undefined;
-  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-    request.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err instanceof ConnectFailure ? err : (classifyNetworkError(err) ?? new ConnectFailure('error', messageOf(err))));
-    });
-    request.on('response', (res) => {
-      clearTimeout(timer);
-      if (res.statusCode === 200) {
-        resolve(res);
-        return;
-      }
-      res.setEncoding('utf8');
-      let body = '';
-      res.on('data', (chunk: string) => {
-        if (body.length < 65_536) body += chunk;
+  const attempt = (retry: boolean): Promise<http.IncomingMessage> =>
+    new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = transport.request({
+        host: p.host,
+        port: p.port,
+        method: 'POST',
+        path: `/?${search.toString()}`,
+        agent,
+        headers: { authorization: `Basic ${auth}`, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(sql) },
       });
-      res.on('end', () => {
-        const parsed = parseChException(body);
-        reject(new ChServerError(res.statusCode ?? 0, parsed?.code, parsed?.message ?? (body.trim() || `HTTP ${res.statusCode}`)));
+      request = req;
+      let answered = false;
+      req.on('error', (err) => {
+        // The server closes idle kept-alive connections on its own schedule: a request written to
+        // such a socket never reached it, so it is sent once more on a fresh connection.
+        const code = (err as { code?: string }).code;
+        if (retry && !answered && !aborted && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          attempt(false).then(resolve, reject);
+          return;
+        }
+        clearTimeout(timer);
+        reject(err instanceof ConnectFailure ? err : (classifyNetworkError(err) ?? new ConnectFailure('error', messageOf(err))));
       });
-      res.on('error', (err) => reject(new ConnectFailure('error', messageOf(err))));
+      req.on('response', (res) => {
+        answered = true;
+        clearTimeout(timer);
+        if (res.statusCode === 200) {
+          resolve(res);
+          return;
+        }
+        res.setEncoding('utf8');
+        let body = '';
+        res.on('data', (chunk: string) => {
+          if (body.length < 65_536) body += chunk;
+        });
+        res.on('end', () => {
+          const parsed = parseChException(body);
+          reject(new ChServerError(res.statusCode ?? 0, parsed?.code, parsed?.message ?? (body.trim() || `HTTP ${res.statusCode}`)));
+        });
+        res.on('error', (err) => reject(new ConnectFailure('error', messageOf(err))));
+      });
+      req.end(sql);
     });
-  });
   if (options.headersTimeoutMs !== undefined) {
     const ms = options.headersTimeoutMs;
-    timer = setTimeout(() => request.destroy(new ConnectFailure('timeout', `no answer from the server within ${ms} ms`)), ms);
+    timer = setTimeout(() => request?.destroy(new ConnectFailure('timeout', `no answer from the server within ${ms} ms`)), ms);
   }
-  request.end(sql);
+  const response = attempt(true);
   return {
     response,
     abort: () => {
+      aborted = true;
       clearTimeout(timer);
-      request.destroy();
+      request?.destroy();
     },
   };
 }

@@ -47,6 +47,14 @@ describe('clickhouse session state', () => {
     }
   });
 
+  it('runs queries after idling past the server keep-alive time-out (3 s), on the same session', async () => {
+    await runTask(a, 'SET max_threads = 5');
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 3200));
+      assert.deepEqual(await queryRows(a, maxThreads), [['5']]);
+    }
+  });
+
   it('notices an expired session: onExit fires once and tasks fail as retryable crashes', async () => {
     const ds = { ...source.dataSource, params: { ...source.dataSource.params, sessionTimeoutSeconds: 1 } };
     const c = await connector.launch({ engineId: 'ch-d', user: 'u', version: '4', workDir: '/tmp', params: {}, dataSource: ds });
