@@ -382,16 +382,6 @@ export class JobStore {
     return new Map(r.rows.map((x) => [x.id, x.cancel_requested]));
   }
 
-  /** Records which engine runs a job. */
-  async setEngine(jobId: string, engineId: string, fence: Fence): Promise<void> {
-    await this.pool.query('UPDATE sluice_jobs SET engine_id = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4', [
-      jobId,
-      engineId,
-      fence.managerId,
-      fence.attempt,
-    ]);
-  }
-
   /** Running jobs whose lease expired: their manager died or lost its database. */
   async expiredLeases(): Promise<JobRow[]> {
     const r = await this.pool.query<JobRow>("SELECT * FROM sluice_jobs WHERE state = 'Running' AND lease_until < now() LIMIT 500");
@@ -504,14 +494,6 @@ export class JobStore {
       [jobId],
     );
     return r.rows.map((x) => ({ index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri }));
-  }
-
-  async stateHistory(jobId: string): Promise<{ from: JobState | null; to: JobState; attempt: number; at: string }[]> {
-    const r = await this.pool.query<{ from_state: JobState | null; to_state: JobState; attempt: number; at: Date }>(
-      'SELECT from_state, to_state, attempt, at FROM sluice_job_states WHERE job_id = $1 ORDER BY id',
-      [jobId],
-    );
-    return r.rows.map((x) => ({ from: x.from_state, to: x.to_state, attempt: x.attempt, at: x.at.toISOString() }));
   }
 
   private async publishStatus(row: JobRow): Promise<void> {
