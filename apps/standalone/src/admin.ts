@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@sluice/core';
-import { DataSourceService, DataSourceStore, generateKeyEntry, loadKeyring } from '@sluice/datasource-service';
+import { DataSourceService, DataSourceStore, formatKeyRotation, formatKeyStatus, generateKeyEntry, loadKeyring } from '@sluice/datasource-service';
 import { TokenStore } from '@sluice/gateway';
 import { createPool, type EmbeddedPg, MIGRATIONS, migrate, startEmbeddedPostgres } from '@sluice/infra';
 import { EXTRA_MIGRATIONS } from './stack.ts';
@@ -12,9 +12,11 @@ const USAGE = `usage: npm run admin -- <command>
   token list                                                          list tokens (never their values)
   token revoke --id <id>                                              revoke a token
   keys generate [--id <id>]                                           print a new master-key entry for SLUICE_MASTER_KEYS
+  keys status                                                         how many records each master key id wraps
   keys rotate                                                         re-wrap every data-source data key under the first
                                                                       (active) key of SLUICE_MASTER_KEYS; keep the old key
-                                                                      listed until this finishes`;
+                                                                      listed until this finishes
+  (with Sluice running, \`sluice keys status|rotate\` does the same through the API with an admin token)`;
 
 /** Connects to the configured database; for the embedded default, to the running server or a temporary one. */
 async function openDb(): Promise<{ url: string; embedded?: EmbeddedPg }> {
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${generateKeyEntry(values.id ?? `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`)}\n`);
     return 0;
   }
-  if (area === 'keys' && command === 'rotate') return rotateKeys();
+  if (area === 'keys' && (command === 'rotate' || command === 'status')) return keys(command);
   if (area !== 'token' || !command || !['create', 'list', 'revoke'].includes(command)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
@@ -89,8 +91,8 @@ async function main(): Promise<number> {
   }
 }
 
-/** Re-wraps every stored data key under the active master key, while Sluice keeps running. */
-async function rotateKeys(): Promise<number> {
+/** `keys status`, or `keys rotate`: re-wraps every stored data key under the active master key, while Sluice keeps running. */
+async function keys(command: 'rotate' | 'status'): Promise<number> {
   const config = loadConfig();
   const ring = loadKeyring({ masterKeys: config.SLUICE_MASTER_KEYS, embedded: config.embedded, home: config.home });
   const { url, embedded } = await openDb();
@@ -98,9 +100,13 @@ async function rotateKeys(): Promise<number> {
   try {
     await migrate(db, [...MIGRATIONS, ...EXTRA_MIGRATIONS]);
     const svc = new DataSourceService(new DataSourceStore(db), ring, () => undefined);
-    const r = await svc.rotateKeys(ring);
-    process.stdout.write(`re-wrapped ${r.rewrapped} of ${r.total} secret envelopes under key ${ring.activeId}\n`);
-    return 0;
+    if (command === 'status') {
+      process.stdout.write(`${formatKeyStatus(await svc.keyStatus())}\n`);
+      return 0;
+    }
+    const r = await svc.rotateKeys();
+    process.stdout.write(`${formatKeyRotation(r)}\n`);
+    return r.after.every((k) => k.active || k.records === 0) ? 0 : 1;
   } finally {
     await db.end();
     await embedded?.stop();

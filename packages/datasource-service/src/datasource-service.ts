@@ -30,6 +30,32 @@ export interface DataSourceView {
   updatedAt: string;
 }
 
+/** Records per master key id. */
+export interface KeyUsage {
+  keyId: string;
+  /** New data keys are wrapped under this one. */
+  active: boolean;
+  /** This process has the key (so it can open, and re-wrap, what it wraps). */
+  configured: boolean;
+  /** Sealed records whose data key this key wraps. */
+  records: number;
+}
+
+export interface KeyStatus {
+  activeKeyId: string;
+  keys: KeyUsage[];
+}
+
+export interface KeyRotation {
+  activeKeyId: string;
+  /** Records re-wrapped by this run. */
+  rewrapped: number;
+  /** Records left alone because their key is not configured here. */
+  notConfigured: number;
+  before: KeyUsage[];
+  after: KeyUsage[];
+}
+
 export interface VersionView {
   version: number;
   comment: string;
@@ -59,7 +85,7 @@ function invalidParams(err: z.ZodError): SluiceError {
 export class DataSourceService {
   constructor(
     private readonly store: DataSourceStore,
-    private ring: Keyring,
+    private readonly ring: Keyring,
     private readonly connectorFor: (engine: string) => EngineConnector | undefined,
     private readonly opts: {
       testTimeoutMs: number;
@@ -377,34 +403,73 @@ export class DataSourceService {
     return this.connection((await this.store.byName(name)) as DataSourceRow, use.publishedVersion);
   }
 
-  /**
-   * Re-wraps every data key under the active master key. Each row is locked and rewritten in its
-   * own short transaction, so jobs keep running: readers accept both keys until the old one is removed.
-   */
-  async rotateKeys(ring: Keyring = this.ring): Promise<{ rewrapped: number; total: number }> {
-    this.ring = ring;
-    const rows = await this.store.db.query<{ datasource_id: string; version: number }>(
-      'SELECT datasource_id, version FROM sluice_datasource_versions WHERE secrets IS NOT NULL ORDER BY datasource_id, version',
+  /** Refuses anyone but an admin: key management is deployment-wide. */
+  assertAdmin(p: Principal, action: string): void {
+    if (!p.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action });
+  }
+
+  /** How many sealed records each master key id wraps, and which ids this process has. Never key material. */
+  async keyStatus(): Promise<KeyStatus> {
+    const r = await this.store.db.query<{ kid: string; n: string }>(
+      "SELECT secrets->>'kid' AS kid, count(*) AS n FROM sluice_datasource_versions WHERE secrets IS NOT NULL GROUP BY 1 ORDER BY 1",
     );
+    const counts = new Map(r.rows.map((x) => [x.kid, Number(x.n)]));
+    const ids = [...new Set([this.ring.activeId, ...this.ring.keys.keys(), ...counts.keys()])];
+    return {
+      activeKeyId: this.ring.activeId,
+      keys: ids.map((keyId) => ({ keyId, active: keyId === this.ring.activeId, configured: this.ring.keys.has(keyId), records: counts.get(keyId) ?? 0 })),
+    };
+  }
+
+  /**
+   * Re-wraps every data key that is not under the active master key, in batches. Each record is
+   * locked and rewritten in its own short transaction, so jobs keep running (a reader sees the old
+   * or the new envelope, and opens either while both keys are configured), several gateways may run
+   * it at once, and a run that stops half-way is finished by the next one. Records under a key this
+   * process does not have are left alone and counted in `notConfigured`.
+   */
+  async rotateKeys(opts: { batchSize?: number } = {}): Promise<KeyRotation> {
+    const ring = this.ring;
+    const before = await this.keyStatus();
+    const batchSize = opts.batchSize ?? 200;
     let rewrapped = 0;
-    for (const { datasource_id, version } of rows.rows) {
-      await withTransaction(this.store.db, async (c) => {
-        const r = await c.query<{ secrets: Envelope }>('SELECT secrets FROM sluice_datasource_versions WHERE datasource_id = $1 AND version = $2 FOR UPDATE', [
-          datasource_id,
-          version,
-        ]);
-        const env = r.rows[0]?.secrets;
-        if (!env || env.kid === ring.activeId) return;
-        const next = rewrapEnvelope(ring, env, aad(datasource_id, version));
-        await c.query('UPDATE sluice_datasource_versions SET secrets = $3 WHERE datasource_id = $1 AND version = $2', [
-          datasource_id,
-          version,
-          JSON.stringify(next),
-        ]);
-        rewrapped++;
-      });
+    let notConfigured = 0;
+    let last: { id: string; version: number } | null = null;
+    for (;;) {
+      const batch: { datasource_id: string; version: number }[] = (
+        await this.store.db.query<{ datasource_id: string; version: number }>(
+          `SELECT datasource_id, version FROM sluice_datasource_versions
+           WHERE secrets IS NOT NULL AND secrets->>'kid' <> $1 AND ($2::text IS NULL OR (datasource_id, version) > ($2::text, $3::int))
+           ORDER BY datasource_id, version LIMIT $4`,
+          [ring.activeId, last?.id ?? null, last?.version ?? 0, batchSize],
+        )
+      ).rows;
+      if (batch.length === 0) break;
+      for (const { datasource_id, version } of batch) {
+        const done = await withTransaction(this.store.db, async (c) => {
+          const r = await c.query<{ secrets: Envelope | null }>(
+            'SELECT secrets FROM sluice_datasource_versions WHERE datasource_id = $1 AND version = $2 FOR UPDATE',
+            [datasource_id, version],
+          );
+          const env = r.rows[0]?.secrets;
+          // Gone, or re-wrapped meanwhile by another gateway: nothing to do.
+          if (!env || env.kid === ring.activeId) return 'skip';
+          if (!ring.keys.has(env.kid)) return 'missing';
+          const next = rewrapEnvelope(ring, env, aad(datasource_id, version));
+          await c.query('UPDATE sluice_datasource_versions SET secrets = $3 WHERE datasource_id = $1 AND version = $2', [
+            datasource_id,
+            version,
+            JSON.stringify(next),
+          ]);
+          return 'rewrapped';
+        });
+        if (done === 'rewrapped') rewrapped++;
+        else if (done === 'missing') notConfigured++;
+      }
+      const tail = batch[batch.length - 1] as { datasource_id: string; version: number };
+      last = { id: tail.datasource_id, version: tail.version };
     }
-    return { rewrapped, total: rows.rowCount ?? 0 };
+    return { activeKeyId: ring.activeId, rewrapped, notConfigured, before: before.keys, after: (await this.keyStatus()).keys };
   }
 
   /** Removes any secret value of `conn` from an error a connector raised (defence in depth). */

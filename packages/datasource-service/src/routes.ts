@@ -21,6 +21,22 @@ const DataSourceViewSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+const KeyUsageList = z.array(
+  z.object({
+    keyId: z.string(),
+    active: z.boolean().describe('new data keys are wrapped under this key'),
+    configured: z.boolean().describe('this gateway has the key in SLUICE_MASTER_KEYS'),
+    records: z.number().int().describe('sealed records whose data key this key wraps'),
+  }),
+);
+const KeyStatusSchema = z.object({ activeKeyId: z.string(), keys: KeyUsageList });
+const KeyRotationSchema = z.object({
+  activeKeyId: z.string(),
+  rewrapped: z.number().int().describe('records re-wrapped by this run'),
+  notConfigured: z.number().int().describe('records left alone: their key is not configured on this gateway'),
+  before: KeyUsageList,
+  after: KeyUsageList,
+});
 const ShareList = z.object({ items: z.array(z.object({ user: z.string(), permission: z.enum(['use', 'manage']) })) });
 
 /** REST routes of the data-source service, mounted by the gateway under /api/v1. */
@@ -224,6 +240,30 @@ export function dataSourceRoutes(svc: DataSourceService): AnyRouteSpec[] {
           { level: query.level, catalog: query.catalog ?? '', schema: query.schema ?? '', table: query.table ?? '' } as never,
           { cursor: query.cursor, limit: query.limit },
         ),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/admin/keys',
+      operationId: 'masterKeyStatus',
+      summary: 'Admins: which master key ids wrap how many data-source records (never key material)',
+      tags: ['admin'],
+      responses: [{ status: 200, description: 'records per key id', schema: KeyStatusSchema }],
+      handler: async ({ principal }) => {
+        svc.assertAdmin(principal, 'read the master-key status');
+        return svc.keyStatus();
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/admin/keys/rotate',
+      operationId: 'rotateMasterKey',
+      summary: 'Admins: re-wrap every data key under the active master key of this gateway, while jobs keep running',
+      tags: ['admin'],
+      responses: [{ status: 200, description: 'records per key id before and after', schema: KeyRotationSchema }],
+      handler: async ({ principal }) => {
+        svc.assertAdmin(principal, 'rotate the master key');
+        return svc.rotateKeys();
+      },
     }),
   ];
 }
