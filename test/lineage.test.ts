@@ -21,6 +21,7 @@ describe('lineage of jobs, delivered to a real receiver and shown by the built-i
   let alice: ApiClient;
   let receiver: Server;
   const received: RunEvent[] = [];
+  const refused: RunEvent[] = [];
 
   before(async () => {
     receiver = createServer((req, res) => {
@@ -29,7 +30,16 @@ describe('lineage of jobs, delivered to a real receiver and shown by the built-i
         body += c;
       });
       req.on('end', () => {
-        if (req.url === '/api/v1/lineage' && req.method === 'POST') received.push(JSON.parse(body) as RunEvent);
+        if (req.url === '/api/v1/lineage' && req.method === 'POST') {
+          const ev = JSON.parse(body) as RunEvent;
+          // The receiver finds the START event of one job invalid: it must be dead-lettered, not retried.
+          if (ev.job.name === 'refused.by.receiver' && ev.eventType === 'START') {
+            refused.push(ev);
+            res.writeHead(400).end('{"error":"bad event"}');
+            return;
+          }
+          received.push(ev);
+        }
         res.writeHead(201).end();
       });
     });
@@ -105,5 +115,38 @@ describe('lineage of jobs, delivered to a real receiver and shown by the built-i
     assert.ok(r.body.edges.length >= 2);
     const bad = await alice.request('GET', '/api/v1/lineage?direction=sideways');
     assert.equal(bad.status, 400);
+  });
+
+  it('an event the receiver refuses with 400 is dead-lettered and listed for admins; the rest of the run is delivered', async () => {
+    const sub = await alice.submit({ code: 'select 42 as answer', labels: { lineageJobName: 'refused.by.receiver' } });
+    assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');
+    const runId = runIdForJob(sub.body.id);
+    await waitFor(() => received.find((e) => e.run.runId === runId && e.eventType === 'COMPLETE'), {
+      timeoutMs: 30_000,
+      what: 'COMPLETE after the refused START',
+    });
+    const admin = ts.api(ts.tokens.admin);
+    const r = await waitFor(
+      async () => {
+        const x = await admin.request<{ deadLettered: number; deadLetters: { runId: string; eventType: string; status: number }[] }>(
+          'GET',
+          '/api/v1/lineage/outbox',
+        );
+        return x.body.deadLetters?.some((d) => d.runId === runId) ? x : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the dead letter in the outbox view' },
+    );
+    assert.equal(r.status, 200);
+    assert.ok(r.body.deadLettered >= 1);
+    const mine = r.body.deadLetters.filter((d) => d.runId === runId);
+    assert.deepEqual(
+      mine.map((d) => [d.eventType, d.status]),
+      [['START', 400]],
+    );
+    assert.equal(refused.filter((e) => e.run.runId === runId).length, 1, 'sent once, never retried');
+    assert.equal(received.filter((e) => e.run.runId === runId && e.eventType === 'START').length, 0);
+    const forbidden = await alice.request<{ code: string }>('GET', '/api/v1/lineage/outbox');
+    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.body.code, 'SLUICE_AUTH_FORBIDDEN');
   });
 });

@@ -6,7 +6,7 @@ import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
 import { buildGateway, linkisPlugin, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
 import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
-import { createTransport, LINEAGE_MIGRATION_SQL, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
+import { createTransport, LINEAGE_MIGRATIONS, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
 import type { FastifyInstance } from 'fastify';
 
 /** The parts of Sluice one process can run. */
@@ -14,11 +14,7 @@ export type Role = 'gateway' | 'entrance' | 'engine-manager';
 export const ALL_ROLES: readonly Role[] = ['gateway', 'entrance', 'engine-manager'];
 
 /** Every schema change beyond the core tables, in the order they apply. */
-export const EXTRA_MIGRATIONS: readonly Migration[] = [
-  DATASOURCE_MIGRATION,
-  { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL },
-  PGWIRE_SCRAM_MIGRATION,
-];
+export const EXTRA_MIGRATIONS: readonly Migration[] = [DATASOURCE_MIGRATION, ...LINEAGE_MIGRATIONS, PGWIRE_SCRAM_MIGRATION];
 
 /** The lineage transport the configuration picks; invalid settings stop start-up naming the setting. */
 function lineageTransport(config: Config): LineageTransport | undefined {
@@ -126,7 +122,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
       stack.scheduler = scheduler;
       stoppers.push(() => scheduler.stop());
       if (transport) {
-        const dispatcher = new LineageDispatcher({ pool: infra.db, transport, logger: log });
+        const dispatcher = new LineageDispatcher({ pool: infra.db, transport, logger: log, retentionMs: config.SLUICE_LINEAGE_RETENTION_HOURS * 3_600_000 });
         dispatcher.start();
         stoppers.push(() => dispatcher.stop());
       }

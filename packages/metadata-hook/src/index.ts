@@ -10,7 +10,7 @@ export { fileDataset, flinkConnectorDataset, type NamingDefaults, qualifyTableNa
 export { DIALECT_RULES, DIALECTS, type Dialect, type DialectRules, isDialect } from './dialect.ts';
 export { extractLineage } from './extract-lineage.ts';
 export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
-export { type DispatcherLogger, type DispatchPass, LineageDispatcher, type LineageDispatcherOptions } from './lineage-dispatcher.ts';
+export { type DispatcherLogger, type DispatchPass, isPermanentFailure, LineageDispatcher, type LineageDispatcherOptions } from './lineage-dispatcher.ts';
 export {
   handleLineageRequest,
   type LineageEdge,
@@ -36,9 +36,19 @@ export type {
   SchemaField,
   Transformation,
 } from './lineage-types.ts';
-export { LINEAGE_MIGRATION_SQL } from './outbox-schema.ts';
+export { LINEAGE_DEAD_LETTER_MIGRATION_SQL, LINEAGE_MIGRATION_SQL, LINEAGE_MIGRATIONS, type LineageMigration } from './outbox-schema.ts';
 export { lineageSeq, lineageSeqOffset, OUTBOX_INSERT_SQL, outboxInsertSql } from './outbox-sql.ts';
-export { enqueueLineageEvent, type OutboxRow, type OutboxStats, outboxStats, type Queryable } from './outbox-store.ts';
+export {
+  type DeadLetter,
+  deleteDeliveredBefore,
+  enqueueLineageEvent,
+  listDeadLetters,
+  type OutboxRow,
+  type OutboxStats,
+  outboxStats,
+  type Queryable,
+  requeueDeadLetters,
+} from './outbox-store.ts';
 export { LINEAGE_LABELS, type ParentRef, parentFromLabels } from './parent-labels.ts';
 export { FACET_SCHEMA_URLS, METADATA_HOOK_VERSION, OPENLINEAGE_SPEC_VERSION, RUN_EVENT_SCHEMA_URL, SLUICE_PRODUCER } from './producer.ts';
 export {

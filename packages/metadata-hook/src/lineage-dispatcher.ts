@@ -1,7 +1,16 @@
 import type pg from 'pg';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
-import { lockDueHeads, lockNextInRun, markDelivered, markFailed, type OutboxRow, type Queryable } from './outbox-store.ts';
-import type { LineageTransport } from './transport.ts';
+import {
+  deleteDeliveredBefore,
+  lockDueHeads,
+  lockNextInRun,
+  markDeadLetter,
+  markDelivered,
+  markFailed,
+  type OutboxRow,
+  type Queryable,
+} from './outbox-store.ts';
+import { type LineageTransport, TransportError } from './transport.ts';
 
 /** The logging the dispatcher does (pino-compatible). */
 export interface DispatcherLogger {
@@ -14,7 +23,19 @@ export interface DispatchPass {
   /** Runs whose head this pass held. */
   runs: number;
   delivered: number;
+  /** Attempts that failed and will be retried. */
   failed: number;
+  /** Events the receiver refused for good, moved to the dead letters. */
+  deadLettered: number;
+}
+
+/**
+ * Whether a delivery failure is final: the receiver answered a 4xx other than 408 (timeout) and 429
+ * (too many requests), so sending the same event again cannot succeed.
+ */
+export function isPermanentFailure(e: unknown): boolean {
+  if (!(e instanceof TransportError) || e.status === undefined) return false;
+  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }
 
 /** Settings of a {@link LineageDispatcher}. */
@@ -32,6 +53,14 @@ export interface LineageDispatcherOptions {
   pollIntervalMs?: number;
   backoff?: BackoffPolicy;
   logger?: DispatcherLogger;
+  /** How long delivered events stay in the outbox; 0 keeps them forever. 7 days by default. */
+  retentionMs?: number;
+  /** Delivered events deleted per cleanup statement; 500 by default. */
+  cleanupBatchSize?: number;
+  /** Batches deleted per cleanup round (the rest waits for the next round); 20 by default. */
+  cleanupMaxBatches?: number;
+  /** Time between cleanup rounds; 60 s by default. */
+  cleanupIntervalMs?: number;
 }
 
 /**
@@ -54,6 +83,10 @@ export class LineageDispatcher {
       concurrency: 4,
       pollIntervalMs: 1000,
       backoff: DEFAULT_BACKOFF,
+      retentionMs: 7 * 24 * 3_600_000,
+      cleanupBatchSize: 500,
+      cleanupMaxBatches: 20,
+      cleanupIntervalMs: 60_000,
       ...options,
     };
   }
@@ -79,12 +112,21 @@ export class LineageDispatcher {
   }
 
   private async run(): Promise<void> {
+    let lastCleanup = 0;
     while (this.running) {
       let pass: DispatchPass | undefined;
       try {
         pass = await this.runOnce();
       } catch (e) {
         this.opts.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, 'lineage dispatch pass failed');
+      }
+      if (this.opts.retentionMs > 0 && Date.now() - lastCleanup >= this.opts.cleanupIntervalMs) {
+        lastCleanup = Date.now();
+        try {
+          await this.cleanup();
+        } catch (e) {
+          this.opts.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, 'lineage outbox cleanup failed');
+        }
       }
       if (!this.running) break;
       if (pass && pass.runs >= this.opts.batchSize) continue;
@@ -99,10 +141,32 @@ export class LineageDispatcher {
     }
   }
 
+  /**
+   * Deletes delivered events older than the retention, in batches of `cleanupBatchSize` (each its own
+   * short statement, so the outbox is never locked for long), at most `cleanupMaxBatches` per call.
+   * Pending events and dead letters stay. Returns how many were deleted.
+   */
+  async cleanup(): Promise<number> {
+    if (this.opts.retentionMs <= 0) return 0;
+    let total = 0;
+    const client = await this.opts.pool.connect();
+    try {
+      for (let i = 0; i < this.opts.cleanupMaxBatches; i++) {
+        const n = await deleteDeliveredBefore(client, this.opts.retentionMs, this.opts.cleanupBatchSize);
+        total += n;
+        if (n < this.opts.cleanupBatchSize) break;
+      }
+    } finally {
+      client.release();
+    }
+    if (total > 0) this.opts.logger?.info({ deleted: total, retentionMs: this.opts.retentionMs }, 'lineage outbox: delivered events past retention deleted');
+    return total;
+  }
+
   /** One pass: lock due run heads, deliver each run's events in order, record the outcome, commit. */
   async runOnce(): Promise<DispatchPass> {
     const client = await this.opts.pool.connect();
-    const pass: DispatchPass = { runs: 0, delivered: 0, failed: 0 };
+    const pass: DispatchPass = { runs: 0, delivered: 0, failed: 0, deadLettered: 0 };
     try {
       await client.query('BEGIN');
       try {
@@ -136,6 +200,18 @@ export class LineageDispatcher {
         await this.opts.transport.send(row.payload);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
+        if (isPermanentFailure(e)) {
+          // Retrying cannot help; keep the event for operators and let the rest of the run flow.
+          const status = (e as TransportError).status;
+          await markDeadLetter(tx, row.id, message, status);
+          pass.deadLettered++;
+          this.opts.logger?.warn(
+            { runKey: row.run_key, seq: row.seq, eventType: row.payload.eventType, status, attempts: row.attempts + 1, err: message },
+            'lineage event refused by the receiver: moved to the dead letters',
+          );
+          row = await lockNextInRun(tx, row.run_key, row.seq);
+          continue;
+        }
         const delay = backoffDelay(row.attempts + 1, this.opts.backoff);
         await markFailed(tx, row.id, message, delay);
         pass.failed++;

@@ -73,3 +73,36 @@ $fn$;
 CREATE TRIGGER sluice_lineage_edges_from_event AFTER INSERT ON sluice_lineage_outbox
   FOR EACH ROW EXECUTE FUNCTION sluice_lineage_edges_from_event();
 `;
+
+/**
+ * The second lineage migration: dead letters and retention.
+ *
+ * - `dead_at` / `dead_status`: an event the receiver refused for good (a 4xx other than 408 and 429)
+ *   leaves the delivery queue instead of being retried forever; the rest of its run keeps flowing.
+ * - The pending index now leaves dead letters out, and an index on `delivered_at` lets the
+ *   dispatcher delete delivered events past their retention in small batches.
+ */
+export const LINEAGE_DEAD_LETTER_MIGRATION_SQL = `
+ALTER TABLE sluice_lineage_outbox ADD COLUMN dead_at timestamptz, ADD COLUMN dead_status integer;
+
+DROP INDEX sluice_lineage_outbox_pending;
+CREATE INDEX sluice_lineage_outbox_pending ON sluice_lineage_outbox (run_key, seq) WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE INDEX sluice_lineage_outbox_dead ON sluice_lineage_outbox (dead_at) WHERE dead_at IS NOT NULL;
+CREATE INDEX sluice_lineage_outbox_delivered ON sluice_lineage_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
+`;
+
+/** A schema change, shaped like `@sluice/infra`'s `Migration`. */
+export interface LineageMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Every lineage migration, in order, for the process that owns the schema to append to its list.
+ * Version 200 is applied as it was first written; later changes are new versions, never edits.
+ */
+export const LINEAGE_MIGRATIONS: readonly LineageMigration[] = [
+  { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL },
+  { version: 201, name: 'lineage dead letters and retention', sql: LINEAGE_DEAD_LETTER_MIGRATION_SQL },
+];

@@ -7,7 +7,7 @@ import {
   enqueueLineageEvent,
   extractLineage,
   handleLineageRequest,
-  LINEAGE_MIGRATION_SQL,
+  LINEAGE_MIGRATIONS,
   LineageQueryError,
   lineageGraph,
   lineageSeq,
@@ -30,7 +30,7 @@ describe('lineageGraph over sluice_lineage_edges (real PostgreSQL)', () => {
   before(async () => {
     db = await freshDatabase('lineage_graph');
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    await pool.query(LINEAGE_MIGRATION_SQL);
+    for (const m of LINEAGE_MIGRATIONS) await pool.query(m.sql);
     // raw.a, raw.b → (load) → stage.s → (agg) → mart.m → (report) → mart.r ; raw.a → (side) → mart.side
     await runJob(pool, 'load', 'INSERT INTO c.stage.s SELECT a.x, b.y FROM c.raw.a a JOIN c.raw.b b ON a.id = b.id');
     await runJob(pool, 'agg', 'INSERT INTO c.mart.m SELECT x, count(*) AS n FROM c.stage.s GROUP BY x');

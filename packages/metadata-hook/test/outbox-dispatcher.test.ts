@@ -10,15 +10,18 @@ import {
   enqueueLineageEvent,
   extractLineage,
   HttpTransport,
-  LINEAGE_MIGRATION_SQL,
+  LINEAGE_MIGRATIONS,
   LineageDispatcher,
   type LineageTransport,
+  lineageGraph,
   lineageSeq,
   lineageSeqOffset,
+  listDeadLetters,
   outboxInsertSql,
   outboxStats,
   type RunEvent,
   type RunEventType,
+  requeueDeadLetters,
   runIdForJob,
 } from '../src/index.ts';
 import { validateEvent } from './validate-event.ts';
@@ -28,6 +31,8 @@ class Receiver {
   server?: Server;
   port = 0;
   down = false;
+  /** Answers 400 to events for which this returns true (a receiver refusing an event it finds invalid). */
+  refuse: (e: RunEvent) => boolean = () => false;
   readonly received: RunEvent[] = [];
   readonly auth: (string | undefined)[] = [];
   rejected = 0;
@@ -48,8 +53,13 @@ class Receiver {
           res.writeHead(503).end('maintenance');
           return;
         }
+        const ev = JSON.parse(body) as RunEvent;
+        if (this.refuse(ev)) {
+          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid event"}');
+          return;
+        }
         this.auth.push(req.headers.authorization);
-        this.received.push(JSON.parse(body) as RunEvent);
+        this.received.push(ev);
         res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -111,7 +121,7 @@ describe('lineage outbox and dispatcher (real PostgreSQL, real HTTP receiver)', 
   before(async () => {
     db = await freshDatabase('lineage');
     pool = new pg.Pool({ connectionString: db.url, max: 12 });
-    await migrate(pool, [...MIGRATIONS, { version: 10_000, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL }]);
+    await migrate(pool, [...MIGRATIONS, ...LINEAGE_MIGRATIONS]);
   });
 
   after(async () => {
@@ -290,5 +300,152 @@ describe('lineage outbox and dispatcher (real PostgreSQL, real HTTP receiver)', 
     assert.equal((await passA).delivered, 1);
     assert.equal((await b.runOnce()).runs, 0);
     assert.deepEqual(seen, ['slow:START']);
+  });
+
+  it('an event the receiver refuses with 400 goes to the dead letters once; the rest of its run still arrives, in order', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    const receiver = new Receiver();
+    await receiver.listen();
+    const bad = runIdForJob('run-dl');
+    let refusedTimes = 0;
+    receiver.refuse = (e) => {
+      const no = e.run.runId === bad && e.eventType === 'RUNNING';
+      if (no) refusedTimes++;
+      return no;
+    };
+    const kinds: RunEventType[] = ['START', 'RUNNING', 'COMPLETE'];
+    for (const id of ['run-dl', 'run-ok']) {
+      for (const k of kinds) await enqueueLineageEvent(pool, id, lineageSeq(k, 0), event(id, k));
+    }
+    const token = 'dl-secret-token';
+    const logs: string[] = [];
+    const logger = {
+      info: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`),
+      warn: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`),
+    };
+    const d = new LineageDispatcher({
+      pool,
+      transport: new HttpTransport({ url: `http://127.0.0.1:${receiver.port}`, apiKey: token, timeoutMs: 2000 }),
+      pollIntervalMs: 20,
+      backoff: FAST_BACKOFF,
+      logger,
+    });
+    d.start();
+    try {
+      await waitFor(async () => (await outboxStats(pool)).pending === 0, { what: 'the outbox to settle', timeoutMs: 20_000 });
+      // Several more passes: a dead letter is never tried again.
+      for (let i = 0; i < 3; i++) await d.runOnce();
+    } finally {
+      await d.stop();
+      await receiver.close();
+    }
+    assert.equal(refusedTimes, 1, 'the refused event was sent once, not retried');
+    const got = receiver.received.map((e) => `${e.run.runId === bad ? 'dl' : 'ok'}:${e.eventType}`);
+    assert.deepEqual(
+      got.filter((g) => g.startsWith('dl:')),
+      ['dl:START', 'dl:COMPLETE'],
+    );
+    assert.deepEqual(
+      got.filter((g) => g.startsWith('ok:')),
+      ['ok:START', 'ok:RUNNING', 'ok:COMPLETE'],
+    );
+    const stats = await outboxStats(pool);
+    assert.deepEqual([stats.pending, stats.delivered, stats.deadLettered], [0, 5, 1]);
+    const dead = await listDeadLetters(pool);
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]?.runKey, 'run-dl');
+    assert.equal(dead[0]?.eventType, 'RUNNING');
+    assert.equal(dead[0]?.status, 400);
+    assert.match(dead[0]?.error ?? '', /answered 400/);
+    assert.ok(!JSON.stringify(dead).includes(token));
+    assert.ok(logs.some((l) => l.includes('dead letters') && l.includes('"status":400') && l.includes('run-dl')));
+    assert.ok(!logs.some((l) => l.includes(token)), 'the token never reaches a log line');
+
+    // Once the receiver accepts it, an operator requeues the dead letter and it is delivered.
+    const again = new Receiver();
+    await again.listen();
+    assert.equal(await requeueDeadLetters(pool), 1);
+    const d2 = new LineageDispatcher({ pool, transport: new HttpTransport({ url: `http://127.0.0.1:${again.port}` }), backoff: FAST_BACKOFF });
+    try {
+      await d2.runOnce();
+    } finally {
+      await again.close();
+    }
+    assert.deepEqual(
+      again.received.map((e) => e.eventType),
+      ['RUNNING'],
+    );
+    assert.equal((await outboxStats(pool)).deadLettered, 0);
+  });
+
+  it('408 and 429 are retried, not dead-lettered', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    let status = 429;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(status).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      await enqueueLineageEvent(pool, 'run-429', lineageSeq('START', 0), event('run-429', 'START'));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const d = new LineageDispatcher({ pool, transport: new HttpTransport({ url }), backoff: { baseMs: 1, factor: 1, maxMs: 1, jitter: 0 } });
+      assert.equal((await d.runOnce()).failed, 1);
+      status = 408;
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await d.runOnce()).failed, 1);
+      status = 404;
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await d.runOnce()).deadLettered, 1);
+      const s = await outboxStats(pool);
+      assert.deepEqual([s.pending, s.deadLettered], [0, 1]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('delivered events past the retention are deleted in batches; pending events, dead letters and the lineage graph stay', async () => {
+    await pool.query('TRUNCATE sluice_lineage_outbox');
+    await pool.query('TRUNCATE sluice_lineage_edges');
+    const sql = 'INSERT INTO hive.mart.kept SELECT a FROM hive.raw.src';
+    for (let r = 0; r < 7; r++) {
+      await enqueueLineageEvent(pool, `ret-${r}`, lineageSeq('START', 0), event(`ret-${r}`, 'START', sql));
+      await enqueueLineageEvent(pool, `ret-${r}`, lineageSeq('COMPLETE', 0), event(`ret-${r}`, 'COMPLETE', sql));
+    }
+    await enqueueLineageEvent(pool, 'ret-pending', 1, event('ret-pending', 'START', sql));
+    await enqueueLineageEvent(pool, 'ret-dead', 1, event('ret-dead', 'START', sql));
+    // 14 delivered two days ago, one delivered just now, one pending, one dead letter.
+    await pool.query("UPDATE sluice_lineage_outbox SET delivered_at = now() - interval '2 days' WHERE run_key LIKE 'ret-_'");
+    await pool.query("UPDATE sluice_lineage_outbox SET delivered_at = now() WHERE run_key = 'ret-0' AND seq = $1", [lineageSeq('COMPLETE', 0)]);
+    await pool.query("UPDATE sluice_lineage_outbox SET dead_at = now() - interval '2 days', dead_status = 400 WHERE run_key = 'ret-dead'");
+    const before = await lineageGraph(pool, { dataset: 'hive.mart.kept', namespace: 'trino://t:8080', direction: 'up', depth: 3 });
+    assert.ok(before.edges.length >= 2);
+
+    const deletes: number[] = [];
+    const d = new LineageDispatcher({
+      pool,
+      transport: { kind: 'unused', send: async () => undefined },
+      retentionMs: 24 * 3_600_000,
+      cleanupBatchSize: 4,
+      cleanupMaxBatches: 2,
+      logger: { info: (o: object) => deletes.push((o as { deleted: number }).deleted), warn: () => undefined },
+    });
+    // Two batches of 4 per call: bounded, the rest waits for the next round.
+    assert.equal(await d.cleanup(), 8);
+    assert.equal(await d.cleanup(), 5);
+    assert.equal(await d.cleanup(), 0);
+    assert.deepEqual(deletes, [8, 5]);
+    const left = await pool.query<{ run_key: string }>('SELECT run_key FROM sluice_lineage_outbox ORDER BY run_key');
+    assert.deepEqual(
+      left.rows.map((r) => r.run_key),
+      ['ret-0', 'ret-dead', 'ret-pending'],
+    );
+    const after = await lineageGraph(pool, { dataset: 'hive.mart.kept', namespace: 'trino://t:8080', direction: 'up', depth: 3 });
+    assert.deepEqual(after, before, 'the graph does not depend on retained events');
+    // retentionMs 0 keeps everything.
+    const keep = new LineageDispatcher({ pool, transport: { kind: 'unused', send: async () => undefined }, retentionMs: 0 });
+    await pool.query("UPDATE sluice_lineage_outbox SET delivered_at = now() - interval '2 days' WHERE run_key = 'ret-0'");
+    assert.equal(await keep.cleanup(), 0);
   });
 });
