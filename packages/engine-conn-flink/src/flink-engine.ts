@@ -206,14 +206,23 @@ export class FlinkEngine implements Engine {
       const executionConfig = { [FIXED_JOB_ID]: randomBytes(16).toString('hex'), ...(runtime.executionConfig ?? {}) };
       const operation = await client.executeStatement(this.session.handle, statement.sql, { executionConfig, signal });
       let jobId: string | undefined;
+      // undefined while reading, and still undefined when the consumer stopped reading this task early
+      // (e.g. the engine manager's own result limit): that abandons the statement too.
+      let outcome: 'done' | 'stopped' | 'failed' | undefined;
       try {
-        jobId = yield* this.readResults(operation, runtime, signal, started);
+        const read = yield* this.readResults(operation, runtime, signal, started);
+        jobId = read.jobId;
+        outcome = read.stopped ? 'stopped' : 'done';
+      } catch (err) {
+        outcome = 'failed';
+        throw err;
       } finally {
-        await this.closeOperation(operation, signal.aborted);
+        // Closing alone does not stop a query whose job is still starting: an abandoned one is cancelled.
+        const abandoned = signal.aborted || outcome === undefined || outcome === 'stopped';
+        await this.closeOperation(operation, abandoned || outcome === 'failed');
         const preset = executionConfig[FIXED_JOB_ID];
         // In the background: the task's cancellation must not wait for it.
-        if (signal.aborted && this.rest && preset && /^[0-9a-f]{32}$/.test(preset))
-          void sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
+        if (abandoned && this.rest && preset && /^[0-9a-f]{32}$/.test(preset)) void sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
       }
       if (jobId !== undefined) yield* this.followSubmittedJob(jobId, runtime, signal, index, total);
     }
@@ -230,15 +239,16 @@ export class FlinkEngine implements Engine {
   }
 
   /**
-   * Reads an operation's results to EOS, or until the row cap or time cap. Returns the Flink job id
-   * of a submitted DML statement (INSERT, STATEMENT SET, CREATE TABLE AS), which the caller follows.
+   * Reads an operation's results to EOS, or until the row cap or time cap (`stopped`). Returns the
+   * Flink job id of a submitted DML statement (INSERT, STATEMENT SET, CREATE TABLE AS), which the
+   * caller follows.
    */
   private async *readResults(
     operation: string,
     runtime: FlinkRuntimeParams,
     signal: AbortSignal,
     started: number,
-  ): AsyncGenerator<EngineEvent, string | undefined> {
+  ): AsyncGenerator<EngineEvent, { jobId?: string; stopped: boolean }> {
     const client = this.session.client;
     const deadline = new AbortController();
     const timer = runtime.maxSeconds === undefined ? undefined : setTimeout(() => deadline.abort(DEADLINE), runtime.maxSeconds * 1000);
@@ -287,11 +297,11 @@ export class FlinkEngine implements Engine {
     if (mode === 'ok') yield { type: 'log', line: `OK ${took}` };
     else if (mode === 'dml') {
       yield { type: 'log', line: `Flink job ${jobId} submitted ${took}` };
-      return jobId;
+      return { jobId, stopped: false };
     } else if (stopped) {
       yield { type: 'log', line: `${rowCount} rows; ${stopped}, so the query was stopped${jobId ? ` and Flink job ${jobId} cancelled` : ''}` };
     } else yield { type: 'log', line: `${rowCount} rows ${took}` };
-    return undefined;
+    return { stopped: stopped !== undefined };
   }
 
   private rowKindColumn(runtime: FlinkRuntimeParams): boolean {

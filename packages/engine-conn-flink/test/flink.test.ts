@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
 import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine } from '../src/index.ts';
 import { ensureFlink, type FlinkServer, flinkDataSource, jobState, waitForJobState } from './flink-server.ts';
-import { jobIdIn, rejectionOf, runTask, type TaskOutput } from './task-runner.ts';
+import { jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
 
 let server: FlinkServer;
 let connector: EngineConnector;
@@ -159,6 +159,69 @@ describe('flink: streaming queries', () => {
     assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
   });
 
+  it('streams the changelog of a join of two datagen streams up to maxRows, then cancels its Flink job', async () => {
+    const engine = await launch();
+    // Each side's running aggregate per key, joined on the key: a new row on either side retracts the
+    // joined row of its key (-U/+U), and a key first seen on the left is padded with NULL until the
+    // right side has it (then retracted with -D).
+    const out = await runTask(
+      engine,
+      `${DATAGEN_KEYS};
+       CREATE TEMPORARY TABLE IF NOT EXISTS page_views (k INT) WITH ('connector' = 'datagen', 'rows-per-second' = '30', 'fields.k.min' = '1', 'fields.k.max' = '4');
+       SELECT c.k, c.n AS clicks, v.n AS seen
+         FROM (SELECT k, COUNT(*) AS n FROM clicks GROUP BY k) AS c
+         LEFT JOIN (SELECT k, COUNT(*) AS n FROM page_views GROUP BY k) AS v ON c.k = v.k`,
+      { runtimeParams: { maxRows: 50 } },
+    );
+    const set = out.resultSets[0];
+    assert.ok(set);
+    assert.deepEqual(
+      set.columns.map((c) => c.name),
+      ['op', 'k', 'clicks', 'seen'],
+    );
+    assert.equal(set.rows.length, 50, 'exactly maxRows changelog rows');
+    const kinds = new Set(set.rows.map((r) => String(r[0])));
+    assert.ok(kinds.has('+I'), [...kinds].join(','));
+    assert.ok(kinds.has('-U') || kinds.has('-D'), `the join retracts what it emitted: ${[...kinds].join(',')}`);
+    // Applying the changelog in order: a retraction removes exactly the row its key holds, and a key
+    // never holds two rows (both sides are one row per key).
+    const table = new Map<number, unknown[]>();
+    for (const [op, k, ...rest] of set.rows) {
+      const key = Number(k);
+      if (op === '+I' || op === '+U') {
+        assert.ok(!table.has(key), `${String(op)} for key ${key} while it holds ${JSON.stringify(table.get(key))}`);
+        table.set(key, rest);
+      } else {
+        assert.ok(op === '-U' || op === '-D', `row kind ${String(op)}`);
+        assert.deepEqual(table.get(key), rest, `${String(op)} retracts the row of key ${key}`);
+        table.delete(key);
+      }
+    }
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    assert.ok(
+      out.logs.some((l) => l.includes('row cap (maxRows 50)')),
+      out.logs.join(' | '),
+    );
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+  });
+
+  it('cancels the Flink job of a query whose reader stops early (as the engine manager does at its own result limit)', async () => {
+    const engine = await launch();
+    // The engine manager stops reading a task when its own result limit is hit: the generator is
+    // returned, not aborted. Here the reader stops at the result's columns, before any row.
+    const logs: string[] = [];
+    for await (const event of engine.execute(task(`${DATAGEN_KEYS}; SELECT k, v FROM clicks`))) {
+      if (event.type === 'log') logs.push(event.line);
+      if (event.type === 'resultSet') break;
+    }
+    const jobId = jobIdIn(logs);
+    assert.ok(jobId, logs.join(' | '));
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED', 'FAILED', 'FINISHED'], 40_000), 'CANCELED');
+    // The engine runs the next task.
+    assert.deepEqual((await runTask(engine, 'SELECT 3 AS x')).resultSets[0]?.rows, [['+I', 3]]);
+  });
+
   it('stops reading a streaming query after maxSeconds and succeeds', async () => {
     const engine = await launch();
     const started = Date.now();
@@ -167,6 +230,29 @@ describe('flink: streaming queries', () => {
     assert.ok(took >= 4000 && took < 30_000, `took ${took} ms`);
     assert.ok((out.resultSets[0]?.rows.length ?? 0) > 0, 'rows arrived before the time cap');
     assert.ok(out.logs.some((l) => l.includes('maxSeconds 4 passed')));
+  });
+
+  it('stops the Flink job of a query cut short by maxSeconds', async () => {
+    const engine = await launch();
+    const name = `sluice-deadline-${Date.now()}`;
+    // The job is found by its pipeline name: a query stopped this early may not have logged its id.
+    const out = await runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
+      runtimeParams: { maxSeconds: 2, executionConfig: { 'pipeline.name': name } },
+    });
+    assert.ok(
+      out.logs.some((l) => l.includes('maxSeconds 2 passed')),
+      out.logs.join(' | '),
+    );
+    // The job was submitted all the same; it must not run on once the task is over.
+    const deadline = Date.now() + 40_000;
+    let states: string[] = [];
+    for (;;) {
+      const overview = (await (await fetch(`${server.restUrl}/jobs/overview`)).json()) as { jobs: { name: string; state: string }[] };
+      states = overview.jobs.filter((j) => j.name === name).map((j) => j.state);
+      if ((states.length > 0 && states.every((s) => s === 'CANCELED')) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepEqual(states, ['CANCELED'], `the query's job on the cluster: ${states.join(',') || 'none'}`);
   });
 
   it('cancels a streaming query through task.signal: SLUICE_JOB_CANCELLED, and the cluster cancels the job', async () => {
