@@ -189,7 +189,7 @@ describe('Flink SQL through Sluice: REST, WebSocket, queue, engine manager, SQL 
       assert.equal(ready.length, 1, 'one result set');
       assert.equal(ready[0]?.rows, 60, 'exactly the row cap');
       assert.deepEqual(
-        (ready[0]?.columns as { name: string }[]).map((c) => c.name),
+        ((ready[0]?.columns ?? []) as { name: string }[]).map((c) => c.name),
         ['op', 'k', 'orders', 'total', 'visits'],
       );
       const wsLog = [...ws.logLines(jobId).values()];

@@ -196,6 +196,7 @@ export class JobRunner {
       let lastProgress = 0;
       for await (const ev of pooled.engine.execute({
         taskId: `${row.id}.${row.attempt}`,
+        user: row.username,
         code: row.code,
         codeType: row.code_type,
         runtimeParams: row.runtime_params,

@@ -78,6 +78,53 @@ export const ConfigSchema = z.object({
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
   SLUICE_WS_MAX_BUFFER_BYTES: int(4 * 1024 * 1024, 1024).describe('per-connection send buffer before a slow client is closed'),
   SLUICE_SHELL_TIMEOUT_SECONDS: int(3600, 1).describe('time limit of one shell task'),
+  SLUICE_SPARK_HOME: z.string().min(1).optional().describe('Spark 4.x distribution of spark engines (an Apache binary release or pyspark\'s pyspark/ directory); unset = spark engines cannot launch drivers'),
+  SLUICE_SPARK_JAVA_HOME: z.string().min(1).optional().describe('JDK 17 or 21 that Spark drivers and spark-submit run on'),
+  SLUICE_SPARK_PYTHON: z.string().min(1).default('python3').describe('Python of PySpark batch jobs and Python UDFs'),
+  SLUICE_SPARK_MASTER: z
+    .string()
+    .regex(/^(local(\[(\*|\d+)(,\d+)?\])?|spark:\/\/\S+|yarn|k8s:\/\/\S+)$/, 'local[n], spark://host:port, yarn or k8s://…')
+    .default('local[2]')
+    .describe('Spark master of engines whose job names no spark data source'),
+  SLUICE_SPARK_DRIVER_MEMORY: z
+    .string()
+    .regex(/^\d{1,7}[kmgt]?$/i, 'a size such as 512m or 2g')
+    .default('1g')
+    .describe('driver heap when the job asks for none'),
+  SLUICE_SPARK_MAX_DRIVER_MEMORY_MB: int(4096, 256).describe('quota: largest driverMemory a job may ask for, MiB'),
+  SLUICE_SPARK_MAX_DRIVER_CORES: int(4, 1).describe('quota: most driverCores (local[n] threads in local mode)'),
+  SLUICE_SPARK_MAX_EXECUTOR_MEMORY_MB: int(8192, 256).describe('quota: largest executorMemory, MiB'),
+  SLUICE_SPARK_MAX_EXECUTOR_CORES: int(4, 1).describe('quota: most executorCores'),
+  SLUICE_SPARK_MAX_EXECUTORS: int(20, 1).describe('quota: most numExecutors'),
+  SLUICE_SPARK_CONF: z
+    .string()
+    .default('{}')
+    .refine((s) => {
+      try {
+        const v: unknown = JSON.parse(s);
+        return Boolean(v) && typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => typeof x === 'string');
+      } catch {
+        return false;
+      }
+    }, 'a JSON object of Spark settings with string values, e.g. {"spark.sql.shuffle.partitions":"8"}')
+    .describe('JSON object of Spark configuration applied to every spark engine (any key; set by the deployment, not by jobs)'),
+  SLUICE_SPARK_UI: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Spark web UI of the drivers (it listens on all interfaces of a cluster driver)'),
+  SLUICE_SPARK_LOG_LEVEL: z.enum(['ALL', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'OFF']).default('WARN').describe('log4j level of the drivers'),
+  SLUICE_SPARK_BATCH_FILE_ROOTS: list('').describe('directories (comma-separated) a Spark batch job\'s runtimeParams.file may name; empty = only code sent with the job'),
+  SLUICE_SPARK_LAUNCH_TIMEOUT_SECONDS: int(180, 1).describe('time a Spark driver may take to start'),
+  SLUICE_SPARK_SHARE_LEVEL: z
+    .enum(['CONNECTION', 'USER', 'GROUP', 'SERVER'])
+    .default('USER')
+    .describe('who shares a spark engine when the job\'s startupParams.shareLevel names none: CONNECTION (each job), USER, GROUP (per group label or creator), SERVER (everyone)'),
+  SLUICE_SPARK_SERVICE_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]{1,128}$/, 'letters, digits and _ . @ - only')
+    .default('sluice')
+    .describe('identity (SPARK_USER) of spark engines shared beyond one user (GROUP and SERVER share levels)'),
   SLUICE_MASTER_KEYS: z
     .string()
     .optional()
