@@ -8,6 +8,9 @@ import { type Pool, withTransaction } from '@sluice/infra';
 /** Engine states, as the registry in PostgreSQL records them. */
 export type EngineState = 'Starting' | 'Idle' | 'Busy' | 'ShuttingDown' | 'Failed';
 
+/** How long an engine's Idle/Busy changes are coalesced before its registry row is written. */
+const MIRROR_DELAY_MS = 100;
+
 /** An engine this manager owns. */
 export interface PooledEngine {
   id: string;
@@ -35,7 +38,7 @@ export interface EnginePoolOptions {
 }
 
 /**
- * The engines one manager owns: reuse per (user, engineType), fresh engines for `executeOnce`, a cap
+ * The engines one manager owns: reuse per (user, engineType) or per the connector's share key, fresh engines for `executeOnce`, a cap
  * on engines per user across all managers (counted in PostgreSQL), a cap on tasks per engine, and an
  * idle reaper. Every state change is mirrored to `sluice_engines`.
  */
@@ -43,6 +46,7 @@ export class EnginePool {
   private readonly engines = new Map<string, PooledEngine>();
   private readonly waiters: (() => void)[] = [];
   private readonly mirror = new Map<string, Promise<void>>();
+  private readonly mirrorTimers = new Map<string, NodeJS.Timeout>();
   private reaper: NodeJS.Timeout | undefined;
   private closing = false;
 
@@ -78,11 +82,15 @@ export class EnginePool {
   ): Promise<PooledEngine> {
     // An engine on a data source is bound to its published version: publishing a new one opens new engines.
     const ds = opts.dataSource ? `\u001f${opts.dataSource.name}@${opts.dataSource.version}` : '';
-    const key = `${user}\u001f${resolved.label}${ds}`;
+    // A connector with share levels may key engines by more than the user; the owner is whom the engine counts against.
+    const share = resolved.connector.shareFor?.({ user, params: opts.startupParams, labels: opts.labels ?? {} });
+    const owner = share?.owner ?? user;
+    const executeOnce = opts.executeOnce || share?.fresh === true;
+    const key = `${share?.key ?? user}\u001f${resolved.label}${ds}`;
     const deadline = Date.now() + this.opts.acquireTimeoutMs;
     for (;;) {
       if (opts.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
-      if (!opts.executeOnce) {
+      if (!executeOnce) {
         const reusable = [...this.engines.values()].find(
           (e) => e.key === key && !e.executeOnce && (e.state === 'Idle' || e.state === 'Busy') && e.running < this.opts.concurrency,
         );
@@ -92,18 +100,18 @@ export class EnginePool {
           return reusable;
         }
       }
-      const launched = await this.launch(key, user, resolved, opts);
+      const launched = await this.launch(key, owner, resolved, { ...opts, executeOnce });
       if (launched) return launched;
       // At the cap. An idle engine of this user for another engine type here makes room at once;
       // the same engine type is picked up by the reuse check on the next turn.
-      const idleOther = [...this.engines.values()].find((e) => e.user === user && e.key !== key && e.running === 0 && e.state === 'Idle');
+      const idleOther = [...this.engines.values()].find((e) => e.user === owner && e.key !== key && e.running === 0 && e.state === 'Idle');
       if (idleOther) {
         await this.stop(idleOther, 'evicted for another engine type');
         continue;
       }
       // Otherwise another manager may hold the user's quota in idle engines: ask it to give one back.
-      await this.reclaimElsewhere(user);
-      if (Date.now() > deadline) throw new SluiceError('SLUICE_ENGINE_QUOTA', { user, count: this.opts.maxPerUser });
+      await this.reclaimElsewhere(owner);
+      if (Date.now() > deadline) throw new SluiceError('SLUICE_ENGINE_QUOTA', { user: owner, count: this.opts.maxPerUser });
       await this.waitForSlot(Math.min(500, deadline - Date.now()), opts.signal);
     }
   }
@@ -217,10 +225,24 @@ export class EnginePool {
 
   /**
    * Records an Idle/Busy change. The in-memory state is what scheduling uses, so the registry row is
-   * written off the job's critical path, in order per engine.
+   * written off the job's critical path: at most one write per engine every MIRROR_DELAY_MS, carrying
+   * the latest state, so a warm engine that turns Busy and Idle for every short job costs no write
+   * per job. Writes of one engine stay in order.
    */
   private setState(e: PooledEngine, state: EngineState): void {
     e.state = state;
+    if (this.mirrorTimers.has(e.id)) return;
+    const timer = setTimeout(() => {
+      this.mirrorTimers.delete(e.id);
+      this.writeMirror(e);
+    }, MIRROR_DELAY_MS);
+    timer.unref();
+    this.mirrorTimers.set(e.id, timer);
+  }
+
+  private writeMirror(e: PooledEngine): void {
+    if (!this.engines.has(e.id) || (e.state !== 'Idle' && e.state !== 'Busy')) return;
+    const state = e.state;
     const running = e.running;
     const prev = this.mirror.get(e.id) ?? Promise.resolve();
     const next = prev
@@ -237,9 +259,16 @@ export class EnginePool {
     });
   }
 
+  private clearMirror(id: string): void {
+    const t = this.mirrorTimers.get(id);
+    if (t) clearTimeout(t);
+    this.mirrorTimers.delete(id);
+  }
+
   private async onEngineExit(e: PooledEngine, reason: string): Promise<void> {
     if (!this.engines.has(e.id)) return;
     this.engines.delete(e.id);
+    this.clearMirror(e.id);
     e.state = 'Failed';
     this.opts.onEvent?.('engine exited', { engineId: e.id, reason });
     await this.db
@@ -251,6 +280,7 @@ export class EnginePool {
   /** Stops one engine and records why. */
   async stop(e: PooledEngine, reason: string): Promise<void> {
     if (!this.engines.delete(e.id)) return;
+    this.clearMirror(e.id);
     e.state = 'ShuttingDown';
     await this.db.query("UPDATE sluice_engines SET state = 'ShuttingDown' WHERE id = $1", [e.id]).catch(() => {});
     await e.engine.close().catch(() => {});

@@ -78,7 +78,13 @@ export const ConfigSchema = z.object({
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
   SLUICE_WS_MAX_BUFFER_BYTES: int(4 * 1024 * 1024, 1024).describe('per-connection send buffer before a slow client is closed'),
   SLUICE_SHELL_TIMEOUT_SECONDS: int(3600, 1).describe('time limit of one shell task'),
-  SLUICE_SPARK_HOME: z.string().min(1).optional().describe('Spark 4.x distribution of spark engines (an Apache binary release or pyspark\'s pyspark/ directory); unset = spark engines cannot launch drivers'),
+  SLUICE_SPARK_HOME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Spark 4.x distribution of spark engines (an Apache binary release, or the pyspark/ directory of the pyspark package); unset = no driver can launch',
+    ),
   SLUICE_SPARK_JAVA_HOME: z.string().min(1).optional().describe('JDK 17 or 21 that Spark drivers and spark-submit run on'),
   SLUICE_SPARK_PYTHON: z.string().min(1).default('python3').describe('Python of PySpark batch jobs and Python UDFs'),
   SLUICE_SPARK_MASTER: z
@@ -114,12 +120,16 @@ export const ConfigSchema = z.object({
     .transform((v) => v === 'true')
     .describe('Spark web UI of the drivers (it listens on all interfaces of a cluster driver)'),
   SLUICE_SPARK_LOG_LEVEL: z.enum(['ALL', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'OFF']).default('WARN').describe('log4j level of the drivers'),
-  SLUICE_SPARK_BATCH_FILE_ROOTS: list('').describe('directories (comma-separated) a Spark batch job\'s runtimeParams.file may name; empty = only code sent with the job'),
+  SLUICE_SPARK_BATCH_FILE_ROOTS: list('').describe(
+    'directories (comma-separated) that runtimeParams.file of a Spark batch job may name; empty = only code sent with the job',
+  ),
   SLUICE_SPARK_LAUNCH_TIMEOUT_SECONDS: int(180, 1).describe('time a Spark driver may take to start'),
   SLUICE_SPARK_SHARE_LEVEL: z
     .enum(['CONNECTION', 'USER', 'GROUP', 'SERVER'])
     .default('USER')
-    .describe('who shares a spark engine when the job\'s startupParams.shareLevel names none: CONNECTION (each job), USER, GROUP (per group label or creator), SERVER (everyone)'),
+    .describe(
+      'who shares a spark engine when startupParams.shareLevel of the job names none: CONNECTION (each job), USER, GROUP (per group label or creator), SERVER (all)',
+    ),
   SLUICE_SPARK_SERVICE_USER: z
     .string()
     .regex(/^[A-Za-z0-9_.@-]{1,128}$/, 'letters, digits and _ . @ - only')

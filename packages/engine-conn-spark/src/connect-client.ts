@@ -52,18 +52,22 @@ export class ConnectClient {
   private readonly userContext: { user_id: string; user_name: string };
   private readonly clientType: string;
 
+  /** `channel`: the gRPC client of another session on the same server, shared (see {@link forUser}). */
   constructor(
     private readonly protocol: ConnectProtocol,
     private readonly options: ConnectClientOptions,
+    private readonly channel?: grpc.Client,
   ) {
     const credentials = options.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
-    this.client = new protocol.Service(options.target, credentials, {
-      'grpc.max_receive_message_length': 256 * 1024 * 1024,
-      'grpc.max_send_message_length': 128 * 1024 * 1024,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 20_000,
-      'grpc.keepalive_permit_without_calls': 0,
-    });
+    this.client =
+      channel ??
+      new protocol.Service(options.target, credentials, {
+        'grpc.max_receive_message_length': 256 * 1024 * 1024,
+        'grpc.max_send_message_length': 128 * 1024 * 1024,
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 20_000,
+        'grpc.keepalive_permit_without_calls': 0,
+      });
     this.userContext = { user_id: options.userId, user_name: options.userId };
     this.clientType = options.clientType ?? 'sluice';
   }
@@ -136,8 +140,16 @@ export class ConnectClient {
     await this.unary('ReleaseSession', {}, timeoutMs);
   }
 
-  /** Closes the channel. */
+  /**
+   * Another session on the same server and channel, for another user: its own session id, so its
+   * temporary views and settings are its own. Closing it leaves the channel open.
+   */
+  forUser(userId: string): ConnectClient {
+    return new ConnectClient(this.protocol, { ...this.options, userId }, this.client);
+  }
+
+  /** Closes the channel (a session made by {@link forUser} does not own it). */
   close(): void {
-    this.client.close();
+    if (!this.channel) this.client.close();
   }
 }

@@ -15,7 +15,10 @@ const TAIL_LINES = 40;
 /** Everything one driver launch needs. */
 export interface DriverSpec {
   engineId: string;
+  /** SPARK_USER of the driver. */
   user: string;
+  /** Whom the engine belongs to, for the application name (default `user`), e.g. `group:etl` on a shared engine. */
+  owner?: string;
   workDir: string;
   install: SparkInstall;
   settings: DriverSettings;
@@ -98,7 +101,7 @@ export class DriverProcess {
       '--master',
       settings.master,
       '--name',
-      `sluice-${spec.user}-${spec.engineId.slice(0, 8)}`,
+      `sluice-${spec.owner ?? spec.user}-${spec.engineId.slice(0, 8)}`,
       '--driver-memory',
       settings.driverMemory,
       ...settings.submitArgs,

@@ -1,6 +1,6 @@
 /**
  * @sluice/engine-conn-spark — Spark engines the way Linkis launches them: a Spark driver running the
- * Spark Connect server per user, reused and reaped by the engine manager; SQL over Spark Connect
+ * Spark Connect server per user (or per share level), reused and reaped by the engine manager; SQL over Spark Connect
  * (gRPC, with the protocol loaded from the server's own jar) with Arrow results; PySpark and jar
  * batch applications through spark-submit.
  */
@@ -29,6 +29,17 @@ export {
 } from './launch-params.ts';
 export { LINE_HIGH_WATER, LineQueue } from './line-queue.ts';
 export { signalGroup } from './process-group.ts';
+export {
+  isSharedLevel,
+  parseShareLevel,
+  SHARE_LEVEL_PARAM,
+  SPARK_SHARE_LEVELS,
+  type SparkShareLevel,
+  shareGroupOf,
+  shareLevelOf,
+  sparkShare,
+} from './share-level.ts';
+export { type SparkConfig, sparkOptionsFromConfig } from './spark-config.ts';
 export { createSparkConnector, SPARK_VERSION, type SparkConnectorOptions } from './spark-connector.ts';
 export { type BatchSupport, SPARK_CODE_TYPES, SparkEngine, type SparkEngineSettings } from './spark-engine.ts';
 export { resolveInstall, type SparkInstall, type SparkInstallOptions } from './spark-install.ts';

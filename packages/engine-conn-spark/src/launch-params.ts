@@ -1,5 +1,6 @@
 import { SluiceError } from '@sluice/core';
 import { z } from 'zod';
+import { parseShareLevel, SPARK_SHARE_LEVELS } from './share-level.ts';
 
 /** The caps a job's start-up parameters must stay within; set per deployment. */
 export interface SparkQuota {
@@ -117,6 +118,12 @@ export const SparkStartupParamsSchema = z
     conf: SparkConfSchema.optional(),
     /** A YARN queue, for a `yarn` master. */
     queue: z.string().max(200).optional(),
+    /** Who shares the engine (CONNECTION, USER, GROUP, SERVER); the connector's default when absent. */
+    shareLevel: z
+      .string()
+      .max(16)
+      .refine((v) => parseShareLevel(v) !== undefined, `one of ${SPARK_SHARE_LEVELS.join(', ')}`)
+      .optional(),
   })
   .strict();
 

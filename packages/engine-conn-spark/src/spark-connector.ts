@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type EngineConnector, type EngineLaunchSpec, SluiceError } from '@sluice/core';
+import { type EngineConnector, type EngineLaunchSpec, type EngineShareRequest, SluiceError } from '@sluice/core';
 import { ConnectClient } from './connect-client.ts';
 import { loadConnectProtocol } from './connect-protos.ts';
 import { DriverProcess } from './driver-process.ts';
 import { DriverWatchdog } from './driver-watchdog.ts';
 import { freePort } from './free-port.ts';
 import { DEFAULT_SPARK_QUOTA, resolveDriverSettings, type SparkQuota } from './launch-params.ts';
+import { isSharedLevel, type SparkShareLevel, shareLevelOf, sparkShare } from './share-level.ts';
 import { SPARK_CODE_TYPES, SparkEngine } from './spark-engine.ts';
 import { resolveInstall, type SparkInstall } from './spark-install.ts';
 import { parseSparkDataSource } from './spark-params.ts';
@@ -46,6 +47,10 @@ export interface SparkConnectorOptions {
   healthTimeoutMs?: number;
   /** Most rows in one `rows` event (default 2048). */
   batchRows?: number;
+  /** Share level of engines whose job's start-up params name none (default `USER`). */
+  shareLevel?: SparkShareLevel;
+  /** Whom engines shared beyond one user (GROUP, SERVER) run as: SPARK_USER and their own session's user (default `sluice`). */
+  serviceUser?: string;
 }
 
 /** Whether a failed launch was a port clash (another process took the port in between). */
@@ -59,7 +64,8 @@ function portClash(err: unknown): boolean {
  * job's `spark` data source (default local mode), bound to 127.0.0.1, guarded by a watchdog that
  * kills it if the manager dies. A data source with `connectUrl` instead opens a session on that
  * remote Connect server. SQL runs over Spark Connect (gRPC, stubs loaded from the server's jar);
- * `pyspark`/`py`/`python` and `jar` tasks run through spark-submit.
+ * `pyspark`/`py`/`python` and `jar` tasks run through spark-submit. `shareFor` tells the pool who
+ * shares an engine (share levels CONNECTION, USER, GROUP, SERVER; see share-level.ts).
  */
 export function createSparkConnector(options: SparkConnectorOptions = {}): EngineConnector {
   const quota: SparkQuota = { ...DEFAULT_SPARK_QUOTA, ...options.quota };
@@ -68,10 +74,13 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
   const ui = options.ui ?? false;
   const logLevel = options.logLevel ?? 'WARN';
   const baseConf = options.conf ?? {};
+  const defaultLevel = options.shareLevel ?? 'USER';
+  const serviceUser = options.serviceUser ?? 'sluice';
 
-  const settingsFor = (spec: EngineLaunchSpec, sparkVersion: string) => ({
+  const settingsFor = (spec: EngineLaunchSpec, sparkVersion: string, runAs: string, shared: boolean) => ({
     workDir: path.resolve(spec.workDir),
-    user: spec.user,
+    user: runAs,
+    shared,
     ui,
     logLevel,
     batchRows: options.batchRows ?? 2048,
@@ -87,8 +96,14 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
     defaultVersion: SPARK_VERSION,
     codeTypes: SPARK_CODE_TYPES,
     dataSourceTypes: ['spark'],
+    shareFor(job: EngineShareRequest) {
+      return sparkShare(job, defaultLevel);
+    },
     async launch(spec: EngineLaunchSpec) {
       if (spec.version !== SPARK_VERSION) throw new SluiceError('SLUICE_JOB_ENGINE_UNKNOWN', { engineType: `spark-${spec.version}` });
+      // An engine shared beyond one user runs as the service identity; spec.user is then the group or server owner.
+      const shared = isSharedLevel(shareLevelOf(spec.params, defaultLevel));
+      const runAs = shared ? serviceUser : spec.user;
       const source = spec.dataSource ? parseSparkDataSource(spec.dataSource) : undefined;
       // Validated before anything starts: a bad request is the job's fault, not a launch failure.
       const settings = resolveDriverSettings(spec.params, {
@@ -111,10 +126,10 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
       const protocol = await loadConnectProtocol(resolved.connectJar).catch((err: Error) => {
         throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `cannot load the Spark Connect protocol: ${err.message}` });
       });
-      const engineSettings = settingsFor(spec, resolved.sparkVersion);
+      const engineSettings = settingsFor(spec, resolved.sparkVersion, runAs, shared);
 
       if (source?.connectUrl) {
-        const client = new ConnectClient(protocol, { target: source.connectUrl, userId: spec.user, token: source.token, tls: source.tls });
+        const client = new ConnectClient(protocol, { target: source.connectUrl, userId: runAs, token: source.token, tls: source.tls });
         try {
           await client.getConf(['spark.app.id'], options.healthTimeoutMs ?? 10_000);
         } catch (err) {
@@ -138,7 +153,8 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
         try {
           driver = await DriverProcess.start({
             engineId: spec.engineId,
-            user: spec.user,
+            user: runAs,
+            owner: spec.user,
             workDir: engineSettings.workDir,
             install: resolved,
             settings,
@@ -155,7 +171,7 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
         }
       }
       if (!driver) throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: (lastError as Error)?.message ?? String(lastError) });
-      const client = new ConnectClient(protocol, { target: driver.endpoint, userId: spec.user });
+      const client = new ConnectClient(protocol, { target: driver.endpoint, userId: runAs });
       return new SparkEngine(
         spec.engineId,
         client,

@@ -25,7 +25,13 @@ export interface BatchSupport {
 /** Tunables of one engine. */
 export interface SparkEngineSettings {
   workDir: string;
+  /** Whom the engine runs as: the user, or the service identity of a shared engine. */
   user: string;
+  /**
+   * Whether the engine serves more than one user (GROUP and SERVER share levels): each submitting
+   * user then gets a Spark Connect session of their own on it.
+   */
+  shared?: boolean;
   ui: boolean;
   logLevel: string;
   batchRows: number;
@@ -44,9 +50,10 @@ function taskDirName(taskId: string): string {
 /**
  * One Spark engine: a Spark Connect session on a driver this manager launched (or on a remote Connect
  * server a data source names). SQL tasks run on the session, so temporary views and settings persist
- * from one job of the user to the next; batch tasks run as their own spark-submit applications with
- * the engine's launch settings. Tasks may run concurrently. A driver that dies fails its running
- * tasks with SLUICE_ENGINE_CRASHED and is reported once through onExit.
+ * from one job of the user to the next; on a shared engine each submitting user has a session of
+ * their own. Batch tasks run as their own spark-submit applications with the engine's launch
+ * settings. Tasks may run concurrently. A driver that dies fails its running tasks with
+ * SLUICE_ENGINE_CRASHED and is reported once through onExit.
  */
 export class SparkEngine implements Engine {
   readonly id: string;
@@ -56,6 +63,8 @@ export class SparkEngine implements Engine {
   private readonly exitListeners: ((reason: string) => void)[] = [];
   private readonly batches = new Set<BatchRun>();
   private readonly tasks = new Set<AbortController>();
+  /** Sessions of the submitting users of a shared engine. */
+  private readonly sessions = new Map<string, ConnectClient>();
 
   constructor(
     id: string,
@@ -84,6 +93,17 @@ export class SparkEngine implements Engine {
   /** The Spark Connect session id of this engine. */
   get sessionId(): string {
     return this.client.sessionId;
+  }
+
+  /** The session a task of `user` runs in: the engine's own, or on a shared engine the user's. */
+  private sessionFor(user: string | undefined): ConnectClient {
+    if (!this.settings.shared || user === undefined || user === this.settings.user) return this.client;
+    let session = this.sessions.get(user);
+    if (!session) {
+      session = this.client.forUser(user);
+      this.sessions.set(user, session);
+    }
+    return session;
   }
 
   private goneError(): SluiceError | undefined {
@@ -117,14 +137,20 @@ export class SparkEngine implements Engine {
       const forward = () => local.abort();
       task.signal.addEventListener('abort', forward, { once: true });
       this.tasks.add(local);
+      const client = this.sessionFor(task.user);
       try {
         yield* runSqlTask(
-          { client: this.client, batchRows: this.settings.batchRows, cancelGraceMs: this.settings.cancelGraceMs, engineGone: (f) => this.engineGone(f) },
+          { client, batchRows: this.settings.batchRows, cancelGraceMs: this.settings.cancelGraceMs, engineGone: (f) => this.engineGone(f) },
           task.code,
           task.runtimeParams,
           local.signal,
           task.taskId,
         );
+      } catch (err) {
+        // The server drops sessions idle past spark.connect.session.manager.defaultSessionTimeout; the next task opens a new one.
+        const errorClass = String((err as SluiceError).details?.errorClass ?? '');
+        if (client !== this.client && errorClass.startsWith('INVALID_HANDLE.SESSION')) this.sessions.delete(task.user as string);
+        throw err;
       } finally {
         task.signal.removeEventListener('abort', forward);
         this.tasks.delete(local);
@@ -140,7 +166,8 @@ export class SparkEngine implements Engine {
     }
     const run = new BatchRun({
       taskId: task.taskId,
-      user: this.settings.user,
+      // A batch application is the job's alone: on a shared engine it runs as the submitting user.
+      user: this.settings.shared && task.user ? task.user : this.settings.user,
       taskDir: path.join(this.settings.workDir, 'tasks', taskDirName(task.taskId)),
       install: this.batch.install,
       settings: this.batch.settings,
@@ -180,7 +207,10 @@ export class SparkEngine implements Engine {
       for (const run of this.batches) run.stop('closed');
       // Running SQL tasks see the engine closing and fail with SLUICE_ENGINE_CRASHED.
       for (const task of this.tasks) task.abort();
-      if (this.exitReason === undefined) await this.client.releaseSession(Math.min(3000, this.settings.closeGraceMs)).catch(() => {});
+      if (this.exitReason === undefined) {
+        const grace = Math.min(3000, this.settings.closeGraceMs);
+        await Promise.all([this.client, ...this.sessions.values()].map((session) => session.releaseSession(grace).catch(() => {})));
+      }
       this.client.close();
       await Promise.all([...this.batches].map((run) => run.whenExited()));
       await this.driver?.stop(this.settings.closeGraceMs);

@@ -4,7 +4,7 @@ import { createFlinkConnector, flinkParamsSchema, flinkSecretFields } from '@slu
 import { createJdbcConnector, jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc';
 import { createPrestoConnector, createTrinoConnector, trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto';
 import { createShellConnector } from '@sluice/engine-conn-shell';
-import { createSparkConnector, sparkParamsSchema, sparkSecretFields } from '@sluice/engine-conn-spark';
+import { createSparkConnector, sparkOptionsFromConfig, sparkParamsSchema, sparkSecretFields } from '@sluice/engine-conn-spark';
 import type { z } from 'zod';
 
 /** A resolved engine label: the connector plus the concrete version. */
@@ -25,7 +25,7 @@ const FACTORIES: Record<string, Factory> = {
   trino: () => createTrinoConnector(),
   presto: () => createPrestoConnector(),
   flink: () => createFlinkConnector(),
-  spark: () => createSparkConnector(),
+  spark: (c) => createSparkConnector(sparkOptionsFromConfig(c)),
 };
 
 /** Connection parameters of a data-source type, as the connector that serves it defines them. */

@@ -20,6 +20,34 @@ export interface EngineConnector {
   readonly dataSourceTypes?: readonly string[];
   /** Connection test and metadata browse of a data source, for connectors that reach external systems. */
   readonly metadata?: MetadataBrowser;
+  /**
+   * Which jobs may share an engine (share levels). Absent: one engine per user. Throws a SluiceError
+   * (e.g. SLUICE_REQUEST_INVALID) when the job asks for a share it may not have.
+   */
+  shareFor?(job: EngineShareRequest): EngineShare;
+}
+
+/** What a connector sees of a job when it decides who shares its engine. */
+export interface EngineShareRequest {
+  /** The submitting user. */
+  user: string;
+  /** The job's start-up params. */
+  params: Record<string, unknown>;
+  /** The job's labels, with `creator`. */
+  labels: Record<string, string>;
+}
+
+/** Who shares an engine: the pool reuses an engine only for jobs of the same engine type, data source and key. */
+export interface EngineShare {
+  /** Jobs with equal keys may share an engine. */
+  key: string;
+  /**
+   * The identity the engine belongs to: its registry user, the one SLUICE_MAX_ENGINES_PER_USER counts
+   * it against, and `user` of its launch. The submitting user for a per-user engine.
+   */
+  owner: string;
+  /** A fresh engine for this job alone, stopped afterwards, as with `executeOnce`. */
+  fresh: boolean;
 }
 
 /**
@@ -87,6 +115,8 @@ export interface EngineLaunchSpec {
 
 export interface EngineTask {
   taskId: string;
+  /** The submitting user; on an engine shared beyond one user it differs from the launch's user. */
+  user?: string;
   code: string;
   codeType: string;
   runtimeParams: Record<string, unknown>;
