@@ -2,6 +2,7 @@ import { createSluiceClient, type SluiceClient } from '@sluice/client';
 import type { JobView, LogLine, ResultSetView, SubmitJob } from '@sluice/core';
 import { CliError } from './cli-error.ts';
 import { EXIT } from './exit-codes.ts';
+import type { KeyUsage } from './keys-command.ts';
 
 /** A page of a job's log. */
 export interface LogPage {
@@ -96,6 +97,25 @@ export class SluiceApi {
     ) as Promise<{
       jobId: string;
       leaseUntil: string | null;
+    }>;
+  }
+
+  /** Admins: which master key ids wrap how many data-source records. */
+  keyStatus(): Promise<{ activeKeyId: string; keys: KeyUsage[] }> {
+    return this.call('read the master-key status', true, (signal) => this.client.GET('/api/v1/admin/keys', { signal })) as Promise<{
+      activeKeyId: string;
+      keys: KeyUsage[];
+    }>;
+  }
+
+  /** Admins: re-wraps every data key under the active master key. Safe to repeat, so it is retried. */
+  rotateKeys(): Promise<{ activeKeyId: string; rewrapped: number; notConfigured: number; before: KeyUsage[]; after: KeyUsage[] }> {
+    return this.call('rotate the master key', true, (signal) => this.client.POST('/api/v1/admin/keys/rotate', { signal }), 600_000) as Promise<{
+      activeKeyId: string;
+      rewrapped: number;
+      notConfigured: number;
+      before: KeyUsage[];
+      after: KeyUsage[];
     }>;
   }
 

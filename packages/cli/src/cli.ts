@@ -5,6 +5,7 @@ import { CliError } from './cli-error.ts';
 import { type CliConfig, loadConfig } from './config.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { type CliIo, note, write } from './io.ts';
+import { keysCommand, parseKeysArgs } from './keys-command.ts';
 import { killCommand } from './kill-command.ts';
 import { logCommand } from './log-command.ts';
 import { resultCommand } from './result-command.ts';
@@ -31,7 +32,9 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
       io.stderr.write(usageText());
       return EXIT.usage;
     }
-    const args = parseArgs(argv);
+    // `sluice keys rotate|status`: admin commands with their own few options.
+    const keys = argv[0] === 'keys' ? parseKeysArgs(argv.slice(1)) : undefined;
+    const args = keys?.args ?? parseArgs(argv);
     if (args.command === 'help') {
       await write(io.stdout, usageText());
       return EXIT.ok;
@@ -47,7 +50,9 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         EXIT.usage,
         'no API token: set SLUICE_TOKEN, or "token" in the config file (create one with: npm run admin -- token create --user <you>)',
       );
-    return await dispatch(args, config, new SluiceApi(config.url, config.token), io, exit);
+    const api = new SluiceApi(config.url, config.token);
+    if (keys?.action) return await keysCommand(keys.action, api, io, args.values.format === 'json' ? 'json' : 'table');
+    return await dispatch(args, config, api, io, exit);
   } catch (err) {
     if (err instanceof CliError) {
       io.stderr.write(`sluice: ${err.describe()}\n`);

@@ -11,6 +11,7 @@ export { EXIT, type ExitCode } from './exit-codes.ts';
 export type { CliIo } from './io.ts';
 export { followJob, type Transport } from './job-follower.ts';
 export { resolveJob } from './job-ref.ts';
+export { type KeysAction, type KeyUsage, keysCommand, parseKeysArgs } from './keys-command.ts';
 export { LINKIS_STATUS, linkisJobInfo, taskIdLine } from './linkis-job-info.ts';
 export { type ResultFormat, RowFormatter } from './result-format.ts';
 export { buildSubmitRequest, DEFAULT_CREATOR } from './submit-request.ts';

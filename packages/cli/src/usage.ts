@@ -20,6 +20,7 @@ export function usageText(): string {
   sluice -engineType duckdb-1.5 -codeType sql -code "select 1"       linkis-cli style
   sluice --async true -engineType duckdb-1.5 -code "…"               submit, print the taskID, exit
   sluice --status|--log|--result|--kill <taskID>                     linkis-cli style job commands
+  sluice keys status|rotate [--format table|json]                    admins: master keys of data-source secrets
 
 Every option works with one or two dashes, and as --name=value.
 
