@@ -67,7 +67,20 @@ export interface LineageResult {
   errors: ExtractionError[];
   /** Column references that could not be attributed to one input (ambiguous or unknown). */
   warnings: string[];
+  /**
+   * Which parser produced the statements: dt-sql-parser for all, the built-in parser for all, or
+   * `mixed` when some statements fell back to the built-in parser (see `fallbacks`).
+   */
+  frontEnd: LineageFrontEnd;
+  /** Statements dt-sql-parser could not take, and why; the built-in parser read them instead. */
+  fallbacks: { taskNumber: number; reason: string }[];
 }
+
+/** The parser behind a lineage result. */
+export type LineageFrontEnd = 'dt-sql-parser' | 'built-in' | 'mixed';
+
+/** Which front end `extractLineage` uses. */
+export type FrontEndChoice = 'auto' | 'dt-sql-parser' | 'built-in';
 
 /** A view definition the caller knows (a catalog lookup), keyed by its fully qualified name. */
 export interface KnownView {
