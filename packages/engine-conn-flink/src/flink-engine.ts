@@ -199,7 +199,8 @@ export class FlinkEngine implements Engine {
     const started = Date.now();
     if (routeOf(statement) === 'configure') {
       await this.session.configure(statement.sql, signal);
-      yield { type: 'log', line: `OK (configure-session) in ${Date.now() - started} ms` };
+      const how = this.session.client.hasConfigureSession ? 'configure-session' : `a statement: API ${this.session.client.version} has no configure-session`;
+      yield { type: 'log', line: `OK (${how}) in ${Date.now() - started} ms` };
     } else {
       const client = this.session.client;
       // A job id chosen here: a statement abandoned before the gateway reports its job can still be found.

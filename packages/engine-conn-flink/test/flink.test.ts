@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
-import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine } from '../src/index.ts';
+import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine, GatewayHttpError, RestHttp, SqlGatewayClient } from '../src/index.ts';
 import { ensureFlink, type FlinkServer, flinkDataSource, jobState, waitForJobState } from './flink-server.ts';
 import { jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
 
@@ -415,6 +415,31 @@ describe('flink: errors', () => {
   });
 });
 
+describe('flink: the SQL Gateway client', () => {
+  it('reports, cancels and closes an operation', async () => {
+    const http = new RestHttp({ baseUrl: server.gatewayUrl, timeoutMs: 10_000 });
+    const client = await SqlGatewayClient.connect(http);
+    assert.equal(client.version, 'v4');
+    const session = await client.openSession({}, 'sluice:client-test');
+    try {
+      await client.configureSession(session, "CREATE TEMPORARY TABLE ops (x INT) WITH ('connector' = 'datagen', 'rows-per-second' = '5')");
+      const operation = await client.executeStatement(session, 'SELECT x FROM ops');
+      const first = await client.operationStatus(session, operation);
+      assert.ok(['INITIALIZED', 'PENDING', 'RUNNING', 'FINISHED'].includes(first), first);
+      // A streaming query never finishes: its first page is NOT_READY or a PAYLOAD, never EOS.
+      const page = await client.fetchResults(client.firstResultUri(session, operation));
+      assert.ok(page.resultType === 'NOT_READY' || page.resultType === 'PAYLOAD', page.resultType);
+      assert.equal(await client.cancelOperation(session, operation), 'CANCELED');
+      assert.equal(await client.operationStatus(session, operation), 'CANCELED');
+      assert.equal(await client.closeOperation(session, operation), 'CLOSED');
+      const gone = await rejectionOf(client.operationStatus(session, operation));
+      assert.ok(gone instanceof GatewayHttpError, String(gone));
+    } finally {
+      await client.closeSession(session);
+    }
+  });
+});
+
 describe('flink: sessions', () => {
   it('keeps a temporary view created by one task for the next task on the same engine, and only there', async () => {
     const a = await launch('alice');
@@ -500,6 +525,24 @@ describe('flink: sessions', () => {
       await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
   });
+
+  for (const version of ['v1', 'v2', 'v3', 'v4'] as const) {
+    it(`runs DDL and a query on API ${version} when pinned to it`, async () => {
+      const engine = await launch('alice', { apiVersion: version });
+      assert.equal(engine.server.apiVersion, version);
+      // v1 has no configure-session (the DDL runs as a statement) and no rowFormat (its rows are JSON all the same).
+      const out = await runTask(
+        engine,
+        `CREATE TEMPORARY VIEW api_${version} AS SELECT '${version}' AS api, CAST(7 AS BIGINT) AS n; SELECT api, n FROM api_${version}`,
+      );
+      assert.deepEqual(out.resultSets[out.resultSets.length - 1]?.rows, [['+I', version, '7']]);
+      const how = version === 'v1' ? 'OK (a statement: API v1 has no configure-session)' : 'OK (configure-session)';
+      assert.ok(
+        out.logs.some((l) => l.startsWith(how)),
+        out.logs.join(' | '),
+      );
+    });
+  }
 
   it('negotiates the newest API version, and honours a pinned one', async () => {
     const newest = await launch();
