@@ -171,6 +171,23 @@ describe('Flink SQL through Sluice: REST, WebSocket, queue, engine manager, SQL 
     assert.equal(flinkJobIdsIn(log).length, 2, `the log names each query's Flink job: ${log.join(' | ')}`);
   });
 
+  it('returns a TopN’s deletions (-D) among its changelog rows', async () => {
+    // The two largest ids of a bounded sequence, without the rank column: each new leader pushes the
+    // smallest of the two out with -D. One source task keeps the arrival order, and so the changelog, fixed.
+    const done = await run(alice, {
+      code: `CREATE TEMPORARY TABLE six (id BIGINT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '6', 'number-of-rows' = '6');
+        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) AS rn FROM six) WHERE rn <= 2`,
+      runtimeParams: { executionConfig: { 'parallelism.default': '1' } },
+    });
+    assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+    const changelog = await rows(alice, done.id);
+    const kinds = changelog.map((r) => r[0]);
+    assert.ok(kinds.includes('-D'), JSON.stringify(changelog));
+    const table = applyChangelog(changelog.map(([op, id]) => [op, id]));
+    assert.deepEqual([...table.keys()].sort(), ['"5"', '"6"'], JSON.stringify(changelog));
+    assert.equal(kinds.filter((k) => k === '-D').length, 4, 'ids 1 to 4 each left the top 2');
+  });
+
   it('streams a join of two datagen streams to a WebSocket subscriber and the result store, up to the row cap, then stops the Flink job', async () => {
     const ws = await WsTestClient.connect(ts?.url ?? '', ts?.tokens.alice);
     try {
