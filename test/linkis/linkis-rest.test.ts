@@ -160,7 +160,11 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
 
       const progress = await alice.get(`entrance/${execID}/progress`);
       assertEnvelope(progress, 0, 200, `/api/entrance/${execID}/progress`);
-      assert.deepEqual(progress.body.data, { progress: 1, execID, progressInfo: [] });
+      const { progressInfo, ...others } = progress.body.data as { progressInfo: { succeedTasks: number; totalTasks: number; runningTasks: number }[] };
+      assert.deepEqual(others, { progress: 1, execID });
+      // DuckDB reports detail only for statements that take a while; whatever was seen is settled once the job succeeded.
+      assert.ok(Array.isArray(progressInfo));
+      for (const e of progressInfo) assert.ok(e.succeedTasks === e.totalTasks && e.runningTasks === 0, JSON.stringify(e));
       assert.equal((await alice.post(`entrance/${execID}/progressWithResource`)).body.data.yarnResource, null);
 
       // The log in pages: fromLine is the count of lines already read, and comes back advanced.

@@ -24,7 +24,10 @@ export interface LinkisGateway {
  * Builds a gateway on 127.0.0.1 with `linkisPlugin` mounted, fed with the stack's own parts (entrance,
  * tokens, bus, data sources, store), as the lead will wire it in apps/standalone/src/stack.ts.
  */
-export async function mountLinkisGateway(ts: TestStack, linkis: Partial<Pick<LinkisDeps, 'env' | 'instance'>> = {}): Promise<LinkisGateway> {
+export async function mountLinkisGateway(
+  ts: TestStack,
+  linkis: Partial<Pick<LinkisDeps, 'env' | 'instance' | 'waitingSizeIntervalMs'>> = {},
+): Promise<LinkisGateway> {
   const { stack } = ts;
   const app = await buildGateway({
     config: stack.config,
@@ -43,6 +46,7 @@ export async function mountLinkisGateway(ts: TestStack, linkis: Partial<Pick<Lin
         store: stack.store,
         env: linkis.env ?? {},
         instance: linkis.instance,
+        waitingSizeIntervalMs: linkis.waitingSizeIntervalMs,
       }),
     ],
     ready: async () => {},
@@ -56,7 +60,7 @@ export async function mountLinkisGateway(ts: TestStack, linkis: Partial<Pick<Lin
 /** Starts the entrance and an engine manager on the test environment, and a gateway with the Linkis front door. */
 export async function startLinkisStack(
   env: TestEnv,
-  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance'>>; log?: PinoLogger } = {},
+  opts: { overrides?: Record<string, string>; linkis?: Partial<Pick<LinkisDeps, 'env' | 'instance' | 'waitingSizeIntervalMs'>>; log?: PinoLogger } = {},
 ): Promise<LinkisStack> {
   const ts = await startTestStack(env, { roles: ['entrance', 'engine-manager'], overrides: opts.overrides, log: opts.log });
   const gw = await mountLinkisGateway(ts, opts.linkis);

@@ -36,7 +36,9 @@ describe('Linkis WebSocket /ws/api/entrance/connect over the Sluice bus (Postgre
 
   before(async () => {
     env = await testEnv('postgres');
-    s = await startLinkisStack(env);
+    // One running job per (user, creator, engine) group, so a second job of a group waits for admission;
+    // waiting jobs get their queue position pushed twice a second instead of every 30 s.
+    s = await startLinkisStack(env, { overrides: { SLUICE_MAX_RUNNING_PER_GROUP: '1' }, linkis: { waitingSizeIntervalMs: 300 } });
     headers = { 'Token-User': 'alice', 'Token-Code': s.ts.tokens.alice };
     // A published data source on the test database: JDBC jobs of several statements report progress.
     const db = new URL(env.db.url);
@@ -143,8 +145,143 @@ describe('Linkis WebSocket /ws/api/entrance/connect over the Sluice bus (Postgre
       'progress only grows',
     );
     assert.ok(values.every((v) => v > 0 && v <= 1));
-    assert.deepEqual(progress[0]?.data.progressInfo, []);
+    // The JDBC connector reports statements done of the script: Linkis' progressInfo counts them as tasks.
+    for (const p of progress) {
+      const info = p.data.progressInfo as { id: string; succeedTasks: number; failedTasks: number; runningTasks: number; totalTasks: number }[];
+      assert.equal(info.length, 1, JSON.stringify(p.data));
+      const [e] = info;
+      assert.equal(e?.id, String(ack.data.taskID));
+      assert.equal(e?.totalTasks, 4);
+      assert.equal(e?.failedTasks, 0);
+      assert.equal(e?.succeedTasks, Math.floor((p.data.progress as number) * 4 + 1e-9));
+      assert.equal(e?.runningTasks, e?.succeedTasks === 4 ? 0 : 1);
+    }
     assert.equal(progress[0]?.data.websocketTag, 'p');
+  });
+
+  it('pushes a job to the first socket that asks its status when nobody follows it', async () => {
+    const rest = LinkisClient.withToken(s.url, 'bob', s.ts.tokens.bob);
+    // bob has no socket yet: nothing follows this job.
+    const job = await rest.submit({
+      executionContent: { code: 'sleep 1.5; echo claimed-line', runType: 'shell' },
+      labels: { engineType: 'shell-1', userCreator: 'bob-CLAIM' },
+    });
+    const c = await connect({ 'Token-User': 'bob', 'Token-Code': s.ts.tokens.bob });
+    c.send({ method: `${PREFIX}/entrance/${job.execID}/status`, websocketTag: 'st' });
+    const reply = await c.until((f) => f.find((x) => x.data.websocketTag === 'st'), 'the status reply');
+    assert.equal(reply.status, 0);
+    const finalPush = await c.until(
+      (f) => f.find((x) => x.data.taskID === job.taskID && /\/status$/.test(x.method ?? '') && x.data.status === 'Succeed'),
+      'the final status push',
+    );
+    const execID = finalPush.data.execID as string;
+    assert.match(execID, /^\d{6}CLAIMshell/, 'pushes carry the legacy execID');
+    assert.equal(finalPush.data.websocketTag, 'st', 'a claimed job is tagged with the claiming frame');
+    assert.match(pushedLines(c.frames, execID).join('\n'), /claimed-line\nCongratulations\. Your job completed with status Success\./);
+    c.close();
+    await c.closed();
+  });
+
+  it('pushes a job submitted over REST to every socket of its user, and to nobody else', async () => {
+    const a1 = await connect(headers);
+    const a2 = await connect(headers);
+    const b = await connect({ 'Token-User': 'bob', 'Token-Code': s.ts.tokens.bob });
+    const rest = LinkisClient.withToken(s.url, 'alice', s.ts.tokens.alice);
+    const job = await rest.submit({
+      executionContent: { code: 'echo rest-one; sleep 0.3; echo rest-two', runType: 'shell' },
+      labels: { engineType: 'shell-1', userCreator: 'alice-REST' },
+    });
+    const isFinal = (f: LinkisFrame) => f.data.taskID === job.taskID && /\/status$/.test(f.method ?? '') && f.data.status === 'Succeed';
+    const p1 = await a1.until((f) => f.find(isFinal), 'the final status on the first socket');
+    const p2 = await a2.until((f) => f.find(isFinal), 'the final status on the second socket');
+    assert.equal(p1.data.execID, p2.data.execID);
+    assert.equal(p1.data.websocketTag, null, 'a REST job has no tag');
+    const execID = p1.data.execID as string;
+    for (const c of [a1, a2]) assert.match(pushedLines(c.frames, execID).join('\n'), /rest-one\nrest-two\nCongratulations/);
+    await rest.waitFinal(job.execID);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(b.frames.filter((f) => f.data.taskID === job.taskID).length, 0, "another user's socket gets none of it");
+    b.close();
+    await b.closed();
+  });
+
+  it('sends the pushes of a job to the other sockets of its user once the submitting socket is gone', async () => {
+    const owner = await connect(headers);
+    const other = await connect(headers);
+    owner.send({
+      method: `${PREFIX}/entrance/execute`,
+      websocketTag: 'gone',
+      data: { executionContent: { code: 'sleep 1; echo after-close', runType: 'shell' }, labels: { engineType: 'shell-1', userCreator: 'alice-OWN' } },
+    });
+    const ack = await owner.until((f) => f.find((x) => x.method === `${PREFIX}/entrance/execute`), 'the execute reply');
+    const execID = ack.data.execID as string;
+    await owner.until((f) => pushes(f, execID, 'status')[0], 'the first status push');
+    assert.equal(pushes(other.frames, execID, 'status').length, 0, 'while the submitting socket is open, only it gets the pushes');
+    owner.close();
+    await owner.closed();
+    await other.until((f) => finalStatus(f, execID), 'the final status on the other socket');
+    assert.equal(finalStatus(other.frames, execID), 'Succeed');
+    assert.match(pushedLines(other.frames, execID).join('\n'), /after-close\nCongratulations/);
+    assert.equal(pushes(other.frames, execID, 'status').at(-1)?.data.websocketTag, 'gone');
+  });
+
+  it('pushes the queue position (waitingSize) of jobs waiting for admission', async () => {
+    const c = await connect(headers);
+    const execute = (tag: string) =>
+      c.send({
+        method: `${PREFIX}/entrance/execute`,
+        websocketTag: tag,
+        data: { executionContent: { code: 'sleep 30', runType: 'shell' }, labels: { engineType: 'shell-1', userCreator: 'alice-QUEUE' } },
+      });
+    const acks: LinkisFrame[] = [];
+    for (const tag of ['q1', 'q2', 'q3']) {
+      execute(tag);
+      acks.push(await c.until((f) => f.find((x) => x.method === `${PREFIX}/entrance/execute` && x.data.websocketTag === tag), `ack ${tag}`));
+    }
+    const [first, second, third] = acks.map((a) => a.data.execID as string) as [string, string, string];
+    const waiting = (execID: string) => (f: LinkisFrame[]) => f.find((x) => x.method === `${PREFIX}/entrance/${execID}/waitingSize`);
+    const w2 = await c.until(waiting(second), 'waitingSize of the second job');
+    const w3 = await c.until(waiting(third), 'waitingSize of the third job');
+    assert.deepEqual(w2, {
+      method: `${PREFIX}/entrance/${second}/waitingSize`,
+      status: 0,
+      message: 'Get waiting size succeed.',
+      data: { execID: second, taskID: acks[1]?.data.taskID, websocketTag: 'q2', waitingSize: 0 },
+    });
+    assert.equal(w3.data.waitingSize, 1);
+    assert.equal(waiting(first)(c.frames), undefined, 'the admitted job has no queue position');
+    const rest = LinkisClient.withToken(s.url, 'alice', s.ts.tokens.alice);
+    for (const a of acks) await rest.get(`entrance/${a.data.execID}/kill`);
+    for (const id of [first, second, third]) await c.until((f) => finalStatus(f, id), `end of ${id}`);
+  });
+
+  it('serves progressInfo over REST while a job runs', async () => {
+    const rest = LinkisClient.withToken(s.url, 'alice', s.ts.tokens.alice);
+    const job = await rest.submit({
+      executionContent: { code: 'select pg_sleep(0.4); select pg_sleep(0.4); select pg_sleep(0.4); select 1', runType: 'jdbc' },
+      params: { configuration: { runtime: { 'linkis.datasource': 'ws_pg' } } },
+      labels: { engineType: 'jdbc-4', userCreator: 'alice-PROG' },
+    });
+    const seen: unknown[] = [];
+    for (;;) {
+      const r = await rest.get(`entrance/${job.execID}/progress`);
+      assert.equal(r.body.status, 0);
+      const info = r.body.data.progressInfo as unknown[];
+      if (info.length) seen.push(...info);
+      const st = await rest.get(`entrance/${job.execID}/status`);
+      if (st.body.data.status === 'Succeed') break;
+      assert.ok(['Inited', 'Scheduled', 'Running'].includes(st.body.data.status as string), JSON.stringify(st.body));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(seen.length > 0, 'some progress detail while it ran');
+    for (const e of seen) {
+      assert.deepEqual(Object.keys(e as object).sort(), ['failedTasks', 'id', 'runningTasks', 'succeedTasks', 'totalTasks']);
+      assert.equal((e as { totalTasks: number }).totalTasks, 4);
+      assert.equal((e as { id: string }).id, String(job.taskID));
+    }
+    const done = await rest.get(`entrance/${job.execID}/progress`);
+    assert.equal(done.body.data.progress, 1);
+    assert.deepEqual(done.body.data.progressInfo, [{ id: String(job.taskID), succeedTasks: 4, failedTasks: 0, runningTasks: 0, totalTasks: 4 }]);
   });
 
   it('answers status, progress and log requests of a session-cookie login, and kills', async () => {

@@ -7,6 +7,7 @@ import type { TokenStore } from '../auth/token-store.ts';
 import type { EngineMap } from './engine-map.ts';
 import { parseJobRef } from './exec-id.ts';
 import { authenticateLinkis, sessionCookie } from './linkis-auth.ts';
+import { ProgressInfoCache } from './progress-info.ts';
 import type { SessionTickets } from './session-ticket.ts';
 
 /** A data source as the data-source service shows it (secrets never included). */
@@ -75,17 +76,25 @@ export interface LinkisDeps {
   env?: Record<string, string | undefined>;
   /** The instance name put into execIDs; default the listening address `host:port`. */
   instance?: string;
+  /** How often the WebSocket pushes a waiting job's queue position (`waitingSize`); default 30 s, as Linkis. */
+  waitingSizeIntervalMs?: number;
 }
 
 /** Shared state of the Linkis routes: dependencies, engine map, session tickets and helpers. */
 export class LinkisContext {
   private listening?: string;
+  /** The latest connector progress detail of jobs, for `progressInfo`. */
+  readonly progress: ProgressInfoCache;
+  /** Called with each job the REST routes submit (the WebSocket pushes it to its user's sockets). */
+  onSubmitted: (job: JobView, instance: string) => Promise<void> = async () => {};
 
   constructor(
     readonly deps: LinkisDeps,
     readonly engines: EngineMap,
     readonly tickets: SessionTickets,
-  ) {}
+  ) {
+    this.progress = new ProgressInfoCache(deps.bus);
+  }
 
   /** The instance part of execIDs (informational: ids are resolved without it). */
   instance(req?: FastifyRequest): string {

@@ -12,6 +12,7 @@ import { registerJobHistoryRoutes } from './routes/jobhistory-routes.ts';
 import { registerMetadataRoutes } from './routes/metadata-routes.ts';
 import { registerUserRoutes } from './routes/user-routes.ts';
 import { SessionTickets } from './session-ticket.ts';
+import { LinkisPushHub } from './ws/linkis-push-hub.ts';
 import { LinkisWsSession } from './ws/linkis-ws-session.ts';
 
 /** Path of the Linkis WebSocket. */
@@ -37,6 +38,12 @@ export function linkisPlugin(deps: LinkisDeps): (app: FastifyInstance) => Promis
   const ctx = new LinkisContext(deps, engines, tickets);
 
   return async (app) => {
+    const hub = new LinkisPushHub(ctx, deps.waitingSizeIntervalMs);
+    ctx.onSubmitted = (job, instance) => hub.submitted(job, instance);
+    app.addHook('onClose', async () => {
+      await hub.close();
+      await ctx.progress.close();
+    });
     await app.register(
       async (scope) => {
         // Linkis lets user/login take the password in the query string; keep it out of request logs.
@@ -89,7 +96,7 @@ export function linkisPlugin(deps: LinkisDeps): (app: FastifyInstance) => Promis
       authenticateLinkis(deps.tokens, tickets, req.headers).then(
         (caller) => {
           socket.off('message', hold);
-          new LinkisWsSession(socket, caller.principal, ctx, ctx.instance(req));
+          new LinkisWsSession(socket, caller.principal, ctx, hub, ctx.instance(req));
           for (const [data, isBinary] of early) socket.emit('message', data, isBinary);
         },
         (err) => {

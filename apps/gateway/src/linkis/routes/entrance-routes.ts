@@ -56,7 +56,10 @@ export function registerEntranceRoutes(scope: FastifyInstance, ctx: LinkisContex
       const principal = await ctx.caller(req, reply);
       const { job: body } = translateSubmit(req.body, principal, ctx.engines);
       const { job } = await entrance.submit(principal, body);
-      return linkisOk(`/api/entrance/${kind}`, { execID: execIdOf(idParts(job), ctx.instance(req)), taskID: Number(job.seq) });
+      const instance = ctx.instance(req);
+      ctx.progress.watch(job.id, job.seq);
+      await ctx.onSubmitted(job, instance).catch((err: unknown) => req.log.warn({ err, jobId: job.id }, 'linkis: websocket pushes of a REST job not started'));
+      return linkisOk(`/api/entrance/${kind}`, { execID: execIdOf(idParts(job), instance), taskID: Number(job.seq) });
     });
   }
 
@@ -86,7 +89,8 @@ async function jobOperation(ctx: LinkisContext, req: FastifyRequest, principal: 
     case 'progress':
     case 'progressWithResource': {
       const job = await ctx.job(principal, id);
-      const data: Record<string, unknown> = { progress: linkisProgress(job), execID: id, progressInfo: [] };
+      const progressInfo = ctx.progress.get(job.id, job.seq, job.state);
+      const data: Record<string, unknown> = { progress: linkisProgress(job), execID: id, progressInfo };
       if (op === 'progressWithResource') data.yarnResource = null;
       return linkisOk(method, data);
     }
