@@ -86,7 +86,7 @@ describe('data-source service: registry, versions, permissions and secrets', () 
       assert.ok(names.includes(t), t);
     const pgType = r.body.items.find((t) => t.name === 'postgresql');
     assert.equal(pgType?.engine, 'jdbc');
-    assert.deepEqual(pgType?.secretFields, ['password']);
+    assert.deepEqual(pgType?.secretFields, ['password', 'tlsKey']);
     assert.equal(pgType?.keyDefinitions.find((k) => k.key === 'password')?.valueType, 'PASSWORD');
     assert.equal(pgType?.keyDefinitions.find((k) => k.key === 'host')?.require, true);
     assert.ok(pgType?.jsonSchema.properties.port);

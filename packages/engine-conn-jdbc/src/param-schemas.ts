@@ -31,6 +31,8 @@ const tlsMode = z
   .default('verify-full')
   .describe("with tls: how the server's certificate is checked: verify-full (chain and host name), verify-ca (chain only), require (encrypt only)");
 const tlsCa = z.string().min(1).max(65_536).optional().describe('with tls: PEM certificates of the authorities to trust instead of the system ones');
+const tlsCert = z.string().min(1).max(65_536).optional().describe('with tls: PEM client certificate (chain) presented to the server, with tlsKey');
+const tlsKey = z.string().min(1).max(65_536).optional().describe('with tls: PEM private key of tlsCert (secret: write-only, never logged)').meta(secret);
 
 /** Connection parameters of a `postgresql` data source. */
 export const postgresqlParamsSchema = z
@@ -43,6 +45,8 @@ export const postgresqlParamsSchema = z
     tls,
     tlsMode,
     tlsCa,
+    tlsCert,
+    tlsKey,
     sslmode: z
       .enum(['disable', 'require', 'verify-ca', 'verify-full'])
       .optional()
@@ -51,7 +55,11 @@ export const postgresqlParamsSchema = z
     applicationName: z.string().min(1).max(63).default('sluice').describe('application_name of the sessions'),
     searchPath: z.string().min(1).max(1024).optional().describe('search_path set on every session, e.g. "sales, public"'),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.tlsCert === undefined) === (p.tlsKey === undefined), {
+    message: 'a client certificate needs both tlsCert and tlsKey',
+    path: ['tlsKey'],
+  });
 /** Parsed {@link postgresqlParamsSchema}. */
 export type PostgresqlParams = z.infer<typeof postgresqlParamsSchema>;
 
@@ -123,7 +131,7 @@ export const jdbcParamsSchemas = {
  * carry `writeOnly: true` in the JSON Schema too.
  */
 export const jdbcSecretFields: Readonly<Record<JdbcDataSourceType, readonly string[]>> = {
-  postgresql: ['password'],
+  postgresql: ['password', 'tlsKey'],
   mysql: ['password'],
   mariadb: ['password'],
   clickhouse: ['password'],

@@ -10,8 +10,10 @@ const SESSION_OPTIONS = '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra
 export function pgTlsOptions(p: PostgresqlParams): false | ConnectionOptions {
   const mode = p.sslmode ?? (p.tls ? p.tlsMode : 'disable');
   if (mode === 'disable') return false;
-  if (mode === 'require') return { rejectUnauthorized: false };
-  const base: ConnectionOptions = { rejectUnauthorized: true, ...(p.tlsCa ? { ca: p.tlsCa } : {}) };
+  // A client certificate is presented in every TLS mode (the server may authenticate with it).
+  const client: ConnectionOptions = p.tlsCert && p.tlsKey ? { cert: p.tlsCert, key: p.tlsKey } : {};
+  if (mode === 'require') return { ...client, rejectUnauthorized: false };
+  const base: ConnectionOptions = { ...client, rejectUnauthorized: true, ...(p.tlsCa ? { ca: p.tlsCa } : {}) };
   return mode === 'verify-ca' ? { ...base, checkServerIdentity: () => undefined } : base;
 }
 
