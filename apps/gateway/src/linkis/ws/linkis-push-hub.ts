@@ -71,9 +71,9 @@ export class LinkisPushHub {
 
   /** A socket of `target.user` opened. */
   join(target: PushTarget): void {
-    let set = this.sockets.get(target.user);
-    if (!set) this.sockets.set(target.user, (set = new Set()));
+    const set = this.sockets.get(target.user) ?? new Set<PushTarget>();
     set.add(target);
+    this.sockets.set(target.user, set);
   }
 
   /** A socket closed: its jobs go on to the user's other sockets, or stop when there are none. */
