@@ -137,20 +137,33 @@ export class SparkEngine implements Engine {
       const forward = () => local.abort();
       task.signal.addEventListener('abort', forward, { once: true });
       this.tasks.add(local);
-      const client = this.sessionFor(task.user);
       try {
-        yield* runSqlTask(
-          { client, batchRows: this.settings.batchRows, cancelGraceMs: this.settings.cancelGraceMs, engineGone: (f) => this.engineGone(f) },
-          task.code,
-          task.runtimeParams,
-          local.signal,
-          task.taskId,
-        );
-      } catch (err) {
-        // The server drops sessions idle past spark.connect.session.manager.defaultSessionTimeout; the next task opens a new one.
-        const errorClass = String((err as SluiceError).details?.errorClass ?? '');
-        if (client !== this.client && errorClass.startsWith('INVALID_HANDLE.SESSION')) this.sessions.delete(task.user as string);
-        throw err;
+        // A user's session on a shared engine may have been dropped by the server for idleness
+        // (spark.connect.session.manager.defaultSessionTimeout): before any result, the task runs
+        // once more in a new session.
+        for (let attempt = 0; ; attempt++) {
+          const client = this.sessionFor(task.user);
+          let results = false;
+          try {
+            for await (const ev of runSqlTask(
+              { client, batchRows: this.settings.batchRows, cancelGraceMs: this.settings.cancelGraceMs, engineGone: (f) => this.engineGone(f) },
+              task.code,
+              task.runtimeParams,
+              local.signal,
+              task.taskId,
+            )) {
+              if (ev.type === 'resultSet' || ev.type === 'rows') results = true;
+              yield ev;
+            }
+            return;
+          } catch (err) {
+            const errorClass = String((err as SluiceError).details?.errorClass ?? '');
+            if (client === this.client || !errorClass.startsWith('INVALID_HANDLE.SESSION')) throw err;
+            this.sessions.delete(task.user as string);
+            if (results || attempt > 0) throw err;
+            yield { type: 'log', line: `The Spark Connect session of ${task.user} had expired (${errorClass}); running in a new session` };
+          }
+        }
       } finally {
         task.signal.removeEventListener('abort', forward);
         this.tasks.delete(local);

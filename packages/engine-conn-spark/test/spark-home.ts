@@ -58,3 +58,38 @@ export async function testConnectorOptions(more: Partial<SparkConnectorOptions> 
     ...more,
   };
 }
+
+/** A Spark standalone cluster on 127.0.0.1, as scripts/engines/spark.sh start reports it. */
+export interface TestSparkCluster extends TestSpark {
+  /** `spark://127.0.0.1:<port>`. */
+  masterUrl: string;
+  /** The Master's web UI, whose `/json/` lists workers and applications. */
+  masterWebUi: string;
+}
+
+let cluster: Promise<TestSparkCluster> | undefined;
+
+/** Starts (or reuses) the standalone cluster of scripts/engines/spark.sh: one Master, one Worker. Once per process. */
+export function ensureSparkCluster(): Promise<TestSparkCluster> {
+  cluster ??= (async () => {
+    const spark = await ensureSpark();
+    const { stdout } = await run('bash', [path.join(root, 'scripts/engines/spark.sh'), 'start'], { maxBuffer: 1 << 20, timeout: 10 * 60_000 });
+    const env = parseExports(stdout);
+    if (!env.SPARK_MASTER_URL || !env.SPARK_MASTER_WEBUI) throw new Error(`scripts/engines/spark.sh start printed no SPARK_MASTER_URL: ${stdout}`);
+    return { ...spark, masterUrl: env.SPARK_MASTER_URL, masterWebUi: env.SPARK_MASTER_WEBUI };
+  })();
+  return cluster;
+}
+
+/** SLUICE_* settings of a test deployment whose catalog builds the spark connector from the configuration. */
+export async function testSparkSettings(): Promise<Record<string, string>> {
+  const spark = await ensureSpark();
+  return {
+    SLUICE_SPARK_HOME: spark.sparkHome,
+    SLUICE_SPARK_JAVA_HOME: spark.javaHome,
+    SLUICE_SPARK_PYTHON: spark.python,
+    SLUICE_SPARK_DRIVER_MEMORY: '640m',
+    SLUICE_SPARK_CONF: JSON.stringify({ 'spark.sql.shuffle.partitions': '4', 'spark.driver.extraJavaOptions': '-XX:+UseSerialGC -XX:TieredStopAtLevel=1' }),
+    SLUICE_SPARK_LAUNCH_TIMEOUT_SECONDS: '240',
+  };
+}

@@ -18,8 +18,9 @@ export interface SparkStack {
 
 /**
  * Starts Sluice the way apps/standalone/src/stack.ts does, on the test environment's database and
- * queue, with an engine catalog of the spark and duckdb connectors. (The shared catalog does not
- * load `spark` yet; the lead wires it in packages/engines. Until then this assembles the same parts.)
+ * queue, with an engine catalog of the spark and duckdb connectors built from connector options given
+ * here rather than from SLUICE_SPARK_* settings (test/spark-share.test.ts runs the deployment's own
+ * stack and catalog instead).
  */
 export async function startSparkStack(env: TestEnv, spark: SparkConnectorOptions, overrides: Record<string, string> = {}): Promise<SparkStack> {
   const config = env.config(overrides);
