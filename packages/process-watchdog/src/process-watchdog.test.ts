@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ProcessWatchdog } from './process-watchdog.ts';
+
+const fixture = fileURLToPath(new URL('../test/fixtures/guarded-parent.ts', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function sleeper(): number {
+  const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid as number;
+}
+
+describe('process watchdog', () => {
+  it('kills the watched groups when its parent is killed with SIGKILL, and only those', async () => {
+    const parent = spawn(process.execPath, [...process.execArgv, fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    parent.stdout.setEncoding('utf8');
+    parent.stdout.on('data', (chunk: string) => {
+      out += chunk;
+    });
+    await until('the fixture to report its pids', () => out.includes('\n'), 60_000);
+    const pids = JSON.parse(out) as { watched: number; forgotten: number; watchdog: number };
+    try {
+      assert.ok(alive(pids.watched) && alive(pids.forgotten) && alive(pids.watchdog));
+      parent.kill('SIGKILL');
+      await once(parent, 'exit');
+      await until('the watched group to die', () => !alive(pids.watched));
+      await until('the watchdog to exit', () => !alive(pids.watchdog));
+      assert.ok(alive(pids.forgotten), 'an unwatched group is left alone');
+    } finally {
+      for (const pid of [pids.watched, pids.forgotten]) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+
+  it('comes back after its process dies, still watching every group, and close() kills them', async () => {
+    const watchdog = new ProcessWatchdog({ name: 'test' });
+    await watchdog.start();
+    const first = watchdog.pid as number;
+    const pid = sleeper();
+    watchdog.watch(pid);
+    process.kill(first, 'SIGKILL');
+    await until('the first watchdog to exit', () => !alive(first));
+    await until('the handle to notice', () => watchdog.pid === undefined);
+    await watchdog.start();
+    assert.ok(watchdog.pid && watchdog.pid !== first, 'a new watchdog process');
+    assert.deepEqual(watchdog.watched, [pid]);
+    assert.ok(alive(pid), 'the death of a watchdog kills nothing');
+    const second = watchdog.pid as number;
+    watchdog.close();
+    await until('the re-sent group to be killed on close', () => !alive(pid));
+    await until('the second watchdog to exit', () => !alive(second));
+    await assert.rejects(watchdog.start(), /the test watchdog is closed/);
+  });
+});

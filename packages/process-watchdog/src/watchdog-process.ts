@@ -1,0 +1,27 @@
+/**
+ * The watchdog process. Its parent (an engine manager) tells it the process groups it started; when
+ * the parent goes away for any reason, even `kill -9`, which nothing can catch, the IPC channel
+ * closes and this process kills every group it still watches. So no engine process outlives the
+ * manager that started it, and a retry elsewhere never races an orphan.
+ */
+const groups = new Set<number>();
+
+process.on('message', (m: { v?: number; type?: string; pgid?: number }) => {
+  if (m?.v !== 1 || typeof m.pgid !== 'number' || !Number.isInteger(m.pgid) || m.pgid <= 1) return;
+  if (m.type === 'watch') groups.add(m.pgid);
+  else if (m.type === 'unwatch') groups.delete(m.pgid);
+});
+
+// The parent starts nothing before this message arrives.
+process.send?.({ v: 1, type: 'ready' });
+
+process.on('disconnect', () => {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  }
+  process.exit(0);
+});
