@@ -122,7 +122,7 @@ describe('JDBC data sources over TLS, against a real PostgreSQL with ssl=on', ()
     const done = await alice.waitFor(sub.body.id, undefined, 60_000);
     assert.equal(done.state, 'Failed');
     assert.equal(done.error?.code, 'SLUICE_DATASOURCE_TEST_FAILED');
-    assert.equal((done.error?.details as { reason?: string }).reason, 'tls');
+    assert.equal(done.error?.details.reason, 'tls');
     // Without TLS the server refuses the login (pg_hba: hostnossl reject): TLS really was in use above.
     const plain = await register('tls_off', { ...base(), sslmode: 'disable' });
     assert.equal(plain.status, 400);
