@@ -9,6 +9,8 @@
  */
 import { createRequire } from 'node:module';
 import type { DtAdapter } from './dt-adapter.ts';
+import { MySqlAdapter } from './dt-mysql.ts';
+import { PostgresAdapter } from './dt-postgres.ts';
 import { TrinoAdapter } from './dt-trino.ts';
 import { kids, kind, type PNode } from './dt-tree.ts';
 import type { Dialect } from './dialect.ts';
@@ -28,6 +30,8 @@ interface Grammar {
 const GRAMMARS: Partial<Record<DtDialect, Grammar>> = {
   trino: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'trino', s) },
   presto: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'presto', s) },
+  mysql: { module: 'mysql', className: 'MySQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new MySqlAdapter(s) },
+  postgres: { module: 'postgresql', className: 'PostgreSQL', statementKinds: ['SingleStmt'], adapter: (_d, s) => new PostgresAdapter(s) },
 };
 
 interface DtParser {

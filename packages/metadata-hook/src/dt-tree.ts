@@ -154,6 +154,8 @@ export class Names {
   parts(n: PNode | undefined | null): string[] {
     return tokens(n)
       .map((t) => t.symbol?.text ?? '')
+      // MySQL lexes `.name` as one token.
+      .map((t) => (t.length > 1 && t.startsWith('.') ? t.slice(1) : t))
       .filter((t) => t !== '.' && t !== '')
       .map((t) => this.ident(t));
   }
