@@ -164,6 +164,30 @@ describe('Linkis data-source manager, metadataQuery and engine mapping on a real
     assert.equal((conn.body.data.info as Record<string, unknown>).password, undefined);
     assert.equal((await alice.get(`metadataQuery/getPartitions?${q}&database=public&table=orders`)).body.status, 1);
     assert.equal((await alice.get('metadataQuery/getDatabases?system=x')).body.status, 1, 'dataSourceName is required');
+    const lower = await alice.get(`metadataquery/getTables?${q}&database=public`);
+    assert.deepEqual(lower.body.data.tables, tables.body.data.tables, 'the lower-case service name the Linkis gateway also routes');
+  });
+
+  it('browses the same through metadatamanager, by data-source name or id', async () => {
+    const info = await alice.get('data-source-manager/info/name/orders_pg');
+    const id = (info.body.data.info as { id: string }).id;
+    for (const ref of ['orders_pg', id]) {
+      const dbs = await alice.get(`metadatamanager/dbs/${ref}?system=Linkis`);
+      assert.equal(dbs.body.status, 0, JSON.stringify(dbs.body));
+      assert.equal(dbs.body.method, `/api/metadatamanager/dbs/${ref}`);
+      assert.ok((dbs.body.data.dbs as string[]).includes('public'));
+      const tables = await alice.get(`metadatamanager/tables/${ref}/db/public?system=Linkis`);
+      assert.ok((tables.body.data.tables as string[]).includes('orders'));
+      const columns = await alice.get(`metadatamanager/columns/${ref}/db/public/table/orders?system=Linkis`);
+      assert.deepEqual(
+        (columns.body.data.columns as { name: string }[]).map((c) => c.name),
+        ['id', 'amount', 'note'],
+      );
+    }
+    const partitions = await alice.get('metadatamanager/partitions/orders_pg/db/public/table/orders');
+    assert.equal(partitions.body.status, 1);
+    assert.match(partitions.body.message, /metadatamanager\/partitions has no Sluice equivalent/);
+    assert.equal((await bob.get('metadatamanager/dbs/orders_pg')).body.data.code, 'SLUICE_DATASOURCE_NOT_FOUND', "not another user's source");
   });
 
   it('runs jdbc-4 jobs on the data source named by the runtime parameter linkis.datasource', async () => {

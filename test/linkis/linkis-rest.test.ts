@@ -109,6 +109,33 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
       assertEnvelope(form, 0, 200);
     });
 
+    it('answers Linkis services Sluice does not serve with an envelope naming the service and why', async () => {
+      for (const [method, path, re] of [
+        [
+          'POST',
+          'linkisManager/createEngineConn',
+          /^error code\(错误码\): \d+, error message\(错误信息\): SLUICE_ROUTE_NOT_FOUND: Linkis linkisManager: .*once mode/,
+        ],
+        ['GET', 'linkisManager/listUserEngines', /LinkisManager engine calls/],
+        ['GET', 'configuration/getFullTreesByApp?creator=IDE', /Linkis configuration: .*params\.configuration/],
+        ['GET', 'variable/listGlobalVariable', /Linkis variable: .*params\.variable/],
+        ['POST', 'bml/upload', /Linkis bml/],
+        ['GET', 'datasource/dbs', /no Hive metastore browser/],
+        ['GET', 'filesystem/getUserRootPath?pathType=file', /filesystem\/getUserRootPath: Sluice has no user file system/],
+      ] as const) {
+        const r = await alice.request(method, path, method === 'POST' ? {} : undefined);
+        assertEnvelope(r, 1, 400);
+        assert.match(r.body.message, re, path);
+        assert.equal(sluiceCode(r), 'SLUICE_ROUTE_NOT_FOUND');
+      }
+      // Without login these still answer as Linkis does: not logged in.
+      assertEnvelope(await new LinkisClient(s.url).post('linkisManager/askEngineConn', {}), -1, 401);
+      const hb = await new LinkisClient(s.url).get('gateway/heartbeat');
+      assertEnvelope(hb, 0, 200, '/api/gateway/heartbeat');
+      assert.equal(hb.body.data.isHealthy, true);
+      assert.equal((hb.body.data.gatewayList as string[]).length, 1);
+    });
+
     it('answers unknown routes, unknown user actions and malformed JSON with Linkis error envelopes', async () => {
       const unknownUser = await alice.get('user/whoami');
       assertEnvelope(unknownUser, 1, 400, '/api/user/whoami');
@@ -363,6 +390,52 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
       const bobs = await bob.get('jobhistory/list?pageSize=100');
       assert.ok((bobs.body.data.tasks as { umUser: string }[]).every((t) => t.umUser === 'bob'));
     });
+
+    it('lists by runType, shows an admin everyone only with isAdminView, and serves the undone, by-ids and extra-info lists', async () => {
+      const dave = LinkisClient.withToken(s.url, 'dave', (await s.ts.stack.tokens.create({ user: 'dave' })).token);
+      const root = LinkisClient.withToken(s.url, 'root', s.ts.tokens.admin);
+      const sql = await dave.submit(sqlJob('dave', 'select 1'));
+      const sh = await dave.submit({ executionContent: { code: 'echo hi', runType: 'shell' }, labels: { engineType: 'shell-1', userCreator: 'dave-IDE' } });
+      await dave.waitFinal(sql.execID);
+      await dave.waitFinal(sh.execID);
+      const ids = (r: LinkisResponse, key = 'tasks') => (r.body.data[key] as { taskID: number }[]).map((t) => t.taskID);
+      assert.deepEqual(ids(await dave.get('jobhistory/list?runType=shell')), [sh.taskID]);
+      assert.deepEqual(ids(await dave.get('jobhistory/list?runType=sql')), [sql.taskID]);
+      assert.equal(sluiceCode(await dave.get('jobhistory/list?creator=bad%20name')), 'SLUICE_REQUEST_INVALID');
+
+      // root is an admin: its own jobs by default, dave's with isAdminView=true&proxyUser=dave.
+      assert.deepEqual(ids(await root.get('jobhistory/list?pageSize=100')), []);
+      assert.deepEqual(ids(await root.get('jobhistory/list?isAdminView=true&proxyUser=dave')), [sh.taskID, sql.taskID]);
+      assert.ok(((await root.get('jobhistory/list?isAdminView=true&pageSize=100')).body.data.totalPage as number) >= 2);
+      // isAdminView means nothing to a non-admin.
+      assert.deepEqual(ids(await bob.get('jobhistory/list?isAdminView=true&proxyUser=dave')), []);
+
+      const running = await dave.submit({
+        executionContent: { code: 'sleep 30', runType: 'shell' },
+        labels: { engineType: 'shell-1', userCreator: 'dave-IDE' },
+      });
+      const undone = await dave.get('jobhistory/listundonetasks');
+      assertEnvelope(undone, 0, 200, '/api/jobhistory/listundonetasks');
+      assert.deepEqual(ids(undone), [running.taskID]);
+      assert.equal((await dave.get('jobhistory/listundone')).body.data.totalPage, 1);
+      assert.deepEqual(ids(await dave.get(`jobhistory/listundonetasks?startTaskID=${running.taskID + 1}`)), []);
+      await dave.get(`entrance/${running.execID}/kill`);
+      await dave.waitFinal(running.execID);
+      assert.deepEqual(ids(await dave.get('jobhistory/listundonetasks')), []);
+
+      const byIds = await dave.get(`jobhistory/list-taskids?taskID=${sql.taskID},${sh.taskID},999999`);
+      assertEnvelope(byIds, 0, 200, '/api/jobhistory/list-taskids');
+      assert.deepEqual(ids(byIds, 'jobHistoryList').sort(), [sql.taskID, sh.taskID].sort());
+      assert.deepEqual(ids(await bob.get(`jobhistory/list-taskids?taskID=${sql.taskID}`), 'jobHistoryList'), [], "not another user's");
+      assert.match((await dave.get('jobhistory/list-taskids?taskID=1;2')).body.message, /TaskID contains illegal characters/);
+
+      const extra = await dave.get(`jobhistory/job-extra-info?jobId=${sh.taskID}`);
+      assertEnvelope(extra, 0, 200, '/api/jobhistory/job-extra-info');
+      const metrics = extra.body.data.metricsMap as Record<string, unknown>;
+      assert.equal(metrics.executionCode, 'echo hi');
+      assert.match(metrics.runtime as string, /^\d+\.\ds$/);
+      assert.match((await bob.get(`jobhistory/job-extra-info?jobId=${sh.taskID}`)).body.message, /no permission to view the job/);
+    });
   });
 
   describe('filesystem', () => {
@@ -435,6 +508,16 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
       const cols = await alice.get(`filesystem/openFile?path=${encodeURIComponent(`${resultLocation}/_0.dolphin`)}&pageSize=2&columnPage=2&columnPageSize=1`);
       assert.deepEqual(cols.body.data.metadata, [{ columnName: 's', comment: 'NULL', dataType: 'string' }]);
       assert.deepEqual(cols.body.data.fileContent, [['r0'], ['r1']]);
+      const masked = await alice.get(
+        `filesystem/openFile?path=${encodeURIComponent(`${resultLocation}/_0.dolphin`)}&pageSize=1&maskedFieldNames=S,maybe&enableLimit=true`,
+      );
+      assert.deepEqual(
+        (masked.body.data.metadata as { columnName: string }[]).map((m) => m.columnName),
+        ['n', 'dec'],
+        'maskedFieldNames drops those columns',
+      );
+      assert.deepEqual(masked.body.data.fileContent, [['0', '1.25']]);
+      assert.equal(masked.body.data.totalColumn, 2);
       const second = await alice.get(`filesystem/openFile?path=${encodeURIComponent(`${resultLocation}/_1.dolphin`)}`);
       assert.deepEqual(second.body.data.fileContent, [['second']]);
 

@@ -10,6 +10,7 @@ import { registerEntranceRoutes } from './routes/entrance-routes.ts';
 import { registerFilesystemRoutes } from './routes/filesystem-routes.ts';
 import { registerJobHistoryRoutes } from './routes/jobhistory-routes.ts';
 import { registerMetadataRoutes } from './routes/metadata-routes.ts';
+import { registerUnsupportedRoutes } from './routes/unsupported-routes.ts';
 import { registerUserRoutes } from './routes/user-routes.ts';
 import { SessionTickets } from './session-ticket.ts';
 import { LinkisPushHub } from './ws/linkis-push-hub.ts';
@@ -85,6 +86,7 @@ export function linkisPlugin(deps: LinkisDeps): (app: FastifyInstance) => Promis
         registerFilesystemRoutes(scope, ctx);
         registerDataSourceRoutes(scope, ctx);
         registerMetadataRoutes(scope, ctx);
+        registerUnsupportedRoutes(scope, ctx);
       },
       { prefix: LINKIS_REST_PREFIX },
     );

@@ -82,19 +82,25 @@ export function registerFilesystemRoutes(scope: FastifyInstance, ctx: LinkisCont
     if (pageSize < 1 || pageSize > MAX_OPEN_FILE_PAGE) throw invalid(80034, `pageSize must be 1…${MAX_OPEN_FILE_PAGE}`);
     const job = await ctx.job(principal, target.taskId);
     const { resultSet, rows } = await entrance.readRows(principal, job.id, target.index, (page - 1) * pageSize, pageSize);
-    let metadata = linkisMetadata(resultSet.columns);
-    let first = 0;
-    let count = metadata.length;
+    const all = linkisMetadata(resultSet.columns);
+    // maskedFieldNames drops those columns (case-insensitive), before the columns are paged.
+    const masked = new Set(
+      (q.maskedFieldNames ?? '')
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter(Boolean),
+    );
+    let cols = all.map((_, i) => i).filter((i) => !masked.has(String(all[i]?.columnName).toLowerCase()));
+    const visible = cols.length;
     const columnPage = intParam(q, 'columnPage', 0);
     const columnPageSize = intParam(q, 'columnPageSize', 0);
     if (columnPage > 0 && columnPageSize > 0) {
       if (columnPageSize > MAX_COLUMN_PAGE) throw invalid(80036, `columnPageSize must be at most ${MAX_COLUMN_PAGE}`);
-      first = (columnPage - 1) * columnPageSize;
-      count = columnPageSize;
-      metadata = metadata.slice(first, first + count);
+      cols = cols.slice((columnPage - 1) * columnPageSize, columnPage * columnPageSize);
     }
+    const metadata = cols.map((i) => all[i]);
     const nullValue = q.nullValue ?? LINKIS_NULL;
-    const fileContent = rows.map((r) => r.slice(first, first + count).map((v) => cellText(v, nullValue)));
+    const fileContent = rows.map((r) => cols.map((i) => cellText(r[i], nullValue)));
     const data: Record<string, unknown> = {
       metadata,
       fileContent,
@@ -103,7 +109,7 @@ export function registerFilesystemRoutes(scope: FastifyInstance, ctx: LinkisCont
       page,
       totalPage: Math.ceil(resultSet.rows / pageSize),
     };
-    if (q.enableLimit === 'true') data.totalColumn = resultSet.columns.length;
+    if (q.enableLimit === 'true') data.totalColumn = visible;
     return linkisOk('/api/filesystem/openFile', data);
   });
 
