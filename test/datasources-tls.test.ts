@@ -129,6 +129,18 @@ describe('JDBC data sources over TLS, against a real PostgreSQL with ssl=on', ()
     assert.notEqual(plain.body.details.reason, undefined);
   });
 
+  it('refuses to delete a data source while a job runs on it, and deletes it afterwards', async () => {
+    const sub = await alice.submit({ code: 'select pg_sleep(3)', dataSource: 'tls_require' });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    await alice.waitFor(sub.body.id, ['Running'], 30_000);
+    const del = await alice.request<ErrorBody>('DELETE', '/api/v1/datasources/tls_require');
+    assert.equal(del.status, 409);
+    assert.equal(del.body.code, 'SLUICE_DATASOURCE_IN_USE');
+    assert.equal((await alice.waitFor(sub.body.id, undefined, 60_000)).state, 'Succeed');
+    assert.equal((await alice.request('DELETE', '/api/v1/datasources/tls_require')).status, 204);
+    assert.equal((await alice.request('GET', '/api/v1/datasources/tls_require/versions')).status, 404);
+  });
+
   it('never shows the password or the client key in a response or a log line', () => {
     const keyBody = server.certs.clientKey.split('\n')[1] as string;
     assert.ok(keyBody.length > 20);
