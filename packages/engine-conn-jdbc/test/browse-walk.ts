@@ -47,3 +47,19 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
+
+/**
+ * Asserts that a walk stayed fast: a typical page well under a second, none over five, and deep
+ * pages no slower than early ones (keyset paging does not grow with depth). Generous bounds, so a
+ * loaded CI machine passes while an offset scan or a whole-schema load does not.
+ */
+export function assertFastPages(walk: Walk): void {
+  const ms = walk.pageMs;
+  const quarter = Math.max(1, Math.floor(ms.length / 4));
+  const early = median(ms.slice(0, quarter));
+  const late = median(ms.slice(-quarter));
+  const summary = `median ${median(ms).toFixed(1)} ms, slowest ${Math.max(...ms).toFixed(1)} ms, early ${early.toFixed(1)} ms, late ${late.toFixed(1)} ms`;
+  assert.ok(median(ms) < 1000, summary);
+  assert.ok(Math.max(...ms) < 5000, summary);
+  assert.ok(late <= early * 5 + 100, `deep pages got slower: ${summary}`);
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createJdbcConnector } from '../src/index.ts';
-import { assertAscendingUnique, median, walkPages } from './browse-walk.ts';
+import { assertAscendingUnique, assertFastPages, median, walkPages } from './browse-walk.ts';
 import { clickhouseAdmin, ensureServers, freshClickhouse, type TestSource } from './jdbc-servers.ts';
 
 const TABLES = 10_000;
@@ -66,6 +66,7 @@ describe('clickhouse metadata browse', () => {
     t.diagnostic(
       `pages: ${walk.pages}, median ${median(walk.pageMs).toFixed(1)} ms, first ${walk.pageMs[0]!.toFixed(1)} ms, last ${walk.pageMs.at(-1)!.toFixed(1)} ms`,
     );
+    assertFastPages(walk);
   });
 
   it('reports one catalog named after the database, and the databases as its schemas', async () => {

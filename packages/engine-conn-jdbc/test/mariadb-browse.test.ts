@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJdbcConnector } from '../src/index.ts';
-import { assertAscendingUnique, median, walkPages } from './browse-walk.ts';
+import { assertAscendingUnique, assertFastPages, median, walkPages } from './browse-walk.ts';
 import { freshMysql, mysqlAdmin, type TestSource } from './jdbc-servers.ts';
 
 const TABLES = 10_000;
@@ -39,6 +39,7 @@ describe('mariadb metadata browse', () => {
     t.diagnostic(
       `pages: ${walk.pages}, median ${median(walk.pageMs).toFixed(1)} ms, first ${walk.pageMs[0]!.toFixed(1)} ms, last ${walk.pageMs.at(-1)!.toFixed(1)} ms`,
     );
+    assertFastPages(walk);
   });
 
   it('reports one catalog named after the database, and the databases as its schemas', async () => {

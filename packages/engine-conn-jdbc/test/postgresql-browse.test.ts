@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SluiceError } from '@sluice/core';
 import pg from 'pg';
 import { createJdbcConnector } from '../src/index.ts';
-import { assertAscendingUnique, median, walkPages } from './browse-walk.ts';
+import { assertAscendingUnique, assertFastPages, median, walkPages } from './browse-walk.ts';
 import { freshPostgres, type TestSource } from './jdbc-servers.ts';
 import { rejectionOf } from './task-runner.ts';
 
@@ -48,6 +48,7 @@ describe('postgresql metadata browse', () => {
     t.diagnostic(
       `pages: ${walk.pages}, median ${median(walk.pageMs).toFixed(1)} ms, first ${walk.pageMs[0]!.toFixed(1)} ms, last ${walk.pageMs.at(-1)!.toFixed(1)} ms`,
     );
+    assertFastPages(walk);
   });
 
   it('serves a deep page from its cursor without walking the pages before it', async () => {
