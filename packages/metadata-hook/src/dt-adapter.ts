@@ -107,11 +107,20 @@ export abstract class DtAdapter {
     else info.windowRefs.push(ref);
   }
 
+  /**
+   * For grammars whose expression alternatives are not labelled (Spark's `primaryExpression`): what a
+   * node is, from its children. Undefined: go by the rule names in `rules`.
+   */
+  protected classify(_n: PNode): 'func' | 'case' | 'lambda' | undefined {
+    return undefined;
+  }
+
   /** Reads one node of an expression into `info`. */
   protected walk(n: PNode, info: ExprInfo, as: 'value' | 'cond' | 'window'): void {
     if (n.symbol) return;
     const k = nodeKind(n);
     const r = this.rules;
+    const cls = this.classify(n);
     if (r.ignore.includes(k)) return;
     if (r.columnRef.includes(k)) {
       this.addRef(info, this.names.columnRef(n), as);
@@ -121,7 +130,7 @@ export abstract class DtAdapter {
       info.subqueries.push(this.subquery(n));
       return;
     }
-    if (r.lambda.includes(k)) {
+    if (cls === 'lambda' || r.lambda.includes(k)) {
       this.lambdaParams.push(new Set(this.lambdaParamsOf(n)));
       try {
         const k2 = kids(n);
@@ -132,7 +141,7 @@ export abstract class DtAdapter {
       }
       return;
     }
-    if (r.func.includes(k)) {
+    if (cls === 'func' || r.func.includes(k)) {
       const name = this.funcName(n);
       const inner = emptyInfo();
       for (const c of kids(n)) {
@@ -150,7 +159,7 @@ export abstract class DtAdapter {
       this.walkInto(n, info, 'window');
       return;
     }
-    if (r.cases.includes(k)) {
+    if (cls === 'case' || r.cases.includes(k)) {
       this.walkCase(n, info, as, { mode: 'cond' });
       return;
     }

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { DtAdapter } from './dt-adapter.ts';
 import { MySqlAdapter } from './dt-mysql.ts';
 import { PostgresAdapter } from './dt-postgres.ts';
+import { SparkAdapter } from './dt-spark.ts';
 import { TrinoAdapter } from './dt-trino.ts';
 import { kids, kind, type PNode } from './dt-tree.ts';
 import type { Dialect } from './dialect.ts';
@@ -30,6 +31,7 @@ interface Grammar {
 const GRAMMARS: Partial<Record<DtDialect, Grammar>> = {
   trino: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'trino', s) },
   presto: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'presto', s) },
+  spark: { module: 'spark', className: 'SparkSQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new SparkAdapter(s) },
   mysql: { module: 'mysql', className: 'MySQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new MySqlAdapter(s) },
   postgres: { module: 'postgresql', className: 'PostgreSQL', statementKinds: ['SingleStmt'], adapter: (_d, s) => new PostgresAdapter(s) },
 };
