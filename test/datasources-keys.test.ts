@@ -15,6 +15,8 @@ const KEY_A = randomBytes(32).toString('base64');
 const KEY_B = randomBytes(32).toString('base64');
 const ENTRY_A = `olda:${KEY_A}`;
 const ENTRY_B = `newb:${KEY_B}`;
+const KEY_LOST = randomBytes(32).toString('base64');
+const ENTRY_LOST = `lost:${KEY_LOST}`;
 
 interface KeyUsage {
   keyId: string;
@@ -173,6 +175,25 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
     assert.doesNotMatch(status.stdout, /olda/);
   });
 
+  it('leaves records under a key the gateway lacks alone, and says so with exit 1', async () => {
+    for (const ts of [...stacks]) await stop(ts);
+    // A key removed too early: a record sealed under "lost" while this gateway only has newb.
+    const withLost = await start(`${ENTRY_LOST},${ENTRY_B}`);
+    const owner = withLost.api(withLost.tokens.alice);
+    assert.equal((await owner.request('POST', '/api/v1/datasources', { name: 'rot_lost', type: 'postgresql', params: params() })).status, 201);
+    await stop(withLost);
+    const g = await start(ENTRY_B);
+    const r = await sluice(g, g.tokens.admin, 'keys rotate --format json');
+    assert.equal(r.code, 1, r.stderr);
+    const rot = JSON.parse(r.stdout) as Rotation;
+    assert.equal(rot.rewrapped, 0);
+    assert.equal(rot.notConfigured, 1);
+    assert.deepEqual(recordsOf(rot.after), { newb: 6, lost: 1 });
+    assert.match(r.stderr, /still under other keys: lost \(1\)/);
+    const status = await sluice(g, g.tokens.admin, 'keys status');
+    assert.match(status.stdout, /^lost\s+1\s+NO$/m);
+  });
+
   it('refuses non-admins with a structured 403, over REST and in the CLI', async () => {
     const ts = stacks[0] ?? (await start(ENTRY_B));
     const alice = ts.api(ts.tokens.alice);
@@ -197,7 +218,7 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
   it('never shows a secret or master-key material in logs or CLI output', () => {
     assert.ok(logLines.length > 0, 'logs were captured');
     for (const text of [...logLines, ...cliOutput]) {
-      for (const s of [SECRET, KEY_A, KEY_B]) assert.ok(!text.includes(s), `leaked: ${text.slice(0, 200)}`);
+      for (const s of [SECRET, KEY_A, KEY_B, KEY_LOST]) assert.ok(!text.includes(s), `leaked: ${text.slice(0, 200)}`);
     }
   });
 });
