@@ -44,6 +44,11 @@ export abstract class DtAdapter {
   /** Translates one statement node (the grammar's single-statement rule). */
   abstract statement(n: PNode): Statement;
 
+  /** Post-processes the statements one text parsed into (grammar quirks); identity by default. */
+  combine(stmts: Statement[]): Statement[] {
+    return stmts;
+  }
+
   /** Translates a subquery node found inside an expression. */
   protected abstract subquery(n: PNode): Query;
 

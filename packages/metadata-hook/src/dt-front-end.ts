@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import type { DtAdapter } from './dt-adapter.ts';
 import { MySqlAdapter } from './dt-mysql.ts';
+import { HiveAdapter } from './dt-hive.ts';
 import { PostgresAdapter } from './dt-postgres.ts';
 import { SparkAdapter } from './dt-spark.ts';
 import { TrinoAdapter } from './dt-trino.ts';
@@ -31,6 +32,7 @@ interface Grammar {
 const GRAMMARS: Partial<Record<DtDialect, Grammar>> = {
   trino: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'trino', s) },
   presto: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'presto', s) },
+  hive: { module: 'hive', className: 'HiveSQL', statementKinds: ['Statement'], adapter: (_d, s) => new HiveAdapter(s) },
   spark: { module: 'spark', className: 'SparkSQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new SparkAdapter(s) },
   mysql: { module: 'mysql', className: 'MySQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new MySqlAdapter(s) },
   postgres: { module: 'postgresql', className: 'PostgreSQL', statementKinds: ['SingleStmt'], adapter: (_d, s) => new PostgresAdapter(s) },
@@ -97,7 +99,7 @@ export function dtParseStatement(text: string, dialect: DtDialect): DtParse {
   if (stmts.length === 0) return { ok: false, reason: 'dt-sql-parser found no statement', syntax: true };
   try {
     const adapter = g.adapter(dialect, text);
-    const out = stmts.map((s) => adapter.statement(s));
+    const out = adapter.combine(stmts.map((s) => adapter.statement(s)));
     return { ok: true, statement: out.length === 1 ? (out[0] as Statement) : { kind: 'block', statements: out } };
   } catch (e) {
     return { ok: false, reason: e instanceof Error ? e.message : String(e), syntax: false };
