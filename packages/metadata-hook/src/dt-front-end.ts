@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import type { DtAdapter } from './dt-adapter.ts';
 import { MySqlAdapter } from './dt-mysql.ts';
+import { FlinkAdapter } from './dt-flink.ts';
 import { HiveAdapter } from './dt-hive.ts';
 import { PostgresAdapter } from './dt-postgres.ts';
 import { SparkAdapter } from './dt-spark.ts';
@@ -32,6 +33,7 @@ interface Grammar {
 const GRAMMARS: Partial<Record<DtDialect, Grammar>> = {
   trino: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'trino', s) },
   presto: { module: 'trino', className: 'TrinoSQL', statementKinds: ['SingleStatement'], adapter: (d, s) => new TrinoAdapter(d as 'presto', s) },
+  flink: { module: 'flink', className: 'FlinkSQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new FlinkAdapter(s) },
   hive: { module: 'hive', className: 'HiveSQL', statementKinds: ['Statement'], adapter: (_d, s) => new HiveAdapter(s) },
   spark: { module: 'spark', className: 'SparkSQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new SparkAdapter(s) },
   mysql: { module: 'mysql', className: 'MySQL', statementKinds: ['SingleStatement'], adapter: (_d, s) => new MySqlAdapter(s) },
