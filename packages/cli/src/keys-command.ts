@@ -24,8 +24,8 @@ const KEYS_OPTIONS: readonly OptionKey[] = ['url', 'token', 'configFile', 'forma
  * (`argv` starts after `keys`). Help and version flags keep their usual meaning.
  */
 export function parseKeysArgs(argv: readonly string[]): { action?: KeysAction; args: ParsedArgs } {
-  const [action, ...rest] = argv;
-  const args = parseArgs(rest);
+  const action = argv[0]?.startsWith('-') ? undefined : argv[0];
+  const args = parseArgs(action === undefined ? argv : argv.slice(1));
   if (args.command === 'help' || args.command === 'version') return { args };
   if (action !== 'rotate' && action !== 'status')
     throw new CliError(EXIT.usage, `keys takes rotate or status, not ${action === undefined ? 'nothing' : JSON.stringify(action)}`);
