@@ -122,6 +122,7 @@ describe('Linkis REST front door: envelope, auth, entrance, job history, filesys
         ['POST', 'bml/upload', /Linkis bml/],
         ['GET', 'datasource/dbs', /no Hive metastore browser/],
         ['GET', 'filesystem/getUserRootPath?pathType=file', /filesystem\/getUserRootPath: Sluice has no user file system/],
+        ['GET', 'entrance/operation/metrics/taskinfo', /Linkis entrance\/operation: /],
       ] as const) {
         const r = await alice.request(method, path, method === 'POST' ? {} : undefined);
         assertEnvelope(r, 1, 400);

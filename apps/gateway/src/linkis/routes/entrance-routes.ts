@@ -69,6 +69,14 @@ export function registerEntranceRoutes(scope: FastifyInstance, ctx: LinkisContex
     const id = slash > 0 ? rest.slice(0, slash) : '';
     const op = rest.slice(slash + 1);
     const method = `/api/entrance/${rest}`;
+    if (rest.startsWith('operation/')) {
+      await ctx.caller(req, reply);
+      throw new SluiceError(
+        'SLUICE_ROUTE_NOT_FOUND',
+        { method: req.method, url: req.url.split('?')[0], service: 'entrance/operation' },
+        'Linkis entrance/operation: entrance operations (metrics, consumers, labels) have no Sluice equivalent',
+      );
+    }
     if (!id || id.includes('/')) {
       return linkisErrorMessage(method, new SluiceError('SLUICE_ROUTE_NOT_FOUND', { method: req.method, url: req.url.split('?')[0] }));
     }
