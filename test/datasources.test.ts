@@ -226,7 +226,11 @@ describe('data-source service: registry, versions, permissions and secrets', () 
   it('runs jobs on a data source through the JDBC engine, with its published parameters', async () => {
     const sub = await bob.submit({ code: 'select id, amount from orders order by id', dataSource: 'orders_pg' });
     assert.equal(sub.status, 404, 'bob cannot see orders_pg');
-    const mine = await alice.submit({ code: 'select id, amount, current_user as who from orders order by id', dataSource: 'orders_pg' });
+    // Version 2 is published: its applicationName names the session.
+    const mine = await alice.submit({
+      code: "select id, amount, current_user as who, current_setting('application_name') as app from orders order by id",
+      dataSource: 'orders_pg',
+    });
     assert.equal(mine.status, 201, JSON.stringify(mine.body));
     assert.equal(mine.body.engineType, 'jdbc-4');
     const done = await alice.waitFor(mine.body.id);
@@ -236,9 +240,23 @@ describe('data-source service: registry, versions, permissions and secrets', () 
       `/api/v1/jobs/${mine.body.id}/results/0`,
     );
     assert.deepEqual(rows.body.rows, [
-      [1, '9.50', ROLE],
-      [2, '12.25', ROLE],
+      [1, '9.50', ROLE, 'orders-app'],
+      [2, '12.25', ROLE, 'orders-app'],
     ]);
+    // A new version is not used until it is published; once published, new jobs use it.
+    const appOf = async () => {
+      const j = await alice.submit({ code: "select current_setting('application_name') as app", dataSource: 'orders_pg' });
+      assert.equal((await alice.waitFor(j.body.id)).state, 'Succeed');
+      return (await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${j.body.id}/results/0`)).body.rows[0]?.[0];
+    };
+    const v3 = await alice.request('PUT', '/api/v1/datasources/orders_pg', { params: { ...pgParams(), password: undefined, applicationName: 'orders-v3' } });
+    assert.equal(v3.status, 200, JSON.stringify(v3.body));
+    assert.equal(await appOf(), 'orders-app', 'the draft version 3 is not used');
+    assert.equal((await alice.request('POST', '/api/v1/datasources/orders_pg/versions/3/publish')).status, 200);
+    assert.equal(await appOf(), 'orders-v3', 'the published version 3 is used');
+    assert.equal((await alice.request('POST', '/api/v1/datasources/orders_pg/versions/2/publish')).status, 200);
+    assert.equal(await appOf(), 'orders-app', 'publishing an older version goes back to it');
+
     const failing = await alice.submit({ code: 'select * from no_such_table', dataSource: 'orders_pg' });
     const failed = await alice.waitFor(failing.body.id);
     assert.equal(failed.state, 'Failed');
@@ -314,7 +332,7 @@ describe('data-source service: registry, versions, permissions and secrets', () 
     const audit = await alice.request<{ items: { action: string; detail: Record<string, unknown> }[] }>('GET', '/api/v1/datasources/orders_pg/audit');
     assert.deepEqual(
       audit.body.items.map((a) => a.action),
-      ['create', 'update', 'publish'],
+      ['create', 'update', 'publish', 'update', 'publish', 'publish'],
     );
     // Everything the API returned, everything logged, and the whole database as text.
     for (const body of responses) assert.ok(!body.includes(SECRET), `a response leaked the secret: ${body.slice(0, 200)}`);
