@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@sluice/testkit';
 import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
 import { type Frame, WsTestClient } from './support/ws-client.ts';
 
@@ -115,7 +116,15 @@ for (const backend of BACKENDS) {
       const tcp = (ws.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       tcp.pause();
       const api = ts.api(ts.tokens.alice);
-      assert.equal((await api.waitFor(jobId, undefined, 60_000)).state, 'Succeed');
+      // Resume once far more log than the server may buffer (256 KiB here) has been produced, and
+      // not later: the server ends the close handshake by force 30 s after its close frame (1006).
+      await waitFor(
+        async () => {
+          const j = (await api.job(jobId)).body;
+          return j.logLines >= 2000 || ['Succeed', 'Failed', 'Cancelled', 'Timeout'].includes(j.state) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: 'the job to write 16 MB of log' },
+      );
       tcp.resume();
       const code = await ws.waitForClose(30_000);
       assert.equal(code, 4008, 'closed as a slow consumer');
@@ -123,6 +132,7 @@ for (const backend of BACKENDS) {
       assert.ok(got.size < lines, `the slow client got only part of the log (${got.size} lines) before the close`);
       const last = got.size ? Math.max(...got.keys()) : 0;
 
+      assert.equal((await api.waitFor(jobId, undefined, 60_000)).state, 'Succeed');
       const again = await WsTestClient.connect(ts.url, ts.tokens.alice);
       again.send({ type: 'subscribe', jobId, fromLine: last + 1 });
       const total = (await api.job(jobId)).body.logLines;

@@ -80,6 +80,27 @@ describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
     assert.equal(e?.end_reason, 'idle timeout');
     assert.ok(e?.pid && !alive(e.pid));
   });
+});
+
+// Its own stack with a long idle timeout: the eviction must not race the idle reaper on a slow machine.
+describe('the per-user engine cap', () => {
+  let env: TestEnv;
+  let ts: TestStack;
+  let alice: ApiClient;
+  let db: pg.Client;
+
+  before(async () => {
+    env = await testEnv('redis');
+    ts = await startTestStack(env, { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '600', SLUICE_MAX_ENGINES_PER_USER: '2' } });
+    alice = ts.api(ts.tokens.alice);
+    db = new pg.Client({ connectionString: env.db.url });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+    await ts?.stop();
+    await env?.cleanup();
+  });
 
   it('caps engines per user: an idle engine of another type makes room', async () => {
     const d = await alice.waitFor((await alice.submit({ code: 'select 1' })).body.id);

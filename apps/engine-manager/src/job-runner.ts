@@ -13,7 +13,7 @@ import {
   toSluiceError,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { Fence, JobRow, JobStore, LineageRecorder, Logger } from '@sluice/entrance';
+import type { Fence, JobRow, JobStore, LineageRecorder, Logger, SealedResultSet } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import { LogSink } from './log-sink.ts';
 import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
@@ -64,6 +64,21 @@ class ResultWriter {
     if (this.rowsBefore + w.rows + rows.length > this.limits.maxRows) throw new SluiceError('SLUICE_RESULT_ROW_LIMIT', { limit: this.limits.maxRows });
     await w.write(rows);
     if (this.bytesBefore + w.bytes > this.limits.maxBytes) throw new SluiceError('SLUICE_RESULT_BYTE_LIMIT', { limit: this.limits.maxBytes });
+  }
+
+  /**
+   * Seals the current result set without indexing it: the caller indexes it with the job's final
+   * transition, in the same statement. Undefined when no set is open.
+   */
+  async seal(): Promise<SealedResultSet | undefined> {
+    const cur = this.current;
+    if (!cur) return undefined;
+    this.current = undefined;
+    const done = await cur.writer.finish();
+    this.rowsBefore += done.rows;
+    this.bytesBefore += done.bytes;
+    this.count++;
+    return { index: cur.index, columns: cur.columns, rows: done.rows, bytes: done.bytes, uri: done.uri, truncated: false };
   }
 
   /** Seals the current result set, indexes it and announces it. */
@@ -165,7 +180,7 @@ export class JobRunner {
     // A first attempt starts a fresh log; a retry continues the numbering of the attempts before it.
     const firstLine = row.attempt === 0 ? 1 : (await this.store.lastLogLine(row.id)) + 1;
     let redact: Redactor = (t) => t;
-    const logs = new LogSink(row.id, firstLine, this.store, this.bus, fence, (line) => redact(line));
+    const logs = new LogSink(row.id, firstLine, this.store, fence, (line) => redact(line));
     const results = new ResultWriter(row, this.results, this.store, this.bus, {
       maxRows: this.config.SLUICE_RESULT_MAX_ROWS,
       maxBytes: this.config.SLUICE_RESULT_MAX_BYTES,
@@ -214,13 +229,21 @@ export class JobRunner {
         }
       }
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
-      await results.end();
-      await logs.flush();
+      // The last result set, the log lines still pending and the final state go in one statement.
+      const sealed = await results.seal();
+      const pending = await logs.takePending();
       await this.store.transition(
         row.id,
         ['Running'],
         'Succeed',
-        { resultSets: results.sets, logLines: logs.lastLine, error: null },
+        {
+          resultSets: results.sets,
+          logLines: logs.lastLine,
+          error: null,
+          logs: pending.logs,
+          resultSet: sealed,
+          ...(pending.engineId ? { engineId: pending.engineId } : {}),
+        },
         fence,
         undefined,
         this.lineage?.ended(row, 'Succeed', { ds: dataSource }),

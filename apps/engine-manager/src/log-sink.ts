@@ -1,4 +1,3 @@
-import { EVENT_VERSION, type EventBus, type LogEvent, topics } from '@sluice/core';
 import type { Fence, JobStore } from '@sluice/entrance';
 
 const MAX_BATCH_LINES = 500;
@@ -20,7 +19,6 @@ export class LogSink {
     private readonly jobId: string,
     firstLine: number,
     private readonly store: JobStore,
-    private readonly bus: EventBus,
     private readonly fence: Fence,
     private readonly redact: (line: string) => string = (l) => l,
     private readonly flushMs = 20,
@@ -46,6 +44,27 @@ export class LogSink {
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
   }
 
+  /**
+   * Hands the lines not yet persisted to the caller, who writes them with the job's final transition
+   * (one round trip instead of two), after any flush in flight. The engine id, when not yet written,
+   * comes with them.
+   */
+  async takePending(): Promise<{ logs?: { first: number; lines: string[] }; engineId?: string }> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await this.flushing;
+    const lines = this.pending;
+    this.pending = [];
+    const engineId = this.engineId;
+    this.engineId = undefined;
+    if (lines.length === 0) return { engineId };
+    const first = this.next;
+    this.next += lines.length;
+    return { logs: { first, lines }, engineId };
+  }
+
   /** Persists and publishes everything written so far. */
   flush(): Promise<void> {
     if (this.timer) {
@@ -61,11 +80,7 @@ export class LogSink {
     this.engineId = undefined;
     this.flushing = this.flushing.then(async () => {
       await this.store.appendLogs(this.jobId, from, batch, this.fence, engineId);
-      const event: LogEvent = { v: EVENT_VERSION, type: 'log', jobId: this.jobId, fromLine: from, toLine: from + batch.length - 1, lines: batch };
-      // Too big for the bus: send the range only; subscribers read the lines from the store.
-      const size = Buffer.byteLength(JSON.stringify(event));
-      const message = size > this.bus.maxMessageBytes - 256 ? { ...event, lines: undefined } : event;
-      await this.bus.publish(topics.job(this.jobId), message).catch(() => {});
+      await this.store.publishLogs(this.jobId, from, batch);
     });
     return this.flushing;
   }

@@ -183,23 +183,34 @@ export class EntranceService implements EntranceApi {
     return { jobId: row.id, lines, nextFrom, complete: isFinalState(row.state) && nextFrom > row.log_lines };
   }
 
+  /** Like {@link authorize}, with the job's result index read in the same round trip. */
+  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobRow; sets: ResultSetView[] }> {
+    const found = /^[0-9A-Z]{26}$/.test(ref)
+      ? await this.store.getWithResultSets(ref)
+      : /^[1-9][0-9]{0,17}$/.test(ref)
+        ? await this.store.getWithResultSets(ref, true)
+        : null;
+    if (!found) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId: ref });
+    if (found.row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
+    return { row: found.row, sets: found.sets.map(({ uri: _uri, ...view }) => view) };
+  }
+
   async resultSets(principal: Principal, ref: string): Promise<ResultSetView[]> {
-    const row = await this.authorize(principal, ref);
-    return (await this.store.resultSets(row.id)).map(({ uri: _uri, ...view }) => view);
+    return (await this.authorizeWithResults(principal, ref)).sets;
   }
 
   private async resultSet(principal: Principal, ref: string, index: number): Promise<{ jobId: string; set: ResultSetView }> {
-    const row = await this.authorize(principal, ref);
-    const set = (await this.store.resultSets(row.id)).find((s) => s.index === index);
+    const { row, sets } = await this.authorizeWithResults(principal, ref);
+    const set = sets.find((s) => s.index === index);
     if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
-    const { uri: _uri, ...view } = set;
-    return { jobId: row.id, set: view };
+    return { jobId: row.id, set };
   }
 
   async readRows(principal: Principal, ref: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
     const { jobId, set } = await this.resultSet(principal, ref, index);
     const rows: Row[] = [];
-    for await (const batch of this.results.readBatches(jobId, index, { offset, limit })) rows.push(...batch);
+    // The index knows the set's size: a small one is read whole in one go.
+    for await (const batch of this.results.readBatches(jobId, index, { offset, limit, sizeHint: set.bytes })) rows.push(...batch);
     return { resultSet: set, rows };
   }
 

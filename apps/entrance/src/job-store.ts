@@ -8,6 +8,7 @@ import {
   type JobListQuery,
   type JobState,
   type JobView,
+  type LogEvent,
   type LogLine,
   type QueuedJob,
   type ResultSetView,
@@ -94,6 +95,20 @@ export interface TransitionPatch {
   cancelRequested?: string | null;
   resultSets?: number;
   logLines?: number;
+  /** Log lines still pending at the transition, written in the same statement (saves a round trip). */
+  logs?: { first: number; lines: string[] };
+  /** A sealed result set indexed in the same statement (the last set of a job that just ended). */
+  resultSet?: SealedResultSet;
+}
+
+/** A result set the store has sealed, ready for the index. */
+export interface SealedResultSet {
+  index: number;
+  columns: Column[];
+  rows: number;
+  bytes: number;
+  uri: string;
+  truncated: boolean;
 }
 
 /** Guards a write so a manager that lost its lease cannot touch a job another manager now runs. */
@@ -111,6 +126,20 @@ export interface Guard {
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** A row of sluice_result_sets (bigints arrive as strings, or as numbers through json_agg). */
+interface StoredResultSet {
+  idx: number;
+  columns: Column[];
+  row_count: string | number;
+  bytes: string | number;
+  uri: string;
+  truncated: boolean;
+}
+
+function toResultSetView(x: StoredResultSet): ResultSetView & { uri: string } {
+  return { index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri };
+}
 
 /** Maps a stored row to the public view. */
 export function toJobView(r: JobRow): JobView {
@@ -163,6 +192,22 @@ export class JobStore {
     return r.rows[0] ?? null;
   }
 
+  /**
+   * A job (by id, or by seq when `bySeq`) with its result index, in one round trip: what a result
+   * read needs to authorize and find its set.
+   */
+  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobRow; sets: (ResultSetView & { uri: string })[] } | null> {
+    const r = await this.pool.query<JobRow & { result_index: StoredResultSet[] | null }>(
+      `SELECT j.*, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
+       FROM sluice_jobs j WHERE ${bySeq ? 'j.seq' : 'j.id'} = $1`,
+      [ref],
+    );
+    const found = r.rows[0];
+    if (!found) return null;
+    const { result_index, ...row } = found;
+    return { row: row as JobRow, sets: (result_index ?? []).map(toResultSetView) };
+  }
+
   /** Looks a job up by its numeric sequence (the Linkis taskID). */
   async getBySeq(seq: string): Promise<JobRow | null> {
     const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE seq = $1', [seq]);
@@ -180,57 +225,38 @@ export class JobStore {
    */
   async insert(job: NewJob): Promise<{ row: JobRow; enqueue: boolean; duplicate: boolean }> {
     const key = groupKey(job.user, job.creator, job.engineType);
-    const out = await withTransaction(this.pool, async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
-      if (job.idempotencyKey) {
-        const existing = await c.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [job.user, job.idempotencyKey]);
-        if (existing.rows[0]) return { row: existing.rows[0], enqueue: false, duplicate: true };
-      }
-      const counts = await c.query<{ active: string; waiting: string }>(
-        "SELECT count(*) FILTER (WHERE state = ANY($2)) AS active, count(*) FILTER (WHERE state = 'Inited') AS waiting FROM sluice_jobs WHERE group_key = $1 AND state = ANY($3)",
-        [key, ACTIVE, [...ACTIVE, 'Inited']],
-      );
-      // Admit at once only when nothing of this group waits ahead of it, so the group stays FIFO.
-      const admit = Number(counts.rows[0]?.active ?? 0) < this.opts.maxRunningPerGroup && Number(counts.rows[0]?.waiting ?? 0) === 0;
-      const state: JobState = admit ? 'Scheduled' : 'Inited';
-      const r = await c.query<JobRow>(
-        `WITH ins AS (INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
-           startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
-           scheduled_at, client_lease_s, client_lease_until)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, CASE WHEN $16 = 'Scheduled' THEN now() END,
-           $21::int, now() + make_interval(secs => $21::int))
-         RETURNING *),
-         hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt)
-                  SELECT id, f, t, 0 FROM ins, (VALUES (NULL, 'Inited'), ('Inited', 'Scheduled')) AS h(f, t) WHERE t = 'Inited' OR state = 'Scheduled')
-         SELECT * FROM ins`,
-        [
-          job.id,
-          job.user,
-          job.creator,
-          job.engineType,
-          job.codeType,
-          key,
-          job.code,
-          job.submittedCode,
-          job.variables,
-          job.runtimeParams,
-          job.startupParams,
-          job.labels,
-          job.priority,
-          job.executeOnce,
-          job.dataSource,
-          state,
-          job.queueTimeoutS,
-          job.runTimeoutS,
-          job.idempotencyKey,
-          job.requestHash,
-          job.clientLeaseS,
-        ],
-      );
-      return { row: r.rows[0] as JobRow, enqueue: admit, duplicate: false };
-    });
-    if (!out.duplicate) await this.publishStatus(out.row);
-    return out;
+    // One round trip: sluice_submit_job (migration 3) locks the group, checks the idempotency key,
+    // admits the job when its group has room and nothing waits ahead of it, and writes the history.
+    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_submit_job($1, $2)', [
+      {
+        id: job.id,
+        username: job.user,
+        creator: job.creator,
+        engine_type: job.engineType,
+        code_type: job.codeType,
+        group_key: key,
+        code: job.code,
+        submitted_code: job.submittedCode,
+        variables: job.variables,
+        runtime_params: job.runtimeParams,
+        startup_params: job.startupParams,
+        labels: job.labels,
+        priority: job.priority,
+        execute_once: job.executeOnce,
+        data_source: job.dataSource,
+        queue_timeout_s: job.queueTimeoutS,
+        run_timeout_s: job.runTimeoutS,
+        idempotency_key: job.idempotencyKey,
+        request_hash: job.requestHash,
+        client_lease_s: job.clientLeaseS,
+      },
+      this.opts.maxRunningPerGroup,
+    ]);
+    const row = r.rows[0] as JobRow;
+    const duplicate = row.id !== job.id;
+    // Not awaited: the state is committed, and the reply need not wait for the bus.
+    if (!duplicate) void this.publishStatus(row);
+    return { row, enqueue: !duplicate && row.state === 'Scheduled', duplicate };
   }
 
   private async countActive(c: PoolClient, key: string): Promise<number> {
@@ -328,18 +354,66 @@ export class JobStore {
       args.push(JSON.stringify(lineage.event), lineage.seqOffset);
       lineageCte = `, ${outboxInsertSql(args.length - 1)}`;
     }
-    const r = await this.pool.query<JobRow & { prev_state: JobState }>(
+    // Pending log lines and the last result set ride on the same statement, fenced by the update.
+    let extraCtes = '';
+    if (patch.logs && patch.logs.lines.length > 0) {
+      args.push(
+        patch.logs.lines.map((_, i) => (patch.logs?.first ?? 0) + i),
+        patch.logs.lines,
+      );
+      extraCtes += `, logs AS (INSERT INTO sluice_job_logs (job_id, line_no, text)
+                     SELECT upd.id, x.n, x.t FROM upd, unnest($${args.length - 1}::int[], $${args.length}::text[]) AS x(n, t))`;
+    }
+    if (patch.resultSet) {
+      const s = patch.resultSet;
+      args.push(s.index, JSON.stringify(s.columns), s.rows, s.bytes, s.uri, s.truncated);
+      const a = args.length - 5;
+      extraCtes += `, rs AS (INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated)
+                     SELECT upd.id, $${a}, $${a + 1}::jsonb, $${a + 2}, $${a + 3}, $${a + 4}, $${a + 5} FROM upd
+                     ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count,
+                       bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated)`;
+    }
+    // A transition that frees a group slot says whether the group has jobs waiting, so admission
+    // runs only when there is something to admit.
+    const freesSlot = isFinalState(to) || to === 'WaitForRetry';
+    const waiting = freesSlot ? `, EXISTS (SELECT 1 FROM sluice_jobs w WHERE w.group_key = upd.group_key AND w.state = 'Inited') AS group_waiting` : '';
+    const r = await this.pool.query<JobRow & { prev_state: JobState; group_waiting?: boolean }>(
       `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
             upd AS (UPDATE sluice_jobs SET ${sets.join(', ')} FROM prev WHERE sluice_jobs.id = prev.id AND ${where}
                     RETURNING sluice_jobs.*, prev.prev_state),
             hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason)
-                     SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)${lineageCte}
-       SELECT * FROM upd`,
+                     SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)${lineageCte}${extraCtes}
+       SELECT upd.*${waiting} FROM upd`,
       args,
     );
     const row = r.rows[0] ?? null;
-    if (row) await this.publishStatus(row);
-    return row;
+    if (!row) return null;
+    const { group_waiting: groupWaiting, prev_state: _prev, ...stored } = row;
+    if (patch.logs && patch.logs.lines.length > 0) await this.publishLogs(stored.id, patch.logs.first, patch.logs.lines);
+    if (patch.resultSet) {
+      const s = patch.resultSet;
+      await this.bus
+        .publish(topics.job(stored.id), {
+          v: EVENT_VERSION,
+          type: 'result',
+          jobId: stored.id,
+          index: s.index,
+          rows: s.rows,
+          bytes: s.bytes,
+          columns: s.columns,
+        })
+        .catch(() => {});
+    }
+    await this.publishStatus(stored as JobRow, groupWaiting);
+    return stored as JobRow;
+  }
+
+  /** Publishes persisted log lines; a batch too big for the bus goes as its range only (readers fetch it). */
+  async publishLogs(jobId: string, first: number, lines: string[]): Promise<void> {
+    const event: LogEvent = { v: EVENT_VERSION, type: 'log', jobId, fromLine: first, toLine: first + lines.length - 1, lines };
+    const size = Buffer.byteLength(JSON.stringify(event));
+    const message = size > this.bus.maxMessageBytes - 256 ? { ...event, lines: undefined } : event;
+    await this.bus.publish(topics.job(jobId), message).catch(() => {});
   }
 
   /** Marks a running job for cancellation; the owning manager acts on it. Returns the row. */
@@ -489,21 +563,24 @@ export class JobStore {
   }
 
   async resultSets(jobId: string): Promise<(ResultSetView & { uri: string })[]> {
-    const r = await this.pool.query<{ idx: number; columns: Column[]; row_count: string; bytes: string; uri: string; truncated: boolean }>(
-      'SELECT * FROM sluice_result_sets WHERE job_id = $1 ORDER BY idx',
-      [jobId],
-    );
-    return r.rows.map((x) => ({ index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri }));
+    const r = await this.pool.query<StoredResultSet>('SELECT * FROM sluice_result_sets WHERE job_id = $1 ORDER BY idx', [jobId]);
+    return r.rows.map(toResultSetView);
   }
 
-  private async publishStatus(row: JobRow): Promise<void> {
+  /**
+   * Publishes a committed state. `groupWaiting` (known for transitions that free a slot) tells the
+   * schedulers whether the job's group has jobs waiting for admission; undefined means unknown.
+   */
+  private async publishStatus(row: JobRow, groupWaiting?: boolean): Promise<void> {
     const event: StatusEvent = { v: EVENT_VERSION, type: 'status', jobId: row.id, state: row.state, at: row.updated_at.toISOString(), error: row.error };
     // The bus is best effort: the state is already committed, and subscribers re-read it on (re)subscribe.
     // Only a state that frees a group slot concerns the scheduler's admission.
     const freesSlot = isFinalState(row.state) || row.state === 'WaitForRetry';
     await Promise.all([
       this.bus.publish(topics.job(row.id), event),
-      freesSlot ? this.bus.publish(topics.jobStates, { ...event, group: row.group_key }) : undefined,
+      freesSlot
+        ? this.bus.publish(topics.jobStates, { ...event, group: row.group_key, ...(groupWaiting === undefined ? {} : { waiting: groupWaiting }) })
+        : undefined,
     ]).catch(() => {});
   }
 }

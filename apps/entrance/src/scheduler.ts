@@ -42,7 +42,9 @@ export class Scheduler {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(topics.jobStates, (m) => {
-      const e = m as { state?: string; group?: string };
+      const e = m as { state?: string; group?: string; waiting?: boolean };
+      // `waiting: false`: the transition saw no job of the group waiting, so there is nothing to admit.
+      if (e.waiting === false) return;
       if (e.group && e.state && (isFinalState(e.state as never) || e.state === 'WaitForRetry')) {
         this.admission.admitGroup(e.group).catch((err) => this.log.warn({ err: String(err) }, 'admission after state change failed'));
       }

@@ -15,12 +15,20 @@ export interface ResultSetWriter {
   abort(): Promise<void>;
 }
 
+/** Which rows of a result set to read. */
+export interface ReadOptions {
+  offset?: number;
+  limit?: number;
+  /** The set's size in bytes as its index records it: lets a store read a small set in one call. */
+  sizeHint?: number;
+}
+
 export interface ResultStore {
   create(jobId: string, index: number, columns: Column[]): Promise<ResultSetWriter>;
   /** Streams rows `offset .. offset+limit-1` (limit omitted: to the end). */
-  read(jobId: string, index: number, opts?: { offset?: number; limit?: number }): AsyncIterable<Row>;
+  read(jobId: string, index: number, opts?: ReadOptions): AsyncIterable<Row>;
   /** The same rows in batches: the fast path for downloads and protocol adapters that stream many rows. */
-  readBatches(jobId: string, index: number, opts?: { offset?: number; limit?: number }): AsyncIterable<Row[]>;
+  readBatches(jobId: string, index: number, opts?: ReadOptions): AsyncIterable<Row[]>;
   /** Removes every result set of a job. */
   deleteJob(jobId: string): Promise<void>;
 }

@@ -130,6 +130,53 @@ ALTER TABLE sluice_jobs ADD COLUMN client_lease_until timestamptz;
 CREATE INDEX sluice_jobs_client_lease ON sluice_jobs (client_lease_until) WHERE client_lease_until IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'submit a job in one round trip',
+    // The submit transaction (group lock, idempotency check, admission count, insert, history) as one
+    // function, so a submit costs one round trip instead of five. In READ COMMITTED each statement of
+    // the function sees what committed before it ran, so the count after the lock is current.
+    sql: `
+CREATE FUNCTION sluice_submit_job(j jsonb, max_running int) RETURNS SETOF sluice_jobs
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  existing sluice_jobs;
+  created sluice_jobs;
+  n_active bigint;
+  n_waiting bigint;
+  admitted boolean;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(j->>'group_key'));
+  IF j->>'idempotency_key' IS NOT NULL THEN
+    SELECT * INTO existing FROM sluice_jobs WHERE username = j->>'username' AND idempotency_key = j->>'idempotency_key';
+    IF FOUND THEN
+      RETURN NEXT existing;
+      RETURN;
+    END IF;
+  END IF;
+  SELECT count(*) FILTER (WHERE state IN ('Scheduled', 'Running', 'WaitForRetry')), count(*) FILTER (WHERE state = 'Inited')
+    INTO n_active, n_waiting
+    FROM sluice_jobs WHERE group_key = j->>'group_key' AND state IN ('Inited', 'Scheduled', 'Running', 'WaitForRetry');
+  -- Admitted at once only when nothing of the group waits ahead of it, so the group stays FIFO.
+  admitted := n_active < max_running AND n_waiting = 0;
+  INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
+      startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
+      scheduled_at, client_lease_s, client_lease_until)
+    VALUES (j->>'id', j->>'username', j->>'creator', j->>'engine_type', j->>'code_type', j->>'group_key', j->>'code', j->>'submitted_code',
+      j->'variables', j->'runtime_params', j->'startup_params', j->'labels', (j->>'priority')::smallint, (j->>'execute_once')::boolean,
+      j->>'data_source', CASE WHEN admitted THEN 'Scheduled' ELSE 'Inited' END, (j->>'queue_timeout_s')::int, (j->>'run_timeout_s')::int,
+      j->>'idempotency_key', j->>'request_hash', CASE WHEN admitted THEN now() END,
+      (j->>'client_lease_s')::int, now() + make_interval(secs => (j->>'client_lease_s')::int))
+    RETURNING * INTO created;
+  INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES (created.id, NULL, 'Inited', 0);
+  IF admitted THEN
+    INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES (created.id, 'Inited', 'Scheduled', 0);
+  END IF;
+  RETURN NEXT created;
+END
+$fn$;
+`,
+  },
 ];
 
 /**

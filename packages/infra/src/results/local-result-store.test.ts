@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Column, type ResultStore, type Row, SluiceError } from '@sluice/core';
-import { createLocalResultStore, OFFSET_STRIDE, type ResultIndexFile } from './local-result-store.ts';
+import { createLocalResultStore, OFFSET_STRIDE, type ResultIndexFile, SMALL_RESULT_BYTES } from './local-result-store.ts';
 
 const COLUMNS: Column[] = [
   { name: 'id', type: 'INTEGER' },
@@ -176,6 +176,45 @@ describe('local result store', () => {
     assert.equal(existsSync(path.join(root, 'REDOJOB')), false);
     await store.deleteJob('REDOJOB'); // already gone: fine
     await assert.rejects(collect(store.read('REDOJOB', 1)), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_RESULT_NOT_FOUND');
+  });
+
+  test('a small set stays in memory until sealed, is written whole, and reads whole through the size hint', async () => {
+    const w = await store.create('SMALLJOB', 0, COLUMNS);
+    await w.write(range(0, 30));
+    await w.write(range(30, 40));
+    // Nothing on disk before the seal: an unsealed set is not found, and aborting leaves no file.
+    assert.equal(existsSync(path.join(root, 'SMALLJOB')), false);
+    await assert.rejects(collect(store.read('SMALLJOB', 0)), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_RESULT_NOT_FOUND');
+    const sealed = await w.finish();
+    assert.equal(sealed.rows, 40);
+    assert.equal((await stat(path.join(root, 'SMALLJOB', '0.ndjson'))).size, sealed.bytes);
+    assert.deepEqual(await readdir(path.join(root, 'SMALLJOB')), ['0.ndjson']);
+    const hint = { sizeHint: sealed.bytes };
+    assert.deepEqual(await collect(store.read('SMALLJOB', 0, hint)), range(0, 40));
+    assert.deepEqual(await collect(store.read('SMALLJOB', 0, { ...hint, offset: 7, limit: 5 })), range(7, 12));
+    assert.deepEqual(await collect(store.read('SMALLJOB', 0, { ...hint, offset: 38 })), range(38, 40));
+    assert.deepEqual(await collect(store.read('SMALLJOB', 0, { ...hint, offset: 40 })), []);
+    // Without the hint the same rows come from the streamed path.
+    assert.deepEqual(await collect(store.read('SMALLJOB', 0, { offset: 7, limit: 5 })), range(7, 12));
+    await assert.rejects(collect(store.read('NOSUCHJOB', 0, hint)), (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_RESULT_NOT_FOUND');
+    const aborted = await store.create('SMALLJOB', 1, COLUMNS);
+    await aborted.write(range(0, 3));
+    await aborted.abort();
+    assert.deepEqual(await readdir(path.join(root, 'SMALLJOB')), ['0.ndjson']);
+  });
+
+  test('a set that outgrows the small size moves to a streamed file with a sidecar', async () => {
+    const w = await store.create('GROWJOB', 0, COLUMNS);
+    let n = 0;
+    while (w.bytes <= SMALL_RESULT_BYTES) {
+      await w.write(range(n, n + 100));
+      n += 100;
+    }
+    assert.ok(existsSync(path.join(root, 'GROWJOB', '0.ndjson.partial')));
+    const sealed = await w.finish();
+    assert.equal(sealed.rows, n);
+    assert.ok(existsSync(path.join(root, 'GROWJOB', '0.index.json')));
+    assert.deepEqual(await collect(store.read('GROWJOB', 0, { offset: n - 3 })), range(n - 3, n));
   });
 
   test('ids and indexes that could leave the root are rejected', async () => {

@@ -31,28 +31,45 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
   return value;
 }
 
+/** A result set up to this size is kept in memory until sealed, then written with one call. */
+export const SMALL_RESULT_BYTES = 64 * 1024;
+/** A result set up to this size (by its index) is read whole with one call. */
+export const SMALL_READ_BYTES = 256 * 1024;
+
 class LocalResultWriter implements ResultSetWriter {
   rows = 0;
   bytes = 0;
   readonly #offsets: number[] = [];
-  readonly #stream: WriteStream;
+  /** Opened once the set outgrows {@link SMALL_RESULT_BYTES}; until then rows wait in `#buffer`. */
+  #stream: WriteStream | undefined;
+  #buffer: string[] = [];
   readonly #paths: ResultPaths;
   readonly #columns: Column[];
   #error: Error | undefined;
   #state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
 
-  constructor(paths: ResultPaths, columns: Column[], stream: WriteStream) {
+  constructor(paths: ResultPaths, columns: Column[]) {
     this.#paths = paths;
     this.#columns = columns;
-    this.#stream = stream;
-    stream.on('error', (e) => {
-      this.#error ??= e;
-    });
   }
 
   #assertWritable(): void {
     if (this.#error) throw this.#error;
     if (this.#state !== 'open') throw new Error(`the result set is ${this.#state}`);
+  }
+
+  async #open(): Promise<WriteStream> {
+    await mkdir(this.#paths.dir, { recursive: true });
+    const stream = createWriteStream(this.#paths.partial, { flags: 'w', highWaterMark: 256 * 1024 });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+    stream.on('error', (e) => {
+      this.#error ??= e;
+    });
+    this.#stream = stream;
+    return stream;
   }
 
   async write(rows: Row[]): Promise<void> {
@@ -73,24 +90,33 @@ class LocalResultWriter implements ResultSetWriter {
     this.rows = n;
     this.bytes = bytes;
     for (const o of offsets) this.#offsets.push(o);
-    if (!this.#stream.write(chunk)) await this.#drain();
+    if (!this.#stream && bytes <= SMALL_RESULT_BYTES) {
+      this.#buffer.push(chunk);
+      return;
+    }
+    const stream = this.#stream ?? (await this.#open());
+    if (this.#buffer.length > 0) {
+      stream.write(this.#buffer.join(''));
+      this.#buffer = [];
+    }
+    if (!stream.write(chunk)) await this.#drain(stream);
   }
 
-  #drain(): Promise<void> {
+  #drain(stream: WriteStream): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
-        this.#stream.off('drain', onDrain);
-        this.#stream.off('error', onError);
-        this.#stream.off('close', onClose);
+        stream.off('drain', onDrain);
+        stream.off('error', onError);
+        stream.off('close', onClose);
         if (err) reject(err);
         else resolve();
       };
       const onDrain = () => done();
       const onError = (e: Error) => done(e);
       const onClose = () => done(this.#error ?? new Error('the result file closed while writing'));
-      this.#stream.on('drain', onDrain);
-      this.#stream.on('error', onError);
-      this.#stream.on('close', onClose);
+      stream.on('drain', onDrain);
+      stream.on('error', onError);
+      stream.on('close', onClose);
     });
   }
 
@@ -98,22 +124,32 @@ class LocalResultWriter implements ResultSetWriter {
     this.#assertWritable();
     this.#state = 'finishing';
     try {
-      this.#stream.end();
-      await finished(this.#stream);
-      if (this.#error) throw this.#error;
-      const meta: ResultIndexFile = {
-        version: 1,
-        columns: this.#columns,
-        rows: this.rows,
-        bytes: this.bytes,
-        stride: OFFSET_STRIDE,
-        offsets: this.#offsets,
-      };
-      const tmp = `${this.#paths.index}.partial`;
-      await writeFile(tmp, JSON.stringify(meta));
-      // Data first: a reader that meets the old sidecar sees its size mismatch and scans instead.
-      await rename(this.#paths.partial, this.#paths.data);
-      await rename(tmp, this.#paths.index);
+      const stream = this.#stream;
+      if (!stream) {
+        // A small set: one write of the whole file, straight to its final name, since nothing
+        // points at it until the caller indexes it. It needs no sidecar: a reader without one scans
+        // from the start, which for 64 KiB is as quick as a seek.
+        await mkdir(this.#paths.dir, { recursive: true });
+        await writeFile(this.#paths.data, this.#buffer.join(''));
+        this.#buffer = [];
+      } else {
+        stream.end();
+        await finished(stream);
+        if (this.#error) throw this.#error;
+        const meta: ResultIndexFile = {
+          version: 1,
+          columns: this.#columns,
+          rows: this.rows,
+          bytes: this.bytes,
+          stride: OFFSET_STRIDE,
+          offsets: this.#offsets,
+        };
+        const tmp = `${this.#paths.index}.partial`;
+        await writeFile(tmp, JSON.stringify(meta));
+        // Data first: a reader that meets the old sidecar sees its size mismatch and scans instead.
+        await rename(this.#paths.partial, this.#paths.data);
+        await rename(tmp, this.#paths.index);
+      }
     } catch (e) {
       this.#state = 'open';
       await this.abort().catch(() => {});
@@ -126,10 +162,24 @@ class LocalResultWriter implements ResultSetWriter {
   async abort(): Promise<void> {
     if (this.#state === 'aborted' || this.#state === 'finished') return;
     this.#state = 'aborted';
-    this.#stream.destroy();
-    await finished(this.#stream).catch(() => {});
+    this.#buffer = [];
+    const stream = this.#stream;
+    if (!stream) {
+      await rm(this.#paths.data, { force: true });
+      return;
+    }
+    stream.destroy();
+    await finished(stream).catch(() => {});
     await Promise.all([rm(this.#paths.partial, { force: true }), rm(`${this.#paths.index}.partial`, { force: true })]);
   }
+}
+
+/** Splits a whole small data file into rows `offset .. offset+limit-1`, parsed in one call. */
+function sliceRows(text: string, offset: number, limit: number): Row[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const picked = lines.slice(offset, limit === Number.POSITIVE_INFINITY ? undefined : offset + limit);
+  return picked.length === 0 ? [] : (JSON.parse(`[${picked.join(',')}]`) as Row[]);
 }
 
 async function readIndexFile(file: string): Promise<ResultIndexFile | undefined> {
@@ -152,13 +202,8 @@ export function createLocalResultStore(rootDir: string): ResultStore {
   return {
     async create(jobId, index, columns) {
       const paths = resultPaths(root, jobId, index);
-      await mkdir(paths.dir, { recursive: true });
-      const stream = createWriteStream(paths.partial, { flags: 'w', highWaterMark: 256 * 1024 });
-      await new Promise<void>((resolve, reject) => {
-        stream.once('open', () => resolve());
-        stream.once('error', reject);
-      });
-      return new LocalResultWriter(paths, columns, stream);
+      // Nothing touches the disk yet: a small set is written whole when it is sealed.
+      return new LocalResultWriter(paths, columns);
     },
 
     async *read(jobId, index, opts = {}) {
@@ -170,6 +215,18 @@ export function createLocalResultStore(rootDir: string): ResultStore {
       const offset = nonNegativeInteger('offset', opts.offset, 0);
       let remaining = nonNegativeInteger('limit', opts.limit, Number.POSITIVE_INFINITY);
       if (remaining === 0) return;
+      if (opts.sizeHint !== undefined && opts.sizeHint <= SMALL_READ_BYTES) {
+        let text: string;
+        try {
+          text = await readFile(paths.data, 'utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw sluiceError('SLUICE_RESULT_NOT_FOUND', { jobId, index });
+          throw e;
+        }
+        const rows = sliceRows(text, offset, remaining);
+        if (rows.length > 0) yield rows;
+        return;
+      }
       let size: number;
       try {
         size = (await stat(paths.data)).size;
