@@ -5,7 +5,7 @@
  * relation structure, which differ too much between the grammars to share.
  */
 import type { Dialect } from './dialect.ts';
-import { AGGREGATES, emptyInfo, find, kids, MASKING, mergeInfo, Names, type PNode, kind as nodeKind, sourceText, tok, UnsupportedSyntax } from './dt-tree.ts';
+import { AGGREGATES, emptyInfo, find, kids, MASKING, mergeInfo, Names, kind as nodeKind, type PNode, sourceText, tok, UnsupportedSyntax } from './dt-tree.ts';
 import type { ColumnRef, ExprInfo, Query, Statement } from './sql-ast.ts';
 
 /** How a grammar names the expression rules the walker must recognise. */
@@ -59,9 +59,7 @@ export abstract class DtAdapter {
   protected lambdaParamsOf(n: PNode): string[] {
     const k = kids(n);
     const arrow = k.findIndex((c) => tok(c) === '->');
-    return (arrow < 0 ? [] : k.slice(0, arrow))
-      .flatMap((c) => this.names.parts(c))
-      .filter((p) => p !== '(' && p !== ')' && p !== ',');
+    return (arrow < 0 ? [] : k.slice(0, arrow)).flatMap((c) => this.names.parts(c)).filter((p) => p !== '(' && p !== ')' && p !== ',');
   }
 
   protected text(n: PNode | undefined | null): string {

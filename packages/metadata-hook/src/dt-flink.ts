@@ -18,7 +18,11 @@ const IDENTS = ['UnquotedIdentifier', 'QuotedIdentifier', 'Uid', 'UidAllowEmpty'
 
 function unquote(text: string): string {
   const q = text.charAt(0);
-  if ((q === "'" || q === '"') && text.endsWith(q) && text.length >= 2) return text.slice(1, -1).split(q + q).join(q);
+  if ((q === "'" || q === '"') && text.endsWith(q) && text.length >= 2)
+    return text
+      .slice(1, -1)
+      .split(q + q)
+      .join(q);
   return text;
 }
 
@@ -49,7 +53,13 @@ export class FlinkAdapter extends DtAdapter {
 
   statement(s: PNode): Statement {
     let n = kids(s)[0];
-    while (kind(n) === 'SqlStatement' || kind(n) === 'DmlStatement' || kind(n) === 'DdlStatement' || kind(n) === 'UtilityStatement' || kind(n) === 'CreateTable')
+    while (
+      kind(n) === 'SqlStatement' ||
+      kind(n) === 'DmlStatement' ||
+      kind(n) === 'DdlStatement' ||
+      kind(n) === 'UtilityStatement' ||
+      kind(n) === 'CreateTable'
+    )
       n = kids(n)[0];
     if (!n || n.symbol) return { kind: 'other', keyword: tok(n) };
     switch (kind(n)) {
@@ -120,7 +130,14 @@ export class FlinkAdapter extends DtAdapter {
       ? this.query(q)
       : {
           ctes: [],
-          body: { kind: 'values', rows: find(child(n, 'ValuesDefinition'), ['ValuesRowDefinition']).map((r) => kids(r).filter((x) => !x.symbol).map((x) => this.expr(x))) },
+          body: {
+            kind: 'values',
+            rows: find(child(n, 'ValuesDefinition'), ['ValuesRowDefinition']).map((r) =>
+              kids(r)
+                .filter((x) => !x.symbol)
+                .map((x) => this.expr(x)),
+            ),
+          },
           orderBy: [],
         };
     return {
@@ -186,7 +203,8 @@ export class FlinkAdapter extends DtAdapter {
         case 'SelectClause': {
           sel.distinct = tok(kids(child(c, 'SetQuantifier'))[0]) === 'DISTINCT';
           const list = child(c, 'SelectList');
-          if (list && tok(kids(list)[0]) === '*' && kids(list).length === 1) sel.items.push({ expr: this.expr(undefined), star: { qualifier: [], except: [] } });
+          if (list && tok(kids(list)[0]) === '*' && kids(list).length === 1)
+            sel.items.push({ expr: this.expr(undefined), star: { qualifier: [], except: [] } });
           for (const it of childrenOf(list, 'ColumnProjectItem')) sel.items.push(this.item(it));
           if (!list && hasToken(c, '*')) sel.items.push({ expr: this.expr(undefined), star: { qualifier: [], except: [] } });
           break;
@@ -291,7 +309,10 @@ export class FlinkAdapter extends DtAdapter {
     const info = this.exprs([]);
     for (const a of args) {
       const d = first(a, 'ColumnDescriptor');
-      if (d) info.refs.push(...find(d, ['Uid', 'UnquotedIdentifier', 'QuotedIdentifier'], ['Uid', 'UnquotedIdentifier', 'QuotedIdentifier']).map((x) => this.names.columnRef(x)));
+      if (d)
+        info.refs.push(
+          ...find(d, ['Uid', 'UnquotedIdentifier', 'QuotedIdentifier'], ['Uid', 'UnquotedIdentifier', 'QuotedIdentifier']).map((x) => this.names.columnRef(x)),
+        );
       else {
         const x = this.expr(a);
         info.refs.push(...x.refs);

@@ -8,15 +8,15 @@
  * reports itself unavailable and extraction uses the built-in parser.
  */
 import { createRequire } from 'node:module';
+import type { Dialect } from './dialect.ts';
 import type { DtAdapter } from './dt-adapter.ts';
-import { MySqlAdapter } from './dt-mysql.ts';
 import { FlinkAdapter } from './dt-flink.ts';
 import { HiveAdapter } from './dt-hive.ts';
+import { MySqlAdapter } from './dt-mysql.ts';
 import { PostgresAdapter } from './dt-postgres.ts';
 import { SparkAdapter } from './dt-spark.ts';
-import { TrinoAdapter } from './dt-trino.ts';
 import { kids, kind, type PNode } from './dt-tree.ts';
-import type { Dialect } from './dialect.ts';
+import { TrinoAdapter } from './dt-trino.ts';
 import type { Statement } from './sql-ast.ts';
 
 /** Dialects dt-sql-parser has a grammar for (DuckDB has none). */

@@ -95,7 +95,14 @@ export class HiveAdapter extends DtAdapter {
         const ins = this.insertClause(child(inner, 'InsertClause') as PNode);
         const sel = child(inner, 'SelectStatement');
         if (!sel) this.unsupported('INSERT without a query');
-        return { kind: 'insert', target: ins.target, columns: ins.columns, query: { ctes, body: this.selectStatement(sel), orderBy: this.orderBy(sel) }, overwrite: ins.overwrite, directory: ins.directory };
+        return {
+          kind: 'insert',
+          target: ins.target,
+          columns: ins.columns,
+          query: { ctes, body: this.selectStatement(sel), orderBy: this.orderBy(sel) },
+          overwrite: ins.overwrite,
+          directory: ins.directory,
+        };
       }
       case 'FromStatement':
         return this.fromStatement(inner, ctes);
@@ -112,7 +119,10 @@ export class HiveAdapter extends DtAdapter {
       const fc = child(st, 'FromClause');
       if (fc) from = this.fromClause(fc);
       const ins = child(st, 'InsertClause');
-      const sel = this.selectParts(kids(st).filter((c) => kind(c) !== 'FromClause' && kind(c) !== 'InsertClause'), from);
+      const sel = this.selectParts(
+        kids(st).filter((c) => kind(c) !== 'FromClause' && kind(c) !== 'InsertClause'),
+        from,
+      );
       if (!ins) return { kind: 'query', query: { ctes, body: sel, orderBy: [] } };
       const t = this.insertClause(ins);
       branches.push({ target: t.target, columns: t.columns, select: sel, overwrite: t.overwrite, directory: t.directory });
@@ -183,8 +193,20 @@ export class HiveAdapter extends DtAdapter {
     const out: Statement[] = [];
     for (const st of stmts) {
       const prev = out[out.length - 1];
-      if (prev?.kind === 'multiInsert' && st.kind === 'insert' && st.query.ctes.length === 0 && st.query.body.kind === 'select' && st.query.body.from.length === 0) {
-        prev.branches.push({ target: st.target, columns: st.columns, select: { ...st.query.body, from: [...prev.from] }, overwrite: st.overwrite, directory: st.directory });
+      if (
+        prev?.kind === 'multiInsert' &&
+        st.kind === 'insert' &&
+        st.query.ctes.length === 0 &&
+        st.query.body.kind === 'select' &&
+        st.query.body.from.length === 0
+      ) {
+        prev.branches.push({
+          target: st.target,
+          columns: st.columns,
+          select: { ...st.query.body, from: [...prev.from] },
+          overwrite: st.overwrite,
+          directory: st.directory,
+        });
         continue;
       }
       out.push(st);
@@ -326,7 +348,12 @@ export class HiveAdapter extends DtAdapter {
     const fn = child(n, 'Function_');
     const al = child(n, 'TableAlias');
     const asAt = tokenIndex(n, 'AS');
-    const cols = asAt >= 0 ? kids(n).slice(asAt + 1).filter((c) => kind(c) === 'Id_') : [];
+    const cols =
+      asAt >= 0
+        ? kids(n)
+            .slice(asAt + 1)
+            .filter((c) => kind(c) === 'Id_')
+        : [];
     return {
       kind: 'lateralView',
       base,

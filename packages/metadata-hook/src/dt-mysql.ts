@@ -5,7 +5,19 @@ import type { ColumnDef, Cte, ExprInfo, FromItem, Query, QueryBody, Select, Sele
 
 const RULES: ExprRules = {
   columnRef: ['ColumnName', 'ColumnNamePath_default', 'ColumnNamePath', 'FullColumnName'],
-  func: ['AggregateWindowedFunction', 'NonAggregateWindowedFunction', 'UdfFunctionCall', 'ScalarFunctionCall', 'SimpleFunctionCall', 'SubstrFunctionCall', 'TrimFunctionCall', 'PositionFunctionCall', 'ExtractFunctionCall', 'DataTypeFunctionCall', 'CharFunctionCall'],
+  func: [
+    'AggregateWindowedFunction',
+    'NonAggregateWindowedFunction',
+    'UdfFunctionCall',
+    'ScalarFunctionCall',
+    'SimpleFunctionCall',
+    'SubstrFunctionCall',
+    'TrimFunctionCall',
+    'PositionFunctionCall',
+    'ExtractFunctionCall',
+    'DataTypeFunctionCall',
+    'CharFunctionCall',
+  ],
   over: ['OverClause'],
   cases: ['CaseFunctionCall', 'CaseExpressionFunctionCall', 'CaseFuncAlternative'],
   filter: [],
@@ -106,7 +118,14 @@ export class MySqlAdapter extends DtAdapter {
         const q = kids(n).find((c) => QUERY_PARTS.includes(kind(c)));
         if (!q) this.unsupported('CREATE TABLE … AS without a query');
         const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration']).map((c) => this.columnDef(c));
-        return { kind: 'createTable', target: this.names.parts(child(n, 'TableNameCreate')), columns, query: this.query(q), options: {}, temporary: hasToken(n, 'TEMPORARY') };
+        return {
+          kind: 'createTable',
+          target: this.names.parts(child(n, 'TableNameCreate')),
+          columns,
+          query: this.query(q),
+          options: {},
+          temporary: hasToken(n, 'TEMPORARY'),
+        };
       }
       case 'ColumnCreateTable': {
         const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration']).map((c) => this.columnDef(c));
@@ -125,7 +144,14 @@ export class MySqlAdapter extends DtAdapter {
         const q = kids(n).find((c) => QUERY_PARTS.includes(kind(c)));
         if (!q) this.unsupported('CREATE VIEW without a query');
         const cols = child(n, 'FullColumnNames', 'UidList');
-        return { kind: 'createView', target: this.names.parts(child(n, 'ViewNameCreate', 'FullId')), columns: cols ? this.identList(cols) : undefined, query: this.query(q), temporary: false, materialized: false };
+        return {
+          kind: 'createView',
+          target: this.names.parts(child(n, 'ViewNameCreate', 'FullId')),
+          columns: cols ? this.identList(cols) : undefined,
+          query: this.query(q),
+          temporary: false,
+          materialized: false,
+        };
       }
       case 'SingleUpdateStatement': {
         const k = kids(n);
@@ -205,7 +231,12 @@ export class MySqlAdapter extends DtAdapter {
       const cols = k.slice(1, asAt).filter((x) => kind(x) === 'Uid');
       const q = k.slice(asAt).find((x) => QUERY_PARTS.includes(kind(x)));
       if (!q) this.unsupported('CTE without a query');
-      return { name: this.names.parts(k[0]).pop() ?? '', columns: cols.length ? cols.map((x) => this.names.parts(x).pop() ?? '') : undefined, query: this.query(q), recursive };
+      return {
+        name: this.names.parts(k[0]).pop() ?? '',
+        columns: cols.length ? cols.map((x) => this.names.parts(x).pop() ?? '') : undefined,
+        query: this.query(q),
+        recursive,
+      };
     });
   }
 
@@ -361,7 +392,12 @@ export class MySqlAdapter extends DtAdapter {
         if (!q) this.unsupported('derived table');
         const aliasNode = [...kids(src), ...kids(n)].filter((c) => kind(c) === 'Uid').pop();
         const cols = child(src, 'UidList') ?? child(n, 'UidList');
-        return { kind: 'derived', query: this.query(q), alias: aliasNode ? this.names.parts(aliasNode).pop() : undefined, columnAliases: cols ? this.identList(cols) : undefined };
+        return {
+          kind: 'derived',
+          query: this.query(q),
+          alias: aliasNode ? this.names.parts(aliasNode).pop() : undefined,
+          columnAliases: cols ? this.identList(cols) : undefined,
+        };
       }
       case 'TableSourcesItem': {
         const ts = child(n, 'TableSources');

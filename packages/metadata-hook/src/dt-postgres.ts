@@ -189,7 +189,12 @@ export class PostgresAdapter extends DtAdapter {
       const cols = child(c, 'OptNameList', 'NameList', 'ColumnList');
       const q = first(child(c, 'PreParableStmt') ?? c, 'SelectStatement', 'SelectNoParens', 'SelectWithParens');
       if (!q) this.unsupported('a WITH query that is not a SELECT');
-      ctes.push({ name: this.names.parts(kids(c)[0]).pop() ?? '', columns: cols ? this.identList(cols) : undefined, query: this.selectStatement(q), recursive });
+      ctes.push({
+        name: this.names.parts(kids(c)[0]).pop() ?? '',
+        columns: cols ? this.identList(cols) : undefined,
+        query: this.selectStatement(q),
+        recursive,
+      });
     }
     return ctes;
   }

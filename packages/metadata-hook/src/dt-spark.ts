@@ -115,7 +115,13 @@ export class SparkAdapter extends DtAdapter {
       }
       case 'DeleteFromTable': {
         const al = child(n, 'TableAlias');
-        return { kind: 'delete', target: this.names.parts(child(n, 'TableName')), alias: al ? this.alias(al).alias : undefined, using: [], where: this.where(n) };
+        return {
+          kind: 'delete',
+          target: this.names.parts(child(n, 'TableName')),
+          alias: al ? this.alias(al).alias : undefined,
+          using: [],
+          where: this.where(n),
+        };
       }
       case 'UseNamespace':
         return { kind: 'use', parts: this.names.parts(child(n, 'NamespaceName')) };
@@ -200,8 +206,16 @@ export class SparkAdapter extends DtAdapter {
         const cols = child(act, 'MultipartIdentifierList', 'IdentifierList', 'ColumnNameSeq');
         actions.push({
           kind: 'insert',
-          columns: cols ? find(cols, ['MultipartIdentifier', ...IDENTS], ['MultipartIdentifier', ...IDENTS]).map((x) => this.names.parts(x).pop() ?? '') : undefined,
-          values: valuesAt >= 0 ? ak.slice(valuesAt + 1).filter((x) => kind(x) === 'Expression').map((x) => this.expr(x)) : [],
+          columns: cols
+            ? find(cols, ['MultipartIdentifier', ...IDENTS], ['MultipartIdentifier', ...IDENTS]).map((x) => this.names.parts(x).pop() ?? '')
+            : undefined,
+          values:
+            valuesAt >= 0
+              ? ak
+                  .slice(valuesAt + 1)
+                  .filter((x) => kind(x) === 'Expression')
+                  .map((x) => this.expr(x))
+              : [],
           star,
           cond,
         });
@@ -295,7 +309,9 @@ export class SparkAdapter extends DtAdapter {
           sel.where = this.expr(kids(c)[1]);
           break;
         case 'AggregationClause':
-          sel.groupBy.push(this.exprs(find(c, ['GroupByClause', 'Expression'], ['GroupByClause']).flatMap((g) => (kind(g) === 'GroupByClause' ? kids(g) : [g]))));
+          sel.groupBy.push(
+            this.exprs(find(c, ['GroupByClause', 'Expression'], ['GroupByClause']).flatMap((g) => (kind(g) === 'GroupByClause' ? kids(g) : [g]))),
+          );
           break;
         case 'HavingClause':
           sel.having = this.expr(kids(c)[1]);
@@ -410,7 +426,13 @@ export class SparkAdapter extends DtAdapter {
       }
       case 'FunctionTableSource': {
         const fn = first(n, 'FunctionName');
-        return { kind: 'function', name: this.names.parts(fn).map((p) => p.toLowerCase()), args: this.exprs(find(n, ['Expression'])), literalArgs: [], ...alias };
+        return {
+          kind: 'function',
+          name: this.names.parts(fn).map((p) => p.toLowerCase()),
+          args: this.exprs(find(n, ['Expression'])),
+          literalArgs: [],
+          ...alias,
+        };
       }
       case 'Relation':
         return this.relation(n);
@@ -419,4 +441,3 @@ export class SparkAdapter extends DtAdapter {
     }
   }
 }
-

@@ -139,7 +139,10 @@ export class Names {
     const q = text.charAt(0);
     const close = this.rules.identQuotes[q];
     if (close !== undefined && text.length >= 2 && text.endsWith(close) && !(q === '"' && this.rules.doubleQuoteIsString)) {
-      const inner = text.slice(1, -1).split(close + close).join(close);
+      const inner = text
+        .slice(1, -1)
+        .split(close + close)
+        .join(close);
       return this.rules.foldQuoted === 'lower' ? inner.toLowerCase() : inner;
     }
     if (q === '"' || q === '`') {
@@ -152,12 +155,14 @@ export class Names {
 
   /** The parts of a dotted name: every token under the node but the dots. */
   parts(n: PNode | undefined | null): string[] {
-    return tokens(n)
-      .map((t) => t.symbol?.text ?? '')
-      // MySQL lexes `.name` as one token.
-      .map((t) => (t.length > 1 && t.startsWith('.') ? t.slice(1) : t))
-      .filter((t) => t !== '.' && t !== '')
-      .map((t) => this.ident(t));
+    return (
+      tokens(n)
+        .map((t) => t.symbol?.text ?? '')
+        // MySQL lexes `.name` as one token.
+        .map((t) => (t.length > 1 && t.startsWith('.') ? t.slice(1) : t))
+        .filter((t) => t !== '.' && t !== '')
+        .map((t) => this.ident(t))
+    );
   }
 
   /** A column reference from a dotted name. */

@@ -141,7 +141,10 @@ export class TrinoAdapter extends DtAdapter {
         actions.push({
           kind: 'insert',
           columns: cols.length ? cols.map((x) => this.names.parts(x).pop() ?? '') : undefined,
-          values: ck2.slice(values + 1).filter((x) => kind(x) === 'Expression').map((x) => this.expr(x)),
+          values: ck2
+            .slice(values + 1)
+            .filter((x) => kind(x) === 'Expression')
+            .map((x) => this.expr(x)),
           star: false,
           cond,
         });
@@ -174,7 +177,13 @@ export class TrinoAdapter extends DtAdapter {
   private queryNoWith(n: PNode, ctes: Cte[]): Query {
     const k = kids(n);
     const orderAt = tokenIndex(n, 'ORDER');
-    const orderBy = orderAt >= 0 ? k.slice(orderAt).filter((c) => kind(c) === 'SortItem').map((c) => this.expr(kids(c)[0])) : [];
+    const orderBy =
+      orderAt >= 0
+        ? k
+            .slice(orderAt)
+            .filter((c) => kind(c) === 'SortItem')
+            .map((c) => this.expr(kids(c)[0]))
+        : [];
     return { ctes, body: this.queryTerm(k[0] as PNode), orderBy };
   }
 
@@ -274,7 +283,17 @@ export class TrinoAdapter extends DtAdapter {
         const natural = hasToken(n, 'NATURAL');
         if (!crit) return { kind: 'join', left, right, natural };
         if (hasToken(crit, 'USING')) return { kind: 'join', left, right, natural, using: this.identList(crit) };
-        return { kind: 'join', left, right, natural, on: this.exprs(kids(crit).slice(1).filter((c) => !c.symbol)) };
+        return {
+          kind: 'join',
+          left,
+          right,
+          natural,
+          on: this.exprs(
+            kids(crit)
+              .slice(1)
+              .filter((c) => !c.symbol),
+          ),
+        };
       }
       default:
         return this.unsupported(`relation ${kind(n)}`);
@@ -312,4 +331,3 @@ export class TrinoAdapter extends DtAdapter {
     return this.unsupported(`table source ${k}`);
   }
 }
-

@@ -8,7 +8,8 @@ export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts'
 export { ConsoleTransport, FileTransport } from './console-transport.ts';
 export { fileDataset, flinkConnectorDataset, type NamingDefaults, qualifyTableName } from './dataset-naming.ts';
 export { DIALECT_RULES, DIALECTS, type Dialect, type DialectRules, isDialect } from './dialect.ts';
-export { extractLineage } from './extract-lineage.ts';
+export { dtSupports } from './dt-front-end.ts';
+export { clearLineageCache, type ExtractOptions, extractLineage } from './extract-lineage.ts';
 export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
 export { type DispatcherLogger, type DispatchPass, isPermanentFailure, LineageDispatcher, type LineageDispatcherOptions } from './lineage-dispatcher.ts';
 export {
@@ -26,9 +27,11 @@ export type {
   DatasetId,
   ExtractionContext,
   ExtractionError,
+  FrontEndChoice,
   InputField,
   KnownView,
   LineageCatalog,
+  LineageFrontEnd,
   LineageInput,
   LineageOutput,
   LineageResult,

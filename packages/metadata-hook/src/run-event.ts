@@ -102,7 +102,13 @@ export function buildRunEvent(input: RunEventInput): RunEvent {
   const jobFacets: Record<string, Facet> = {
     jobType: facet('jobType', { processingType: job.processingType ?? 'BATCH', integration: 'SLUICE', jobType: 'QUERY' }),
   };
-  if (sql) jobFacets.sql = facet('sql', { query: job.code, ...(input.dialect ? { dialect: input.dialect } : {}) });
+  if (sql)
+    jobFacets.sql = facet('sql', {
+      query: job.code,
+      ...(input.dialect ? { dialect: input.dialect } : {}),
+      // Which parser the lineage came from (ADR 6): dt-sql-parser, built-in, or mixed.
+      ...(input.lineage?.frontEnd ? { lineageParser: input.lineage.frontEnd } : {}),
+    });
   else jobFacets.sourceCode = facet('sourceCode', { language: job.codeType, sourceCode: job.code });
 
   const runFacets: Record<string, Facet> = {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Dialect, extractLineage, type FrontEndChoice, type LineageOutput, type LineageResult } from '../src/index.ts';
 import { dtSupports } from '../src/dt-front-end.ts';
+import { type Dialect, extractLineage, type FrontEndChoice, type LineageOutput, type LineageResult } from '../src/index.ts';
 import { FIXTURES, type LineageFixture, NAMESPACES } from './fixtures/lineage-fixtures.ts';
 
 function findOutput(result: LineageResult, key: string): { out: LineageOutput; column: string } {
@@ -106,7 +106,8 @@ describe('extractLineage fixtures', () => {
   });
 
   it('a statement only dt-sql-parser rejects falls back per statement: the script is mixed', () => {
-    const sql = 'INSERT INTO shop.a SELECT x FROM shop.b; UPDATE shop.orders o JOIN shop.customers c ON o.cid = c.id SET o.region = c.region WHERE c.active = 1';
+    const sql =
+      'INSERT INTO shop.a SELECT x FROM shop.b; UPDATE shop.orders o JOIN shop.customers c ON o.cid = c.id SET o.region = c.region WHERE c.active = 1';
     const r = extractLineage(sql, 'mysql', { namespace: 'mysql://m:3306' }, { noCache: true });
     assert.equal(r.frontEnd, 'mixed');
     assert.deepEqual(

@@ -67,6 +67,15 @@ describe('buildRunEvent', () => {
     assert.equal(event.job.facets?.jobType?.integration, 'SLUICE');
     assert.equal(event.job.facets?.jobType?.jobType, 'QUERY');
     assert.equal(event.job.facets?.jobType?.processingType, 'BATCH');
+    assert.equal(event.job.facets?.sql?.lineageParser, 'dt-sql-parser', 'the event says which parser produced the lineage');
+    const builtIn = buildRunEvent({
+      eventType: 'START',
+      job: job(),
+      dialect: 'duckdb',
+      lineage: extractLineage('SELECT 1', 'duckdb', { namespace: 'duckdb://e' }),
+    });
+    assert.equal(builtIn.job.facets?.sql?.lineageParser, 'built-in');
+    assertValid(builtIn);
     assert.equal(event.job.name, 'wf.task.sluice');
     assert.deepEqual(Object.keys(event.run.facets ?? {}).sort(), ['parent', 'processing_engine']);
     const parent = event.run.facets?.parent as unknown as { job: { name: string }; run: { runId: string }; root: { run: { runId: string } } };
