@@ -58,7 +58,8 @@ export function registerEntranceRoutes(scope: FastifyInstance, ctx: LinkisContex
       const { job } = await entrance.submit(principal, body);
       const instance = ctx.instance(req);
       ctx.progress.watch(job.id, job.seq);
-      await ctx.onSubmitted(job, instance).catch((err: unknown) => req.log.warn({ err, jobId: job.id }, 'linkis: websocket pushes of a REST job not started'));
+      // WebSocket pushes to the user's sockets start beside the reply, not before it.
+      void ctx.onSubmitted(job, instance).catch((err: unknown) => req.log.warn({ err, jobId: job.id }, 'linkis: websocket pushes of a REST job not started'));
       return linkisOk(`/api/entrance/${kind}`, { execID: execIdOf(idParts(job), instance), taskID: Number(job.seq) });
     });
   }
