@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@sluice/infra';
 import { requireEnv, uniqueSuffix } from '@sluice/testkit';
@@ -11,6 +13,8 @@ import { type ApiClient, startTestStack, type TestEnv, type TestStack, testEnv }
 const SECRET = `K3y-R0t-${randomBytes(6).toString('hex')}-never-leak`;
 const ROLE = `dsk_${uniqueSuffix()}`;
 const server = new URL(requireEnv('DATABASE_URL'));
+const ROOT = path.resolve(import.meta.dirname, '..');
+const ADMIN = path.join(ROOT, 'apps/standalone/src/admin.ts');
 const KEY_A = randomBytes(32).toString('base64');
 const KEY_B = randomBytes(32).toString('base64');
 const ENTRY_A = `olda:${KEY_A}`;
@@ -56,6 +60,38 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
     const run = await runCli(`sluice ${args}`, { ...sandbox, url: ts.url, token }, 120_000);
     cliOutput.push(run.stdout, run.stderr);
     return run;
+  };
+
+  /** `npm run admin -- …` as a real process on the test database. */
+  const runAdmin = (args: string[], keys: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const base: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SLUICE_') && k !== 'NODE_OPTIONS') base[k] = v;
+    const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', ADMIN, ...args], {
+      cwd: ROOT,
+      env: {
+        ...base,
+        DATABASE_URL: env.db.url,
+        SLUICE_HOME: env.home,
+        SLUICE_MASTER_KEYS: keys,
+        SLUICE_QUEUE_BACKEND: 'postgres',
+        SLUICE_BUS_BACKEND: 'postgres',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        cliOutput.push(stdout, stderr);
+        resolve({ code, stdout, stderr });
+      }),
+    );
   };
 
   before(async () => {
@@ -175,7 +211,7 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
     assert.doesNotMatch(status.stdout, /olda/);
   });
 
-  it('leaves records under a key the gateway lacks alone, and says so with exit 1', async () => {
+  it('leaves records under a key the gateway lacks alone and exits 1; with the key back, npm run admin -- keys rotate finishes', async () => {
     for (const ts of [...stacks]) await stop(ts);
     // A key removed too early: a record sealed under "lost" while this gateway only has newb.
     const withLost = await start(`${ENTRY_LOST},${ENTRY_B}`);
@@ -192,6 +228,16 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
     assert.match(r.stderr, /still under other keys: lost \(1\)/);
     const status = await sluice(g, g.tokens.admin, 'keys status');
     assert.match(status.stdout, /^lost\s+1\s+NO$/m);
+
+    // With the key back, the admin command (straight on the database, same code) finishes the job.
+    const admin = await runAdmin(['keys', 'rotate'], `${ENTRY_B},${ENTRY_LOST}`);
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(admin.stdout, /re-wrapped 1 record\(s\) under master key newb/);
+    assert.match(admin.stdout, /old keys can be removed/);
+    const after = await runAdmin(['keys', 'status'], ENTRY_B);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, /newb: 7 record\(s\), active/);
+    assert.doesNotMatch(after.stdout, /lost/);
   });
 
   it('refuses non-admins with a structured 403, over REST and in the CLI', async () => {
