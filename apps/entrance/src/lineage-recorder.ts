@@ -1,5 +1,14 @@
 import { type DataSourceConnection, type JobState, parseEngineType } from '@sluice/core';
-import { buildRunEvent, type Dialect, extractLineage, isSqlCodeType, type LineageResult, lineageSeqOffset, type RunEventType } from '@sluice/metadata-hook';
+import {
+  buildRunEvent,
+  type Dialect,
+  extractLineage,
+  type FrontEndChoice,
+  isSqlCodeType,
+  type LineageResult,
+  lineageSeqOffset,
+  type RunEventType,
+} from '@sluice/metadata-hook';
 import type { JobRow } from './job-store.ts';
 
 /** An OpenLineage event to write into the outbox in the same statement as a job's state change. */
@@ -30,7 +39,7 @@ const SCHEME_OF_TYPE: Record<string, string> = { postgresql: 'postgres', 'flink-
 export class LineageRecorder {
   private readonly cache = new Map<string, { lineage?: LineageResult; dialect?: Dialect; dataSource?: { name: string; uri: string } }>();
 
-  constructor(private readonly opts: { namespace: string }) {}
+  constructor(private readonly opts: { namespace: string; parser?: FrontEndChoice }) {}
 
   private analyse(row: JobRow, ds?: DataSourceConnection) {
     const key = `${row.id}.${row.attempt}`;
@@ -53,7 +62,8 @@ export class LineageRecorder {
             ? { defaultCatalog: ds.params.catalog as string | undefined, defaultSchema: ds.params.schema as string | undefined }
             : { defaultCatalog: db };
     }
-    const lineage = dialect && isSqlCodeType(row.code_type) ? extractLineage(row.code, dialect, { namespace, ...defaults }) : undefined;
+    const lineage =
+      dialect && isSqlCodeType(row.code_type) ? extractLineage(row.code, dialect, { namespace, ...defaults }, { frontEnd: this.opts.parser }) : undefined;
     const out = { lineage, dialect, dataSource };
     if (this.cache.size > 2000) this.cache.clear();
     this.cache.set(key, out);

@@ -90,7 +90,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
       testTimeoutMs: config.SLUICE_DATASOURCE_TEST_TIMEOUT_MS,
       connectorParams: connectorParamsFor,
     });
-    const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE });
+    const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE, parser: config.SLUICE_LINEAGE_PARSER });
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);
     // Every new token gets a SCRAM verifier, so PostgreSQL clients can log in with it without TLS.
     const scram = new PgScramVerifierStore(infra.db);

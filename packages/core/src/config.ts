@@ -150,6 +150,10 @@ export const ConfigSchema = z.object({
   SLUICE_LINEAGE_API_KEY: z.string().optional().describe('bearer token for the lineage receiver (secret)'),
   SLUICE_LINEAGE_TIMEOUT_MS: int(10_000, 100, 600_000).describe('time limit of one delivery'),
   SLUICE_LINEAGE_FILE: z.string().optional().describe('file that the file transport appends events to'),
+  SLUICE_LINEAGE_PARSER: z
+    .enum(['auto', 'dt-sql-parser', 'built-in'])
+    .default('auto')
+    .describe('SQL parser of lineage extraction: dt-sql-parser with the built-in parser as fallback (auto), or only one of them (docs/adr/0006)'),
   SLUICE_LINEAGE_RETENTION_HOURS: int(168, 0, 87_600).describe(
     'hours a delivered lineage event stays in the outbox before the dispatcher deletes it (0 keeps them); the lineage graph is kept apart',
   ),
