@@ -84,7 +84,8 @@ describe('lineage of jobs, delivered to a real receiver and shown by the built-i
     assert.ok(complete.run.facets?.parent, 'the scheduler task is the parent run');
     assert.ok(complete.job.facets?.sql);
     // DuckDB has no dt-sql-parser grammar: the event says the built-in parser read it.
-    assert.equal((complete.job.facets?.sql as { lineageParser?: string }).lineageParser, 'built-in');
+    const sqlFacet = complete.job.facets?.sql as { lineageParser?: string } | undefined;
+    assert.equal(sqlFacet?.lineageParser, 'built-in');
   });
 
   it('emits FAIL for a failed job and ABORT for a cancelled one', async () => {
