@@ -4,9 +4,10 @@ import { child, childrenOf, find, first, hasToken, kids, kind, type PNode, tok, 
 import type { ColumnDef, Cte, FromItem, Query, QueryBody, Select, SelectItem, Statement } from './sql-ast.ts';
 
 const RULES: ExprRules = {
-  columnRef: ['ColumnName', 'ColumnNamePath', 'ColumnNamePathAllowEmpty'],
+  // TimeAttrColumn: the time column of a group window (`TUMBLE(ts, …)` in GROUP BY).
+  columnRef: ['ColumnName', 'ColumnNamePath', 'ColumnNamePathAllowEmpty', 'TimeAttrColumn'],
   func: ['FunctionCall', 'FunctionCallExpression'],
-  over: ['WindowSpec', 'OverWindowItem'],
+  over: ['WindowSpec'],
   cases: ['SimpleCase', 'SearchedCase'],
   filter: [],
   query: ['SubqueryExpression', 'QueryStatement'],
@@ -240,14 +241,32 @@ export class FlinkAdapter extends DtAdapter {
       return { expr: this.expr(undefined), star: { qualifier: this.names.parts(head).filter((p) => p !== '*'), except: [] } };
     }
     const al = child(n, 'ColumnAlias');
-    const alias = al ? this.names.parts(kids(al).find((c) => !c.symbol)).pop() : undefined;
+    let alias = al ? this.names.parts(kids(al).find((c) => !c.symbol)).pop() : undefined;
+    // `f() OVER (…) AS a`: the alias sits inside the window item.
+    const ow = first(head, 'OverWindowItem');
+    if (ow && alias === undefined) {
+      const owk = kids(ow);
+      const asAt = tokenIndex(ow, 'AS');
+      const last = owk[owk.length - 1];
+      if (asAt >= 0) alias = this.names.parts(owk[asAt + 1]).pop();
+      else if (last && !last.symbol && kind(last) !== 'WindowSpec' && kind(last) !== 'FunctionCall') alias = this.names.parts(last).pop();
+    }
     return { expr: this.expr(head), alias };
   }
 
   /** `a, b` and `a JOIN b ON …` (the grammar nests both in tableExpression). */
   private tableExpressionList(n: PNode): FromItem[] {
     const k = kids(n);
-    if (k.some((c) => tok(c) === ',')) return k.filter((c) => kind(c) === 'TableExpression').flatMap((c) => this.tableExpressionList(c));
+    if (k.some((c) => tok(c) === ','))
+      return k
+        .filter((c) => !c.symbol)
+        .flatMap((c) =>
+          kind(c) === 'TableExpression'
+            ? this.tableExpressionList(c)
+            : kind(c) === 'TableReference'
+              ? [this.tableReference(c)]
+              : this.unsupported(`FROM item ${kind(c)}`),
+        );
     return [this.tableExpression(n)];
   }
 

@@ -66,7 +66,7 @@ export class HiveAdapter extends DtAdapter {
       case 'CreateTableStatement': {
         const q = child(n, 'SelectStatementWithCTE', 'QueryStatementExpression', 'SelectStatement');
         const columns: ColumnDef[] = find(n, ['ColumnNameTypeOrConstraint', 'ColumnNameType'], ['ColumnNameTypeOrConstraint', 'ColumnNameType'])
-          .map((c) => first(c, 'ColumnNameType') ?? c)
+          .map((c) => first(c, 'ColumnNameType', 'ColumnNameTypeConstraint') ?? c)
           .map((c) => ({ name: this.names.parts(kids(c)[0]).pop() ?? '', type: this.text(kids(c)[1]) }));
         const likeAt = tokenIndex(n, 'LIKE');
         return {
@@ -180,8 +180,13 @@ export class HiveAdapter extends DtAdapter {
   }
 
   private orderBy(sel: PNode): Select['sort'] {
-    const o = child(sel, 'OrderByClause', 'SortByClause', 'ClusterByClause');
+    const o = child(sel, 'OrderByClause');
     return o ? [this.exprs(kids(o).filter((x) => !x.symbol))] : [];
+  }
+
+  /** SORT BY, DISTRIBUTE BY and CLUSTER BY, which the grammar attaches to the select statement. */
+  private sortClauses(sel: PNode): Select['sort'] {
+    return childrenOf(sel, 'SortByClause', 'DistributeByClause', 'ClusterByClause').map((c) => this.exprs(kids(c).filter((x) => !x.symbol)));
   }
 
   /**
@@ -216,6 +221,8 @@ export class HiveAdapter extends DtAdapter {
 
   private selectStatement(n: PNode): QueryBody {
     let body = this.atom(child(n, 'AtomSelectStatement') as PNode);
+    const extra = this.sortClauses(n);
+    if (extra.length && body.kind === 'select') body.sort.push(...extra);
     for (const so of childrenOf(n, 'SetOpSelectStatement')) {
       const op = tok(kids(child(so, 'SetOperator'))[0]) || 'UNION';
       body = { kind: 'setop', op, left: body, right: this.atom(child(so, 'AtomSelectStatement') as PNode) };

@@ -27,6 +27,7 @@ const RULES: ExprRules = {
 };
 
 const IDENTS = ['Uid', 'SimpleId', 'DottedId'];
+const JOIN_WORDS = new Set(['LEFT', 'RIGHT', 'FULL', 'NATURAL', 'INNER', 'CROSS', 'OUTER']);
 const QUERY_PARTS = [
   'UnionAndLateralSelect',
   'SelectExpression',
@@ -98,26 +99,32 @@ export class MySqlAdapter extends DtAdapter {
   statement(s: PNode): Statement {
     let n: PNode | undefined = child(s, 'SqlStatement') ?? s;
     n = kids(n)[0];
-    if (kind(n) === 'DmlStatement' || kind(n) === 'DdlStatement' || kind(n) === 'UtilityStatement' || kind(n) === 'AdministrationStatement') n = kids(n)[0];
+    while (['DmlStatement', 'DdlStatement', 'UtilityStatement', 'AdministrationStatement', 'UpdateStatement'].includes(kind(n))) n = kids(n)[0];
     if (!n || n.symbol) return { kind: 'other', keyword: tok(n) };
     switch (kind(n)) {
       case 'InsertStatement':
       case 'ReplaceStatement': {
-        const body = child(n, 'SelectOrTableOrValues', 'ReplaceStatementValuesOrSelectOrTable', 'InsertStatementValue');
-        if (!body) this.unsupported('INSERT without a query');
         const cols = child(n, 'FullColumnNames', 'UidList');
-        return {
-          kind: 'insert',
-          target: this.names.parts(child(n, 'TableName')),
-          columns: cols ? this.identList(cols) : undefined,
-          query: this.query(body),
-          overwrite: false,
-        };
+        const values = child(n, 'ValuesOrValueList');
+        let query: Query;
+        if (values) {
+          const rows = childrenOf(values, 'ExpressionsWithDefaults').map((r) =>
+            find(r, ['ExpressionOrDefault', 'Expression'], ['ExpressionOrDefault', 'Expression']).map((x) => this.expr(x)),
+          );
+          query = { ctes: [], body: { kind: 'values', rows }, orderBy: [] };
+        } else {
+          const body = child(n, 'SelectOrTableOrValues', 'ReplaceStatementValuesOrSelectOrTable', 'InsertStatementValue');
+          if (!body) this.unsupported('INSERT without a query');
+          query = this.query(body);
+        }
+        return { kind: 'insert', target: this.names.parts(child(n, 'TableName')), columns: cols ? this.identList(cols) : undefined, query, overwrite: false };
       }
       case 'QueryCreateTable': {
         const q = kids(n).find((c) => QUERY_PARTS.includes(kind(c)));
         if (!q) this.unsupported('CREATE TABLE … AS without a query');
-        const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration']).map((c) => this.columnDef(c));
+        const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration', 'CreateDefinition'], ['ColumnDeclaration', 'CreateDefinition'])
+          .filter((c) => !!child(c, 'ColumnDefinition') || kind(c) === 'ColumnDeclaration')
+          .map((c) => this.columnDef(c));
         return {
           kind: 'createTable',
           target: this.names.parts(child(n, 'TableNameCreate')),
@@ -128,7 +135,9 @@ export class MySqlAdapter extends DtAdapter {
         };
       }
       case 'ColumnCreateTable': {
-        const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration']).map((c) => this.columnDef(c));
+        const columns = find(child(n, 'CreateDefinitions'), ['ColumnDeclaration', 'CreateDefinition'], ['ColumnDeclaration', 'CreateDefinition'])
+          .filter((c) => !!child(c, 'ColumnDefinition') || kind(c) === 'ColumnDeclaration')
+          .map((c) => this.columnDef(c));
         return { kind: 'createTable', target: this.names.parts(child(n, 'TableNameCreate')), columns, options: {}, temporary: hasToken(n, 'TEMPORARY') };
       }
       case 'CopyCreateTable':
@@ -196,7 +205,8 @@ export class MySqlAdapter extends DtAdapter {
 
   private columnDef(c: PNode): ColumnDef {
     const name = this.names.parts(kids(c)[0]).pop() ?? '';
-    return { name, type: this.text(first(c, 'DataType')) };
+    const def = child(c, 'ColumnDefinition');
+    return { name, type: this.text(kids(def)[0] ?? first(c, 'DataType')) };
   }
 
   private assignment(u: PNode): { column: string; expr: ExprInfo } {
@@ -217,7 +227,12 @@ export class MySqlAdapter extends DtAdapter {
 
   query(n: PNode): Query {
     const ctes = this.withClause(child(n, 'WithClause'));
-    const order = child(n, 'OrderByClause');
+    // The grammar puts a single select's ORDER BY inside its specification; it orders the query.
+    let spec: PNode | undefined = n;
+    while (spec && kind(spec) !== 'QuerySpecification' && kids(spec).filter((c) => !c.symbol).length === 1) spec = kids(spec).find((c) => !c.symbol);
+    const order =
+      child(n, 'OrderByClause') ??
+      (kind(spec) === 'QuerySpecification' && childrenOf(spec, 'UnionStatement').length === 0 ? child(spec, 'OrderByClause') : undefined);
     const body = this.body(n);
     return { ctes, body, orderBy: order ? find(order, ['OrderByExpression']).map((o) => this.expr(kids(o)[0])) : [] };
   }
@@ -310,8 +325,6 @@ export class MySqlAdapter extends DtAdapter {
     if (g) sel.groupBy.push(this.exprs(childrenOf(g, 'GroupByItem').map((x) => kids(x)[0] as PNode)));
     const h = child(n, 'HavingClause');
     if (h) sel.having = this.expr(kids(h)[1]);
-    const o = child(n, 'OrderByClause');
-    if (o) sel.sort.push(...find(o, ['OrderByExpression']).map((x) => this.expr(kids(x)[0])));
     return sel;
   }
 
@@ -383,7 +396,9 @@ export class MySqlAdapter extends DtAdapter {
     switch (kind(n)) {
       case 'AtomTableItem': {
         const k = kids(n);
-        const aliasNode = k.filter((c) => kind(c) === 'Uid').pop();
+        let aliasNode = k.filter((c) => kind(c) === 'Uid').pop();
+        // The grammar takes the LEFT / RIGHT of `a LEFT JOIN b` as a's alias; it is the join's kind.
+        if (aliasNode && JOIN_WORDS.has(this.text(aliasNode).toUpperCase())) aliasNode = undefined;
         return { kind: 'table', name: this.names.parts(child(n, 'TableName')), alias: aliasNode ? this.names.parts(aliasNode).pop() : undefined };
       }
       case 'SubqueryTableItem': {

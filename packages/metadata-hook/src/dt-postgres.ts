@@ -58,7 +58,7 @@ export class PostgresAdapter extends DtAdapter {
       }
       case 'ColumnCreateTable': {
         const columns: ColumnDef[] = [];
-        for (const el of find(child(n, 'TableElementList'), ['ColumnDef'])) {
+        for (const el of find(child(n, 'TableElementList'), ['ColumnDef', 'Column_def'])) {
           const name = this.names.parts(kids(el)[0]).pop() ?? '';
           columns.push({ name, type: this.text(child(el, 'Typename')) });
         }
@@ -267,17 +267,10 @@ export class PostgresAdapter extends DtAdapter {
     const k = kids(n).slice(0, end);
     const values = k.find((c) => kind(c) === 'ValuesClause');
     if (values) {
-      const rows: ExprInfo[][] = [];
-      let row: ExprInfo[] | undefined;
-      for (const c of kids(values)) {
-        if (tok(c) === '(') row = [];
-        else if (tok(c) === ')' && row) {
-          rows.push(row);
-          row = undefined;
-        } else if (row && !c.symbol) {
-          for (const e of kind(c) === 'ExprList' ? kids(c).filter((x) => !x.symbol) : [c]) row.push(this.expr(e));
-        }
-      }
+      // Each row is a parenthesised expression list (the grammar reuses executeParamClause for it).
+      const rows: ExprInfo[][] = kids(values)
+        .filter((c) => !c.symbol)
+        .map((row) => find(row, ['Expression'], ['Expression']).map((e) => this.expr(e)));
       return { kind: 'values', rows };
     }
     if (tok(k[0]) === 'TABLE') return { kind: 'tableRef', name: this.names.parts(first(n, 'TableName', 'QualifiedName')) };
@@ -395,16 +388,19 @@ export class PostgresAdapter extends DtAdapter {
         return { kind: 'table', name: this.names.parts(first(n, 'TableName', 'QualifiedName')), ...alias };
       case 'ExpressionTable': {
         const sub = child(n, 'SelectWithParens');
-        const al = child(n, 'AliasClause');
+        const al = child(n, 'AliasClause') ?? child(child(n, 'FuncAliasClause'), 'AliasClause');
+        const ft = child(n, 'FuncTable');
+        if (ft) return this.primary(ft, al ? this.aliasOf(al) : alias);
         if (!sub) this.unsupported('table expression');
         return { kind: 'derived', query: this.selectStatement(sub), ...(al ? this.aliasOf(al) : alias) };
       }
       case 'SelectWithParens':
         return { kind: 'derived', query: this.selectStatement(n), ...alias };
-      case 'Func_table': {
-        const fn = first(n, 'Func_expr_windowless', 'FuncApplication', 'Func_application');
+      case 'Func_table':
+      case 'FuncTable': {
+        const fn = first(n, 'FuncExprWindowless', 'Func_expr_windowless', 'FuncApplication', 'Func_application');
         const name = this.names.parts(first(fn, 'FunctionName', 'Func_name')).map((p) => p.toLowerCase());
-        const args = find(fn, ['Func_arg_expr', 'Expression']);
+        const args = find(fn, ['Func_arg_expr', 'Expression'], ['Expression']);
         return { kind: 'function', name: name.length ? name : ['unnest'], args: this.exprs(args), literalArgs: [], ...alias };
       }
       default:

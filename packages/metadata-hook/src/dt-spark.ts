@@ -46,7 +46,19 @@ export class SparkAdapter extends DtAdapter {
 
   statement(s: PNode): Statement {
     let n = kids(s)[0];
-    if (kind(n) === 'DmlStatement') n = kids(n)[0];
+    if (kind(n) === 'DmlStatement') {
+      // `WITH … INSERT …`: the CTEs precede the statement they scope.
+      const ctes = this.ctes(child(n, 'Ctes'));
+      const inner = kids(n).find((c) => !c.symbol && kind(c) !== 'Ctes');
+      if (ctes.length && inner) {
+        const st = this.statement({ children: [inner], getText: () => '' } as PNode);
+        if (st.kind === 'insert') return { ...st, query: { ...st.query, ctes: [...ctes, ...st.query.ctes] } };
+        if (st.kind === 'multiInsert') return { ...st, ctes: [...ctes, ...st.ctes] };
+        this.unsupported('WITH before a statement other than INSERT');
+      }
+      n = kids(n)[0];
+    }
+    if (kind(n) === 'DmlStatementNoWith') n = kids(n)[0];
     if (!n || n.symbol) return { kind: 'other', keyword: tok(n) };
     switch (kind(n)) {
       case 'StatementDefault':

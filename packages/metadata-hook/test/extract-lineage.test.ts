@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dtSupports } from '../src/dt-front-end.ts';
 import { type Dialect, extractLineage, type FrontEndChoice, type LineageOutput, type LineageResult } from '../src/index.ts';
+import { AGREEMENT, DT_REJECTS } from './fixtures/dt-agreement.ts';
 import { FIXTURES, type LineageFixture, NAMESPACES } from './fixtures/lineage-fixtures.ts';
 
 function findOutput(result: LineageResult, key: string): { out: LineageOutput; column: string } {
@@ -136,5 +137,25 @@ describe('extractLineage fixtures', () => {
     assert.equal(extractLineage(sql, 'trino', ctx).outputs.length, 1, 'mutating a result does not touch the cache');
     // A different context is a different entry.
     assert.equal(extractLineage(sql, 'trino', { namespace: 'trino://other:8080' }).outputs[0]?.namespace, 'trino://other:8080');
+  });
+
+  describe('dt-sql-parser and the built-in parser agree beyond the fixtures', () => {
+    const comparable = (r: LineageResult) => ({ ...r, frontEnd: undefined, fallbacks: undefined, errors: r.errors.map((e) => e.taskNumber) });
+    const ctx = { namespace: 'test://agree' };
+    for (const [dialect, sql] of AGREEMENT) {
+      it(`${dialect}: ${sql}`, () => {
+        const dt = extractLineage(sql, dialect, ctx, { frontEnd: 'dt-sql-parser', noCache: true });
+        assert.deepEqual(dt.errors, []);
+        assert.deepEqual(comparable(dt), comparable(extractLineage(sql, dialect, ctx, { frontEnd: 'built-in', noCache: true })));
+      });
+    }
+    for (const [dialect, sql] of DT_REJECTS) {
+      it(`${dialect}: ${sql} (rejected by the grammar: falls back)`, () => {
+        const auto = extractLineage(sql, dialect, ctx, { noCache: true });
+        assert.equal(auto.frontEnd, 'built-in');
+        assert.equal(auto.fallbacks.length, 1);
+        assert.deepEqual(comparable(auto), comparable(extractLineage(sql, dialect, ctx, { frontEnd: 'built-in', noCache: true })));
+      });
+    }
   });
 });
