@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Config, EVENT_VERSION, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
 import type { JobStore, LineageRecorder, Logger } from '@sluice/entrance';
-import type { Pool } from '@sluice/infra';
+import { createSidePool, type Pool } from '@sluice/infra';
 import { EnginePool } from './engine-pool.ts';
 import { type DataSourceResolver, JobRunner } from './job-runner.ts';
 
@@ -34,6 +34,8 @@ export class EngineManager {
   private consumer: QueueConsumer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private beatDb: Pool | undefined;
+  private beating = false;
 
   constructor(private readonly deps: EngineManagerDeps) {
     const c = deps.config;
@@ -80,9 +82,14 @@ export class EngineManager {
 
   /** Renews leases; stops jobs whose lease this manager lost or whose cancellation it missed. */
   private async beat(): Promise<void> {
+    if (this.beating) return; // the previous beat is still out: never pile them up
+    this.beating = true;
     try {
-      await this.deps.db.query('UPDATE sluice_managers SET heartbeat_at = now() WHERE id = $1', [this.id]);
-      const held = await this.deps.store.renewLeases(this.id, this.deps.config.SLUICE_LEASE_MS);
+      // Its own connection: a heartbeat queued behind busy jobs' queries would make a live manager
+      // look dead and its jobs run again elsewhere.
+      this.beatDb ??= createSidePool(this.deps.db);
+      await this.beatDb.query('UPDATE sluice_managers SET heartbeat_at = now() WHERE id = $1', [this.id]);
+      const held = await this.deps.store.renewLeases(this.id, this.deps.config.SLUICE_LEASE_MS, this.beatDb);
       for (const jobId of this.runner.activeJobs()) {
         if (!held.has(jobId)) {
           // A job that is still being claimed is not in `held` only if it was taken from us.
@@ -95,6 +102,8 @@ export class EngineManager {
       }
     } catch (err) {
       this.deps.log.warn({ err: String(err) }, 'heartbeat failed');
+    } finally {
+      this.beating = false;
     }
   }
 
@@ -105,5 +114,8 @@ export class EngineManager {
     for (const jobId of this.runner.activeJobs()) this.runner.stop(jobId, 'lease');
     await this.engines.close();
     await this.deps.db.query('UPDATE sluice_managers SET stopped_at = now() WHERE id = $1', [this.id]).catch(() => {});
+    while (this.beating) await new Promise((r) => setTimeout(r, 10));
+    await this.beatDb?.end().catch(() => {});
+    this.beatDb = undefined;
   }
 }

@@ -389,22 +389,17 @@ export class JobStore {
     const row = r.rows[0] ?? null;
     if (!row) return null;
     const { group_waiting: groupWaiting, prev_state: _prev, ...stored } = row;
-    if (patch.logs && patch.logs.lines.length > 0) await this.publishLogs(stored.id, patch.logs.first, patch.logs.lines);
+    // Issued together, not one after the other: the bus keeps the order of one publisher's messages,
+    // and they can leave in one write.
+    const published: Promise<void>[] = [];
+    if (patch.logs && patch.logs.lines.length > 0) published.push(this.publishLogs(stored.id, patch.logs.first, patch.logs.lines));
     if (patch.resultSet) {
       const s = patch.resultSet;
-      await this.bus
-        .publish(topics.job(stored.id), {
-          v: EVENT_VERSION,
-          type: 'result',
-          jobId: stored.id,
-          index: s.index,
-          rows: s.rows,
-          bytes: s.bytes,
-          columns: s.columns,
-        })
-        .catch(() => {});
+      const event = { v: EVENT_VERSION, type: 'result', jobId: stored.id, index: s.index, rows: s.rows, bytes: s.bytes, columns: s.columns };
+      published.push(this.bus.publish(topics.job(stored.id), event).catch(() => {}));
     }
-    await this.publishStatus(stored as JobRow, groupWaiting);
+    published.push(this.publishStatus(stored as JobRow, groupWaiting));
+    await Promise.all(published);
     return stored as JobRow;
   }
 
@@ -447,8 +442,8 @@ export class JobStore {
    * Renews the leases of every job a manager runs. Returns the jobs it still holds, each with a
    * pending cancellation reason if one was requested (a safety net for a lost cancel command).
    */
-  async renewLeases(managerId: string, leaseMs: number): Promise<Map<string, string | null>> {
-    const r = await this.pool.query<{ id: string; cancel_requested: string | null }>(
+  async renewLeases(managerId: string, leaseMs: number, via: Pool = this.pool): Promise<Map<string, string | null>> {
+    const r = await via.query<{ id: string; cancel_requested: string | null }>(
       `UPDATE sluice_jobs SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE manager_id = $1 AND state = 'Running'
        RETURNING id, cancel_requested`,
       [managerId, String(leaseMs)],

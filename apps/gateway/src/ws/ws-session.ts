@@ -40,6 +40,7 @@ export class WsSession {
   private readonly subs = new Map<string, Subscription>();
   private invalid = 0;
   private closed = false;
+  private corked = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -61,7 +62,21 @@ export class WsSession {
       void this.dispose();
       return;
     }
+    this.cork();
     this.socket.send(JSON.stringify(msg));
+  }
+
+  /** Frames sent in the same tick (a job's last log, result and status) leave in one write. */
+  private cork(): void {
+    if (this.corked) return;
+    const raw = (this.socket as unknown as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+    if (!raw?.cork || !raw.uncork) return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork?.();
+    });
   }
 
   private sendError(err: unknown, reqId?: string, jobId?: string): void {

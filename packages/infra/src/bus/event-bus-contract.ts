@@ -74,6 +74,19 @@ export function eventBusContract(backend: 'redis' | 'postgres', fx: BusFixture):
       }
     });
 
+    test('messages one publisher issues without waiting arrive in publish order, identical ones included', async () => {
+      const prefix = `t_${uniqueSuffix()}`;
+      const sub = await fx.open(prefix);
+      const pub = await fx.open(prefix);
+      const got: unknown[] = [];
+      await sub.subscribe('job.X', (m) => got.push(m));
+      const sent = Array.from({ length: 60 }, (_, i) => (i % 10 === 9 ? { same: true } : { i }));
+      await Promise.all(sent.map((m) => pub.publish('job.X', m)));
+      await waitFor(() => got.length >= sent.length, { what: `${sent.length} messages` });
+      await sleep(100);
+      assert.deepEqual(got, sent);
+    });
+
     test('unsubscribe removes only that handler, even for the same function subscribed twice', async () => {
       const bus = await fx.open();
       const a: unknown[] = [];

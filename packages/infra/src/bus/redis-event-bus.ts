@@ -16,7 +16,8 @@ export async function createRedisEventBus(opts: { redisUrl: string; prefix: stri
   const onError = opts.onError ?? ((err: Error) => console.error('[sluice bus]', err));
   const channelPrefix = `${opts.prefix}:`;
   // Named so `CLIENT LIST` shows which bus holds which connection.
-  const pub = new Redis(opts.redisUrl, { connectionName: `${opts.prefix}:bus:pub` });
+  // Auto-pipelining: publishes issued in the same tick (a job's last log, result and status) go out in one write.
+  const pub = new Redis(opts.redisUrl, { connectionName: `${opts.prefix}:bus:pub`, enableAutoPipelining: true });
   const sub = new Redis(opts.redisUrl, { connectionName: `${opts.prefix}:bus:sub` });
   for (const c of [pub, sub]) c.on('error', (err: Error) => onError(err));
   const handlers = new TopicHandlers(onError);

@@ -11,6 +11,17 @@ export function createPool(connectionString: string, opts: { max?: number; appli
   return pool;
 }
 
+/**
+ * A small pool to the same server as `pool`, for work that must never queue behind the main pool's
+ * traffic (heartbeats and lease renewals: a starved heartbeat makes a live manager look dead).
+ */
+export function createSidePool(pool: pg.Pool, max = 1): pg.Pool {
+  const options = (pool as unknown as { options: pg.PoolConfig }).options;
+  const side = new pg.Pool({ ...options, max, application_name: `${options.application_name ?? 'sluice'}-heartbeat` });
+  side.on('error', () => {});
+  return side;
+}
+
 /** Runs `fn` in a transaction, committing on success and rolling back on any error. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
