@@ -1,5 +1,5 @@
 import type { RunEvent } from './run-event.ts';
-import { type LineageTransport, TransportError } from './transport.ts';
+import { answerExcerpt, type LineageTransport, TransportError } from './transport.ts';
 
 /** Apache Atlas v2 entity API settings. */
 export interface AtlasTransportOptions {
@@ -83,6 +83,9 @@ export class AtlasTransport implements LineageTransport {
       throw new TransportError(`POST ${target} failed: ${cause}`);
     }
     const text = await res.text().catch(() => '');
-    if (!res.ok) throw new TransportError(`POST ${target} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+    if (!res.ok) {
+      const basic = this.opts.username !== undefined ? Buffer.from(`${this.opts.username}:${this.opts.password ?? ''}`).toString('base64') : undefined;
+      throw new TransportError(`POST ${target} answered ${res.status}: ${answerExcerpt(text, [this.opts.token, this.opts.password, basic])}`, res.status);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { RunEvent } from './run-event.ts';
-import { type LineageTransport, TransportError } from './transport.ts';
+import { answerExcerpt, type LineageTransport, TransportError } from './transport.ts';
 
 /** The OpenLineage HTTP transport's settings (as the OpenLineage clients name them). */
 export interface HttpTransportOptions {
@@ -36,6 +36,6 @@ export class HttpTransport implements LineageTransport {
     }
     // Drain the body so the connection is reused.
     const text = await res.text().catch(() => '');
-    if (!res.ok) throw new TransportError(`POST ${this.target} answered ${res.status}: ${text.slice(0, 200)}`, res.status);
+    if (!res.ok) throw new TransportError(`POST ${this.target} answered ${res.status}: ${answerExcerpt(text, [this.opts.apiKey])}`, res.status);
   }
 }

@@ -18,3 +18,13 @@ export class TransportError extends Error {
     this.name = 'TransportError';
   }
 }
+
+/**
+ * A receiver's answer, shortened for an error message (which the dispatcher logs and stores), with
+ * any of the given secrets masked: a receiver may echo the request, credentials included.
+ */
+export function answerExcerpt(text: string, secrets: readonly (string | undefined)[], max = 200): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
+  return out.slice(0, max);
+}

@@ -55,7 +55,8 @@ class Receiver {
         }
         const ev = JSON.parse(body) as RunEvent;
         if (this.refuse(ev)) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid event"}');
+          // It echoes the request's credentials, as careless receivers do: they must not reach logs or the outbox.
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid event', authorization: req.headers.authorization }));
           return;
         }
         this.auth.push(req.headers.authorization);
@@ -357,6 +358,7 @@ describe('lineage outbox and dispatcher (real PostgreSQL, real HTTP receiver)', 
     assert.equal(dead[0]?.eventType, 'RUNNING');
     assert.equal(dead[0]?.status, 400);
     assert.match(dead[0]?.error ?? '', /answered 400/);
+    assert.match(dead[0]?.error ?? '', /Bearer \*\*\*/, 'the echoed token is masked');
     assert.ok(!JSON.stringify(dead).includes(token));
     assert.ok(logs.some((l) => l.includes('dead letters') && l.includes('"status":400') && l.includes('run-dl')));
     assert.ok(!logs.some((l) => l.includes(token)), 'the token never reaches a log line');
