@@ -169,7 +169,7 @@ export class JobRunner {
       { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0 },
       { attempt: q.attempt, notCancelRequested: true },
       undefined,
-      refused ? undefined : this.lineage?.started(pending, dataSource),
+      refused ? undefined : await this.lineage?.started(pending, dataSource),
     );
     if (!row) return; // cancelled, timed out, or already taken: nothing to do
     const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
@@ -246,7 +246,7 @@ export class JobRunner {
         },
         fence,
         undefined,
-        this.lineage?.ended(row, 'Succeed', { ds: dataSource }),
+        await this.lineage?.ended(row, 'Succeed', { ds: dataSource }),
       );
     } catch (thrown) {
       await results.abort();
@@ -282,7 +282,7 @@ export class JobRunner {
         { error: e.toBody(), logLines: logs.lastLine, resultSets: sets },
         fence,
         undefined,
-        ended('Timeout', e.message),
+        await ended('Timeout', e.message),
       );
       return;
     }
@@ -297,7 +297,7 @@ export class JobRunner {
         { error: new SluiceError('SLUICE_JOB_CANCELLED', details).toBody(), logLines: logs.lastLine, resultSets: sets },
         fence,
         undefined,
-        ended('Cancelled'),
+        await ended('Cancelled'),
       );
       return;
     }
@@ -322,7 +322,7 @@ export class JobRunner {
       { error: final.toBody(), logLines: logs.lastLine, resultSets: 0 },
       fence,
       undefined,
-      ended('Failed', final.message),
+      await ended('Failed', final.message),
     );
   }
 }

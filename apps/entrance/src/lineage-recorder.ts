@@ -2,9 +2,9 @@ import { type DataSourceConnection, type JobState, parseEngineType } from '@slui
 import {
   buildRunEvent,
   type Dialect,
-  extractLineage,
   type FrontEndChoice,
   isSqlCodeType,
+  LineageExtractor,
   type LineageResult,
   lineageSeqOffset,
   type RunEventType,
@@ -30,18 +30,39 @@ const DIALECT_OF_TYPE: Record<string, Dialect> = {
 };
 const DIALECT_OF_ENGINE: Record<string, Dialect> = { duckdb: 'duckdb', trino: 'trino', presto: 'presto', spark: 'spark', flink: 'flink', jdbc: 'postgres' };
 const SCHEME_OF_TYPE: Record<string, string> = { postgresql: 'postgres', 'flink-sql-gateway': 'flink' };
+/** Dialects an engine's jobs may be written in: a JDBC job's comes from its data source. */
+const DIALECTS_OF_ENGINE: Record<string, Dialect[]> = {
+  ...Object.fromEntries(Object.entries(DIALECT_OF_ENGINE).map(([e, d]) => [e, [d]])),
+  jdbc: ['postgres', 'mysql'],
+};
+
+type Analysis = { lineage?: LineageResult; dialect?: Dialect; dataSource?: { name: string; uri: string } };
 
 /**
  * Builds the OpenLineage events of a job's life: START when it starts running (RUNNING on a retry),
  * COMPLETE, FAIL or ABORT at the end. Dataset namespaces come from the data source (`postgres://h:p`,
- * `trino://h:p`) or the engine (`duckdb://sluice`). Extraction runs once per attempt and never fails a job.
+ * `trino://h:p`) or the engine (`duckdb://sluice`). Extraction runs once per attempt, in the
+ * extractor's worker threads (off the event loop), and never fails a job.
  */
 export class LineageRecorder {
-  private readonly cache = new Map<string, { lineage?: LineageResult; dialect?: Dialect; dataSource?: { name: string; uri: string } }>();
+  private readonly cache = new Map<string, Promise<Analysis>>();
+  private readonly extractor: LineageExtractor;
 
-  constructor(private readonly opts: { namespace: string; parser?: FrontEndChoice }) {}
+  /**
+   * `extractor`: the worker pool that parses the SQL; the caller owns it and closes it. Without one,
+   * the recorder parses inline (the pool with no workers).
+   */
+  constructor(private readonly opts: { namespace: string; parser?: FrontEndChoice; extractor?: LineageExtractor }) {
+    this.extractor = opts.extractor ?? new LineageExtractor({ workers: 0 });
+  }
 
-  private analyse(row: JobRow, ds?: DataSourceConnection) {
+  /** Has the extractor load, in the background, the grammars of the dialects these engines' jobs use. */
+  warmUp(engines: readonly string[]): void {
+    if (this.opts.parser === 'built-in') return;
+    this.extractor.warmUp(engines.flatMap((e) => DIALECTS_OF_ENGINE[e] ?? []));
+  }
+
+  private analyse(row: JobRow, ds?: DataSourceConnection): Promise<Analysis> {
     const key = `${row.id}.${row.attempt}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -62,16 +83,20 @@ export class LineageRecorder {
             ? { defaultCatalog: ds.params.catalog as string | undefined, defaultSchema: ds.params.schema as string | undefined }
             : { defaultCatalog: db };
     }
-    const lineage =
-      dialect && isSqlCodeType(row.code_type) ? extractLineage(row.code, dialect, { namespace, ...defaults }, { frontEnd: this.opts.parser }) : undefined;
-    const out = { lineage, dialect, dataSource };
+    const out = (async (): Promise<Analysis> => {
+      const lineage =
+        dialect && isSqlCodeType(row.code_type)
+          ? await this.extractor.extract(row.code, dialect, { namespace, ...defaults }, { frontEnd: this.opts.parser })
+          : undefined;
+      return { lineage, dialect, dataSource };
+    })();
     if (this.cache.size > 2000) this.cache.clear();
     this.cache.set(key, out);
     return out;
   }
 
-  private build(row: JobRow, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): LineageRecord {
-    const { lineage, dialect, dataSource } = this.analyse(row, extra.ds);
+  private async build(row: JobRow, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): Promise<LineageRecord> {
+    const { lineage, dialect, dataSource } = await this.analyse(row, extra.ds);
     const engine = parseEngineType(row.engine_type);
     const event = buildRunEvent({
       eventType,
@@ -86,14 +111,14 @@ export class LineageRecorder {
   }
 
   /** The event of a job that starts running: START, or RUNNING for a retry. */
-  started(row: JobRow, ds?: DataSourceConnection): LineageRecord {
+  started(row: JobRow, ds?: DataSourceConnection): Promise<LineageRecord> {
     return this.build(row, row.attempt === 0 ? 'START' : 'RUNNING', { ds });
   }
 
   /** The event of a job that ended in `to`. */
-  ended(row: JobRow, to: JobState, extra: { ds?: DataSourceConnection; error?: string } = {}): LineageRecord {
+  async ended(row: JobRow, to: JobState, extra: { ds?: DataSourceConnection; error?: string } = {}): Promise<LineageRecord> {
     const type: RunEventType = to === 'Succeed' ? 'COMPLETE' : to === 'Cancelled' ? 'ABORT' : 'FAIL';
-    const record = this.build(row, type, extra);
+    const record = await this.build(row, type, extra);
     this.cache.delete(`${row.id}.${row.attempt}`);
     return record;
   }

@@ -139,7 +139,7 @@ export class Scheduler {
           { error: error.toBody() },
           fence,
           undefined,
-          this.lineage?.ended(row, to, { error: error.message }),
+          await this.lineage?.ended(row, to, { error: error.message }),
         );
         continue;
       }
@@ -166,7 +166,7 @@ export class Scheduler {
           { error: error.toBody() },
           fence,
           undefined,
-          this.lineage?.ended(row, 'Failed', { error: error.message }),
+          await this.lineage?.ended(row, 'Failed', { error: error.message }),
         );
       }
     }

@@ -6,7 +6,15 @@ import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
 import { buildGateway, linkisPlugin, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
 import { createLogger, type Infra, type Migration, openInfra, type PinoLogger } from '@sluice/infra';
-import { createTransport, LINEAGE_MIGRATIONS, LineageDispatcher, type LineageTransport, lineageRoutes, transportConfigFromEnv } from '@sluice/metadata-hook';
+import {
+  createTransport,
+  LINEAGE_MIGRATIONS,
+  LineageDispatcher,
+  LineageExtractor,
+  type LineageTransport,
+  lineageRoutes,
+  transportConfigFromEnv,
+} from '@sluice/metadata-hook';
 import type { FastifyInstance } from 'fastify';
 
 /** The parts of Sluice one process can run. */
@@ -90,7 +98,15 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
       testTimeoutMs: config.SLUICE_DATASOURCE_TEST_TIMEOUT_MS,
       connectorParams: connectorParamsFor,
     });
-    const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE, parser: config.SLUICE_LINEAGE_PARSER });
+    // SQL is parsed for lineage in worker threads, off this event loop (ADR 6); closed last, after its users.
+    const extractor = new LineageExtractor({
+      workers: config.SLUICE_LINEAGE_WORKERS,
+      timeoutMs: config.SLUICE_LINEAGE_EXTRACT_TIMEOUT_MS,
+      onEvent: (e) => (e.type === 'warmed' ? log.debug(e, 'lineage grammar loaded') : log.warn(e, 'lineage extraction')),
+    });
+    stoppers.push(() => extractor.close());
+    const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE, parser: config.SLUICE_LINEAGE_PARSER, extractor });
+    if (opts.roles.includes('engine-manager')) lineage.warmUp(config.SLUICE_ENGINES);
     const entrance = new EntranceService(config, store, infra.queue, infra.bus, infra.results, catalog, admission, dataSources);
     // Every new token gets a SCRAM verifier, so PostgreSQL clients can log in with it without TLS.
     const scram = new PgScramVerifierStore(infra.db);

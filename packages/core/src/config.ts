@@ -154,6 +154,10 @@ export const ConfigSchema = z.object({
     .enum(['auto', 'dt-sql-parser', 'built-in'])
     .default('auto')
     .describe('SQL parser of lineage extraction: dt-sql-parser with the built-in parser as fallback (auto), or only one of them (docs/adr/0006)'),
+  SLUICE_LINEAGE_WORKERS: int(1, 0, 16).describe('worker threads that parse SQL for lineage off the event loop; 0 parses inline (debugging only)'),
+  SLUICE_LINEAGE_EXTRACT_TIMEOUT_MS: int(10_000, 100, 600_000).describe(
+    'time one script may take in a lineage worker; past it the job gets an extraction error and the worker is replaced',
+  ),
   SLUICE_LINEAGE_RETENTION_HOURS: int(168, 0, 87_600).describe(
     'hours a delivered lineage event stays in the outbox before the dispatcher deletes it (0 keeps them); the lineage graph is kept apart',
   ),

@@ -75,17 +75,46 @@ export function clearLineageCache(): void {
  */
 export function extractLineage(sql: string, dialect: Dialect, ctx: ExtractionContext, options: ExtractOptions = {}): LineageResult {
   const choice = options.frontEnd ?? 'auto';
-  const key = `${dialect}\u0000${choice}\u0000${JSON.stringify(ctx)}\u0000${sql}`;
+  const key = lineageCacheKey(sql, dialect, ctx, choice);
   if (!options.noCache) {
-    const hit = cache.get(key);
+    const hit = cachedLineage(key);
     if (hit) return hit;
   }
-  const result = extract(sql, dialect, ctx, choice);
-  if (!options.noCache) cache.set(key, result);
+  const result = extractUncached(sql, dialect, ctx, choice);
+  if (!options.noCache) cacheLineage(key, result);
   return result;
 }
 
-function extract(sql: string, dialect: Dialect, ctx: ExtractionContext, choice: FrontEndChoice): LineageResult {
+/** The cache key of one extraction (internal: shared with the worker pool, which caches in the main thread). */
+export function lineageCacheKey(sql: string, dialect: Dialect, ctx: ExtractionContext, choice: FrontEndChoice): string {
+  return `${dialect}\u0000${choice}\u0000${JSON.stringify(ctx)}\u0000${sql}`;
+}
+
+/** A copy of a cached result, if any (internal). */
+export function cachedLineage(key: string): LineageResult | undefined {
+  return cache.get(key);
+}
+
+/** Caches a result (internal). Results that carry a time-out or a worker crash must not be cached. */
+export function cacheLineage(key: string, result: LineageResult): void {
+  cache.set(key, result);
+}
+
+/** A result that stands for a whole script that could not be analysed (time-out, crash, full queue). */
+export function failedLineage(sql: string, message: string, frontEnd: LineageFrontEnd): LineageResult {
+  return {
+    inputs: [],
+    outputs: [],
+    totalStatements: 1,
+    errors: [{ errorMessage: message, task: clip(sql), taskNumber: 0 }],
+    warnings: [],
+    frontEnd,
+    fallbacks: [],
+  };
+}
+
+/** {@link extractLineage} without the cache: what a lineage worker runs (internal). Never throws. */
+export function extractUncached(sql: string, dialect: Dialect, ctx: ExtractionContext, choice: FrontEndChoice): LineageResult {
   const errors: ExtractionError[] = [];
   const fallbacks: { taskNumber: number; reason: string }[] = [];
   const used = new Set<'dt-sql-parser' | 'built-in'>();

@@ -12,6 +12,7 @@ export { dtSupports } from './dt-front-end.ts';
 export { clearLineageCache, type ExtractOptions, extractLineage } from './extract-lineage.ts';
 export { HttpTransport, type HttpTransportOptions } from './http-transport.ts';
 export { type DispatcherLogger, type DispatchPass, isPermanentFailure, LineageDispatcher, type LineageDispatcherOptions } from './lineage-dispatcher.ts';
+export { LineageExtractor, type LineageExtractorEvent, type LineageExtractorOptions } from './lineage-extractor.ts';
 export {
   handleLineageRequest,
   type LineageEdge,
