@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { DataSourceConnection } from '@sluice/core';
+import { LineageExtractor } from '@sluice/metadata-hook';
+import type { JobRow } from './job-store.ts';
+import { LineageRecorder } from './lineage-recorder.ts';
+
+interface Event {
+  eventType: string;
+  run: { facets?: Record<string, { errors?: { errorMessage: string }[] }> };
+  job: { facets?: Record<string, { lineageParser?: string }> };
+  inputs?: { namespace: string; name: string }[];
+  outputs?: { namespace: string; name: string }[];
+}
+
+const PG: DataSourceConnection = {
+  name: 'orders_pg',
+  type: 'postgresql',
+  version: 1,
+  params: { host: 'db.example', port: 5432, database: 'shop' },
+  secretFields: [],
+};
+
+function job(id: string, code: string): JobRow {
+  const now = new Date();
+  return {
+    id,
+    seq: '1',
+    username: 'alice',
+    creator: 'test',
+    engine_type: 'jdbc',
+    code_type: 'sql',
+    group_key: 'alice:test',
+    code,
+    submitted_code: code,
+    variables: {},
+    runtime_params: {},
+    startup_params: {},
+    labels: {},
+    priority: 0,
+    execute_once: false,
+    data_source: PG.name,
+    state: 'Running',
+    attempt: 0,
+    progress: 0,
+    queue_timeout_s: 60,
+    run_timeout_s: 60,
+    idempotency_key: null,
+    request_hash: null,
+    manager_id: null,
+    engine_id: null,
+    lease_until: null,
+    cancel_requested: null,
+    error: null,
+    result_sets: 0,
+    log_lines: 0,
+    client_lease_s: null,
+    client_lease_until: null,
+    created_at: now,
+    scheduled_at: now,
+    started_at: now,
+    finished_at: null,
+    updated_at: now,
+  };
+}
+
+describe('LineageRecorder with the worker pool', () => {
+  const extractors: LineageExtractor[] = [];
+  after(async () => {
+    for (const x of extractors) await x.close();
+  });
+
+  it('builds START and COMPLETE from SQL parsed by dt-sql-parser in a worker thread', async () => {
+    const extractor = new LineageExtractor({ workers: 1 });
+    extractors.push(extractor);
+    const recorder = new LineageRecorder({ namespace: 'sluice-test', extractor });
+    const row = job('job-recorder-1', 'INSERT INTO mart.daily SELECT o.day, sum(o.amount) AS total FROM sales.orders o GROUP BY o.day');
+    const start = (await recorder.started(row, PG)).event as Event;
+    assert.equal(start.eventType, 'START');
+    assert.equal(start.job.facets?.sql?.lineageParser, 'dt-sql-parser');
+    assert.deepEqual(
+      start.inputs?.map((d) => `${d.namespace}/${d.name}`),
+      ['postgres://db.example:5432/shop.sales.orders'],
+    );
+    assert.deepEqual(
+      start.outputs?.map((d) => `${d.namespace}/${d.name}`),
+      ['postgres://db.example:5432/shop.mart.daily'],
+    );
+    assert.equal(extractor.size, 1, 'parsed by the pool');
+    const end = await recorder.ended(row, 'Succeed', { ds: PG });
+    assert.equal((end.event as Event).eventType, 'COMPLETE');
+    assert.deepEqual((end.event as Event).outputs, start.outputs);
+    assert.ok(end.seqOffset > 0);
+  });
+
+  it('a worker that dies still gives the job its event, with the extraction-error facet (FAKE worker)', async () => {
+    // FAKE: a real parser cannot be made to crash on demand; this worker exits on a marked script.
+    const fake = new URL('../../../packages/metadata-hook/test/fakes/fake-failing-lineage-worker.ts', import.meta.url);
+    const extractor = new LineageExtractor({ workers: 1, workerEntry: fake });
+    extractors.push(extractor);
+    const recorder = new LineageRecorder({ namespace: 'sluice-test', extractor });
+    const row = job('job-recorder-2', '/* fake:exit */ INSERT INTO mart.daily SELECT day FROM sales.orders');
+    const start = (await recorder.started(row, PG)).event as Event;
+    assert.equal(start.eventType, 'START');
+    assert.deepEqual(start.outputs ?? [], []);
+    assert.match(start.run.facets?.extractionError?.errors?.[0]?.errorMessage ?? '', /lineage worker exited \(code 7\)/);
+    const end = (await recorder.ended(row, 'Failed', { ds: PG, error: 'boom' })).event as Event;
+    assert.equal(end.eventType, 'FAIL');
+  });
+});
