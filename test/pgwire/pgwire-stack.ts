@@ -15,7 +15,7 @@ export interface PgwireStack {
 
 /** Starts Sluice (all roles) and pgwire on 127.0.0.1 port 0. */
 export async function startPgwireStack(
-  opts: { backend?: Backend; overrides?: Record<string, string>; tls?: { key: string; cert: string }; pageRows?: number } = {},
+  opts: { backend?: Backend; overrides?: Record<string, string>; tls?: { key: string; cert: string }; pageRows?: number; queued?: boolean } = {},
 ): Promise<PgwireStack> {
   const env = await testEnv(opts.backend ?? 'redis', { SLUICE_ENGINES: 'duckdb,shell,jdbc', ...opts.overrides });
   const ts = await startTestStack(env);
@@ -27,6 +27,9 @@ export async function startPgwireStack(
     host: '127.0.0.1',
     port: 0,
     entrance: stack.entrance,
+    // As the standalone stack wires it: statements run at once on the in-process engine manager,
+    // unless the test asks for the queued path.
+    interactive: opts.queued ? undefined : stack.interactive,
     tokens: stack.tokens,
     dataSources: stack.dataSources,
     bus: stack.infra.bus,

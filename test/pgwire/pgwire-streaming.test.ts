@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@sluice/testkit';
+import pg from 'pg';
 import { type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
 import { cstr, errorFields, rawLogin } from './raw-wire.ts';
 
@@ -12,6 +14,16 @@ const ROWS = 10_000_000;
  */
 describe('pgwire streaming', () => {
   let s: PgwireStack;
+
+  const latestPgwireJob = async () => {
+    const db = new pg.Client({ connectionString: s.env.db.url });
+    await db.connect();
+    try {
+      return (await db.query<{ id: string; state: string }>("SELECT id, state FROM sluice_jobs WHERE creator = 'pgwire' ORDER BY seq DESC LIMIT 1")).rows[0];
+    } finally {
+      await db.end();
+    }
+  };
 
   before(async () => {
     s = await startPgwireStack();
@@ -40,6 +52,9 @@ describe('pgwire streaming', () => {
       const stalledAt = w.dataRows;
       await new Promise((r) => setTimeout(r, 2000));
       assert.ok(w.dataRows - stalledAt < 200_000, 'a paused client receives (almost) nothing more');
+      // The rows stream while the statement runs: it is a job, recorded and still Running.
+      const live = await latestPgwireJob();
+      assert.equal(live?.state, 'Running', 'the statement is a job, Running while its rows stream');
       w.socket.resume();
       const done = await w.until('C', 600_000);
       assert.ok(done, 'CommandComplete arrived');
@@ -53,6 +68,15 @@ describe('pgwire streaming', () => {
     // ~300 MB went over the wire; the gateway (and the whole stack in this process) held a few pages.
     const growthMb = (peak - base) / 1024 / 1024;
     assert.ok(growthMb < 200, `heap grew by ${growthMb.toFixed(0)} MB while streaming`);
+    const ended = await waitFor(async () => {
+      const j = await latestPgwireJob();
+      return j?.state === 'Succeed' ? j : undefined;
+    });
+    const log = await s.ts.api(s.ts.tokens.alice).request<{ lines: { n: number; text: string }[] }>('GET', `/api/v1/jobs/${ended.id}/log`);
+    assert.ok(
+      log.body.lines.some((l: { text: string }) => l.text === `${ROWS} row(s) streamed to the client`),
+      JSON.stringify(log.body.lines),
+    );
   });
 
   it('reports a statement error mid-session and goes on', async () => {
@@ -62,5 +86,42 @@ describe('pgwire streaming', () => {
     assert.equal(errorFields(m?.body as Buffer).C, '42P01');
     assert.equal((await w.until('Z'))?.type, 'Z');
     w.close();
+  });
+});
+
+/** Without an engine manager in the gateway's process, statements take the queue like any job. */
+describe('pgwire on the queued path', () => {
+  let s: PgwireStack;
+
+  before(async () => {
+    s = await startPgwireStack({ queued: true });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it('runs statements as queued jobs whose results are kept in the result store', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'duckdb' });
+    await c.connect();
+    try {
+      const r = await c.query({ text: 'SELECT range AS n FROM range(5)', rowMode: 'array' });
+      assert.deepEqual(
+        r.rows.map((x) => Number(x[0])),
+        [0, 1, 2, 3, 4],
+      );
+    } finally {
+      await c.end();
+    }
+    const db = new pg.Client({ connectionString: s.env.db.url });
+    await db.connect();
+    try {
+      const job = (
+        await db.query<{ id: string; state: string; result_sets: number }>("SELECT * FROM sluice_jobs WHERE creator = 'pgwire' ORDER BY seq DESC LIMIT 1")
+      ).rows[0];
+      assert.equal(job?.state, 'Succeed');
+      assert.equal(job?.result_sets, 1, 'a queued statement keeps its result');
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -23,7 +23,7 @@ import { streamResultAs } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
-import { type JobRow, type JobStore, toJobView } from './job-store.ts';
+import { type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
 
 /** What the entrance needs from the data-source service: may this user run jobs on it, and on which engine. */
 export interface DataSourceAccess {
@@ -79,13 +79,23 @@ export class EntranceService implements EntranceApi {
     private readonly dataSources?: DataSourceAccess,
   ) {}
 
-  async submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }> {
+  /**
+   * Validates a submission and runs the interceptors: the job as it would be stored, and the principal
+   * that owns it (a proxy user's, for an admin's `executeUser`). Nothing is written. `use` is the
+   * caller's fresh answer of the data-source check, when it has one (an interactive session keeps it).
+   */
+  async prepare(
+    principal: Principal,
+    body: unknown,
+    opts: { idempotencyKey?: string; use?: { type: string; engine: string } } = {},
+  ): Promise<{ principal: Principal; job: NewJob }> {
     const parsed = SubmitJobSchema.safeParse(body);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
       throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; '), issues });
     }
     const req = parsed.data;
+    const idempotencyKey = opts.idempotencyKey;
     // A proxy user: an admin token submits on behalf of another user, who then owns the job.
     if (req.executeUser && req.executeUser !== principal.user) {
       if (!principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `submit jobs as ${req.executeUser}`, executeUser: req.executeUser });
@@ -100,7 +110,7 @@ export class EntranceService implements EntranceApi {
     let engineType = req.engineType;
     if (req.dataSource) {
       if (!this.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name: req.dataSource });
-      const use = await this.dataSources.checkUse(principal, req.dataSource);
+      const use = opts.use ?? (await this.dataSources.checkUse(principal, req.dataSource));
       if (engineType && this.catalog.resolve(engineType).connector.name !== use.engine) {
         throw new SluiceError('SLUICE_REQUEST_INVALID', {
           summary: `engineType: ${req.dataSource} is a ${use.type} data source, run by the ${use.engine} engine`,
@@ -114,15 +124,11 @@ export class EntranceService implements EntranceApi {
       throw new SluiceError('SLUICE_JOB_CODE_TYPE_UNSUPPORTED', { engine: engine.label, codeType, supported: engine.connector.codeTypes });
     }
     const requestHash = idempotencyKey ? createHash('sha256').update(canonicalJson(req)).digest('hex') : null;
-    if (idempotencyKey) {
-      const existing = await this.store.findByIdempotencyKey(principal.user, idempotencyKey);
-      if (existing) return { job: this.checkReplay(existing, requestHash, idempotencyKey), created: false };
-    }
     const intercepted = runInterceptors(
       { code: req.code, codeType, user: principal.user, variables: req.variables ?? {}, now: new Date() },
       { rowLimit: this.config.SLUICE_SELECT_ROW_LIMIT, denyPatterns: this.config.SLUICE_DENY_PATTERNS },
     );
-    const out = await this.store.insert({
+    const job: NewJob = {
       id: newJobId(),
       user: principal.user,
       creator: req.creator ?? 'api',
@@ -142,8 +148,19 @@ export class EntranceService implements EntranceApi {
       idempotencyKey: idempotencyKey ?? null,
       requestHash,
       clientLeaseS: req.clientLeaseSeconds ?? null,
-    });
-    if (out.duplicate) return { job: this.checkReplay(out.row, requestHash, idempotencyKey ?? ''), created: false };
+    };
+    return { principal, job };
+  }
+
+  async submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }> {
+    const prepared = await this.prepare(principal, body, { idempotencyKey });
+    const job = prepared.job;
+    if (idempotencyKey) {
+      const existing = await this.store.findByIdempotencyKey(job.user, idempotencyKey);
+      if (existing) return { job: this.checkReplay(existing, job.requestHash, idempotencyKey), created: false };
+    }
+    const out = await this.store.insert(job);
+    if (out.duplicate) return { job: this.checkReplay(out.row, job.requestHash, idempotencyKey ?? ''), created: false };
     if (out.enqueue) await this.admission.enqueue({ jobId: out.row.id, attempt: 0, priority: out.row.priority });
     return { job: toJobView(out.row), created: true };
   }

@@ -259,6 +259,56 @@ export class JobStore {
     return { row, enqueue: !duplicate && row.state === 'Scheduled', duplicate };
   }
 
+  /**
+   * Records a job that an interactive session runs at once on an engine it holds: stored straight as
+   * Running on `managerId`'s lease (its history as if admitted and claimed), with its START lineage
+   * event in the same statement. Interactive statements skip admission and the queue.
+   */
+  async insertRunning(job: NewJob, run: { managerId: string; engineId: string; leaseMs: number }, lineage?: LineageRecord): Promise<JobRow> {
+    const key = groupKey(job.user, job.creator, job.engineType);
+    const args: unknown[] = [
+      job.id,
+      job.user,
+      job.creator,
+      job.engineType,
+      job.codeType,
+      key,
+      job.code,
+      job.submittedCode,
+      job.variables,
+      job.runtimeParams,
+      job.startupParams,
+      job.labels,
+      job.priority,
+      job.executeOnce,
+      job.dataSource,
+      job.queueTimeoutS,
+      job.runTimeoutS,
+      run.managerId,
+      run.engineId,
+      String(run.leaseMs),
+    ];
+    let lineageCte = '';
+    if (lineage) {
+      args.push(JSON.stringify(lineage.event), lineage.seqOffset);
+      lineageCte = `, ${outboxInsertSql(args.length - 1, 'lineage', 'ins')}`;
+    }
+    const r = await this.pool.query<JobRow>(
+      `WITH ins AS (INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
+           startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, manager_id, engine_id, lease_until,
+           scheduled_at, started_at)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'Running',$16,$17,$18,$19, now() + ($20 || ' milliseconds')::interval, now(), now())
+         RETURNING *),
+         hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt)
+                  SELECT id, f, t, 0 FROM ins, (VALUES (NULL, 'Inited'), ('Inited', 'Scheduled'), ('Scheduled', 'Running')) AS h(f, t))${lineageCte}
+       SELECT * FROM ins`,
+      args,
+    );
+    const row = r.rows[0] as JobRow;
+    void this.publishStatus(row);
+    return row;
+  }
+
   private async countActive(c: PoolClient, key: string): Promise<number> {
     const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM sluice_jobs WHERE group_key = $1 AND state = ANY($2)', [key, ACTIVE]);
     return Number(r.rows[0]?.n ?? 0);

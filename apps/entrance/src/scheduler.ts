@@ -144,7 +144,8 @@ export class Scheduler {
         continue;
       }
       const lost = new SluiceError('SLUICE_ENGINE_LOST', { managerId: row.manager_id });
-      if (row.attempt < this.config.SLUICE_MAX_RETRIES) {
+      // An interactive statement's client waited on it and is gone with it: it is never retried.
+      if (row.attempt < this.config.SLUICE_MAX_RETRIES && row.labels?.['sluice.interactive'] !== 'true') {
         const next = await this.store.transition(
           row.id,
           ['Running'],

@@ -1,7 +1,7 @@
 import { readFileSync, readFileSync as readPem } from 'node:fs';
 import { type Config, SluiceError } from '@sluice/core';
 import { DATASOURCE_MIGRATION, DataSourceService, DataSourceStore, dataSourceRoutes, loadKeyring } from '@sluice/datasource-service';
-import { EngineManager } from '@sluice/engine-manager';
+import { EngineManager, InteractiveRunner } from '@sluice/engine-manager';
 import { connectorParamsFor, EngineCatalog } from '@sluice/engines';
 import { Admission, EntranceService, JobStore, LineageRecorder, Scheduler } from '@sluice/entrance';
 import { buildGateway, linkisPlugin, PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, startPgwireServer, TokenStore } from '@sluice/gateway';
@@ -56,6 +56,8 @@ export interface Stack {
   dataSources: DataSourceService;
   scheduler?: Scheduler;
   manager?: EngineManager;
+  /** The pgwire fast path (statements at once on this process's engine manager), when enabled. */
+  interactive?: InteractiveRunner;
   app?: FastifyInstance;
   /** Base URL of the HTTP server, when this process runs the gateway. */
   url?: string;
@@ -180,10 +182,27 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
         config.SLUICE_PG_TLS_CERT_FILE && config.SLUICE_PG_TLS_KEY_FILE
           ? { cert: readPem(config.SLUICE_PG_TLS_CERT_FILE), key: readPem(config.SLUICE_PG_TLS_KEY_FILE) }
           : undefined;
+      const interactive =
+        config.SLUICE_PG_INTERACTIVE && stack.manager
+          ? new InteractiveRunner({
+              config,
+              managerId: stack.manager.id,
+              store,
+              entrance,
+              catalog,
+              engines: stack.manager.engines,
+              log,
+              access: dataSources,
+              dataSources,
+              lineage,
+            })
+          : undefined;
+      stack.interactive = interactive;
       const pgwire = await startPgwireServer({
         host: config.SLUICE_HOST,
         port: config.SLUICE_PG_PORT,
         entrance,
+        interactive,
         tokens,
         dataSources,
         bus: infra.bus,

@@ -31,6 +31,13 @@ export const ConfigSchema = z.object({
   DATABASE_URL: url(['postgres', 'postgresql']).describe('external PostgreSQL; unset = embedded PostgreSQL under SLUICE_HOME'),
   REDIS_URL: url(['redis', 'rediss']).describe('external Redis; set = BullMQ and the event bus on Redis'),
   SLUICE_PG_PORT: int(5433, 0, 65535).describe('PostgreSQL wire protocol listener (psql, JDBC, ODBC); 0 picks a free port'),
+  SLUICE_PG_INTERACTIVE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true')
+    .describe(
+      'pgwire statements run at once on the engine manager of the same process, their rows streamed as they come (each is still a job); false, or no engine manager in the process: through the queue',
+    ),
   SLUICE_PG_TLS_CERT_FILE: z.string().optional().describe('PEM certificate: the wire protocol listener offers TLS (and cleartext passwords over it)'),
   SLUICE_PG_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SLUICE_PG_TLS_CERT_FILE'),
   SLUICE_EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('port of the embedded PostgreSQL (loopback only)'),

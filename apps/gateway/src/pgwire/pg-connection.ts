@@ -11,8 +11,8 @@ import type { JobWaiter } from './job-waiter.ts';
 import { localSelect } from './local-select.ts';
 import { type FrontendMessage, MessageFramer, MessageTooLarge } from './message-framer.ts';
 import { type PgType, pgTypeOf } from './pg-types.ts';
-import type { PgwireServerDeps, Target } from './pgwire-deps.ts';
-import { ArrayRowSource, JobRowSource, type RowSource } from './row-source.ts';
+import type { InteractiveStatements, PgwireServerDeps, Target } from './pgwire-deps.ts';
+import { ArrayRowSource, JobRowSource, LiveRowSource, type RowSource } from './row-source.ts';
 import { alsoPassedThrough, LOCAL_SETTINGS, parseSessionCommand, REPORTED_SETTINGS, type SessionCommand } from './session-commands.ts';
 import { leadingWords, maxPlaceholder, type SqlDialect, splitStatements, substitutePlaceholders } from './sql-lexer.ts';
 import { ParameterError, parameterLiteral } from './sql-literals.ts';
@@ -148,7 +148,7 @@ export class PgConnection {
   private tx: 'I' | 'T' | 'E' = 'I';
   private skipToSync = false;
   private key: { pid: number; secret: number } | undefined;
-  private running: { jobId?: string; cancelled: boolean } | undefined;
+  private running: { jobId?: string; cancelled: boolean; abort?: () => void } | undefined;
   private drainWaiters: (() => void)[] = [];
   /** Identifies the connection in job labels and logs. */
   readonly id: string;
@@ -798,7 +798,7 @@ export class PgConnection {
   private async runJob(sql: string): Promise<StatementResult> {
     const principal = this.principal as Principal;
     const target = this.target as Target;
-    const running: { jobId?: string; cancelled: boolean } = { cancelled: false };
+    const running: { jobId?: string; cancelled: boolean; abort?: () => void } = { cancelled: false };
     this.running = running;
     const body: Record<string, unknown> = {
       code: sql,
@@ -809,6 +809,8 @@ export class PgConnection {
       },
       ...(target.kind === 'datasource' ? { dataSource: target.name } : { engineType: target.name }),
     };
+    const interactive = this.ctx.deps.interactive;
+    if (interactive) return this.runLive(interactive, principal, body, sql, running);
     const { job } = await this.ctx.deps.entrance.submit(principal, body);
     running.jobId = job.id;
     if (running.cancelled) await this.ctx.deps.entrance.cancel(principal, job.id).catch(() => {});
@@ -839,11 +841,42 @@ export class PgConnection {
     return this.noRows(commandTag(sql, affected));
   }
 
+  /**
+   * The fast path: the statement starts at once on the session's engine, and its rows stream to the
+   * client as the engine yields them. It is still a job, recorded with its log and lineage.
+   */
+  private async runLive(
+    interactive: InteractiveStatements,
+    principal: Principal,
+    body: Record<string, unknown>,
+    sql: string,
+    running: { jobId?: string; cancelled: boolean; abort?: () => void },
+  ): Promise<StatementResult> {
+    const controller = new AbortController();
+    running.abort = () => controller.abort();
+    if (running.cancelled) controller.abort();
+    const statement = await interactive.start(principal, body, controller.signal);
+    running.jobId = statement.jobId;
+    if (statement.columns) {
+      return { source: new LiveRowSource(statement), types: statement.columns.map((c) => pgTypeOf(c.type)), tag: (n) => `SELECT ${n}` };
+    }
+    const word = leadingWords(sql, 1)[0] ?? '';
+    let affected: number | undefined;
+    if (['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(word)) {
+      for (const line of statement.logLines) {
+        const m = /(\d+) rows? affected/.exec(line);
+        if (m) affected = Number(m[1]);
+      }
+    }
+    return this.noRows(commandTag(sql, affected));
+  }
+
   /** Cancels the statement this connection runs (a CancelRequest, or the client went away). */
   async cancelRunning(): Promise<void> {
     const r = this.running;
     if (!r) return;
     r.cancelled = true;
+    r.abort?.();
     if (r.jobId && this.principal) await this.ctx.deps.entrance.cancel(this.principal, r.jobId).catch(() => {});
   }
 }

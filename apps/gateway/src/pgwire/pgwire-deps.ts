@@ -1,12 +1,21 @@
 import type { BrowsePage, BrowsePath, EventBus, Principal } from '@sluice/core';
 import type { EntranceApi, Logger } from '@sluice/entrance';
 import type { TokenStore } from '../auth/token-store.ts';
+import type { LiveStatement } from './row-source.ts';
 import type { ScramVerifierStore } from './scram-verifier-store.ts';
 
 /** The data-source service calls pgwire uses: may the user run on it, and its metadata. */
 export interface PgwireDataSources {
   checkUse(principal: Principal, name: string): Promise<{ type: string; engine: string }>;
   browse(principal: Principal, name: string, path: BrowsePath, page: { cursor?: string; limit: number }): Promise<BrowsePage>;
+}
+
+/**
+ * Runs statements at once on engines held for interactive sessions (the engine manager in the same
+ * process): no queue hop, rows streamed as they come. Without it every statement goes through the queue.
+ */
+export interface InteractiveStatements {
+  start(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<LiveStatement>;
 }
 
 /** What {@link startPgwireServer} needs. */
@@ -16,6 +25,8 @@ export interface PgwireServerDeps {
   /** Port; 0 picks a free one (see the returned address). */
   port: number;
   entrance: EntranceApi;
+  /** The in-process fast path for statements, when this process also runs an engine manager. */
+  interactive?: InteractiveStatements;
   tokens: TokenStore;
   dataSources: PgwireDataSources;
   bus: EventBus;

@@ -81,3 +81,38 @@ export class JobRowSource implements RowSource {
     this.ahead = undefined;
   }
 }
+
+/** A statement an interactive session runs on a held engine, its rows read as the engine yields them. */
+export interface LiveStatement {
+  readonly jobId: string;
+  readonly columns: Column[] | undefined;
+  next(limit: number): Promise<Row[]>;
+  readonly done: boolean;
+  readonly logLines: readonly string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Rows of a statement that is still running: each page is pulled from the engine as the client
+ * takes it, so the first rows reach the client while the engine produces the rest, and the engine
+ * never runs further ahead than the page in hand.
+ */
+export class LiveRowSource implements RowSource {
+  constructor(private readonly statement: LiveStatement) {}
+
+  get columns(): Column[] {
+    return this.statement.columns ?? [];
+  }
+
+  get done(): boolean {
+    return this.statement.done;
+  }
+
+  next(limit: number): Promise<Row[]> {
+    return this.statement.next(limit);
+  }
+
+  close(): void {
+    void this.statement.close().catch(() => {});
+  }
+}

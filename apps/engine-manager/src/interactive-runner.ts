@@ -1,0 +1,315 @@
+import {
+  type Column,
+  type Config,
+  type DataSourceConnection,
+  type EngineEvent,
+  type ErrorBody,
+  type Principal,
+  type Row,
+  SluiceError,
+  toSluiceError,
+} from '@sluice/core';
+import type { EngineCatalog } from '@sluice/engines';
+import type { DataSourceAccess, EntranceService, JobRow, JobStore, LineageRecorder, Logger } from '@sluice/entrance';
+import type { EnginePool, PooledEngine } from './engine-pool.ts';
+import type { DataSourceResolver } from './job-runner.ts';
+import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
+
+/** How long a session trusts a data-source permission check and its published connection. */
+const ACCESS_TTL_MS = 5_000;
+/** Log lines an interactive statement keeps (its rows go to the client, its log to the job). */
+const MAX_LOG_LINES = 1_000;
+
+/** One statement of an interactive session, running on an engine the runner holds for it. */
+export interface InteractiveStatement {
+  readonly jobId: string;
+  /** Columns of the statement's first result set; undefined when it returned none. */
+  readonly columns: Column[] | undefined;
+  /** The next rows of the first result set, at most `limit`; empty once every row was read. */
+  next(limit: number): Promise<Row[]>;
+  /** True once the statement ended and every row was read. */
+  readonly done: boolean;
+  /** Log lines so far (a connector reports affected row counts there). */
+  readonly logLines: readonly string[];
+  /** Stops the statement if it still runs (the client went away or dropped the portal). */
+  close(): Promise<void>;
+}
+
+/** What an interactive session runs on: an engine label, or a data source by name. */
+export interface InteractiveTarget {
+  engineType?: string;
+  dataSource?: string;
+}
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+/**
+ * Runs the statements of interactive sessions (the PostgreSQL wire protocol) at once on pooled
+ * engines, skipping admission and the queue: a session is one client waiting for each answer, so a
+ * statement goes straight to the user's warm engine and its rows stream to the client as the engine
+ * produces them, with the engine's own backpressure. Each statement is still a job: it is validated
+ * and intercepted like any submission, recorded as Running (with its START lineage event) while it
+ * starts, and ended with its log, state and lineage once it finishes. Its rows are not kept in the
+ * result store: the client has them.
+ */
+export class InteractiveRunner {
+  private readonly access = new Map<string, Cached<{ type: string; engine: string }>>();
+  private readonly connections = new Map<string, Cached<DataSourceConnection>>();
+
+  constructor(
+    private readonly deps: {
+      config: Config;
+      managerId: string;
+      store: JobStore;
+      entrance: EntranceService;
+      catalog: EngineCatalog;
+      engines: EnginePool;
+      log: Logger;
+      access?: DataSourceAccess;
+      dataSources?: DataSourceResolver;
+      lineage?: LineageRecorder;
+    },
+  ) {}
+
+  private async cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = map.get(key);
+    if (hit && Date.now() - hit.at < ACCESS_TTL_MS) return hit.value;
+    const value = await load();
+    if (map.size > 10_000) map.clear();
+    map.set(key, { value, at: Date.now() });
+    return value;
+  }
+
+  /**
+   * Starts `body` (a job submission) for `principal` and returns once its columns are known (or it
+   * ended). Throws a SluiceError when the statement is refused or fails before its first result set.
+   */
+  async start(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<InteractiveStatement> {
+    const { config, store, catalog, engines } = this.deps;
+    const dsName = typeof body.dataSource === 'string' ? body.dataSource : undefined;
+    const use =
+      dsName && this.deps.access
+        ? await this.cached(this.access, `${principal.user}\u001f${dsName}`, () => this.deps.access!.checkUse(principal, dsName))
+        : undefined;
+    const labels = { ...((body.labels as Record<string, string> | undefined) ?? {}), 'sluice.interactive': 'true' };
+    const prepared = await this.deps.entrance.prepare(principal, { ...body, labels }, { use });
+    const job = prepared.job;
+    const owner = prepared.principal;
+    let dataSource: DataSourceConnection | undefined;
+    if (job.dataSource) {
+      const name = job.dataSource;
+      if (!this.deps.dataSources) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name });
+      dataSource = await this.cached(this.connections, `${owner.user}\u001f${name}`, () =>
+        (this.deps.dataSources as DataSourceResolver).connectionForJob({ user: owner.user, admin: false }, name),
+      );
+    }
+    const resolved = catalog.resolve(job.engineType);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const pooled = await engines
+      .acquire(owner.user, resolved, {
+        executeOnce: job.executeOnce,
+        startupParams: job.startupParams,
+        signal: controller.signal,
+        dataSource,
+        labels: { ...job.labels, creator: job.creator, jobId: job.id },
+      })
+      .catch((e) => {
+        signal.removeEventListener('abort', onAbort);
+        throw e;
+      });
+    // What the lineage recorder and the final transition read of the job.
+    const row = {
+      id: job.id,
+      attempt: 0,
+      username: job.user,
+      creator: job.creator,
+      engine_type: job.engineType,
+      code_type: job.codeType,
+      code: job.code,
+      labels: job.labels,
+      data_source: job.dataSource,
+      run_timeout_s: job.runTimeoutS,
+    } as unknown as JobRow;
+    // The record is written while the engine starts on the statement: its round trip overlaps the
+    // engine's instead of adding to it. The first rows wait for it, so a statement exists in the
+    // history before its client sees any of its results.
+    const recorded = (async () =>
+      store.insertRunning(
+        job,
+        { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS },
+        await this.deps.lineage?.started(row, dataSource),
+      ))();
+    recorded.catch(() => {});
+    const statement = new LiveStatement(job.id, pooled, controller, job.runTimeoutS * 1000, dataSource ? redactorFor(dataSource) : (t) => t, {
+      code: job.code,
+      codeType: job.codeType,
+      runtimeParams: job.runtimeParams,
+      recorded: recorded.then(() => {}),
+      end: (outcome) => this.end(row, pooled, dataSource, recorded, outcome, () => signal.removeEventListener('abort', onAbort)),
+    });
+    try {
+      await Promise.all([statement.begin(), recorded]);
+    } catch (e) {
+      await statement.close();
+      throw toSluiceError(e);
+    }
+    return statement;
+  }
+
+  /** Releases the engine and writes the statement's end: state, log, lineage. Never throws. */
+  private async end(
+    row: JobRow,
+    pooled: PooledEngine,
+    ds: DataSourceConnection | undefined,
+    recorded: Promise<JobRow>,
+    outcome: { state: 'Succeed' | 'Failed' | 'Cancelled' | 'Timeout'; error?: ErrorBody; logLines: string[]; rows: number; broken: boolean },
+    detach: () => void,
+  ): Promise<void> {
+    detach();
+    await this.deps.engines.release(pooled, { broken: outcome.broken }).catch((e) => this.deps.log.warn({ err: String(e) }, 'engine release failed'));
+    try {
+      await recorded;
+    } catch (e) {
+      this.deps.log.warn({ jobId: row.id, err: String(e) }, 'interactive statement could not be recorded');
+      return;
+    }
+    const lines = [`Job ${row.id} runs on ${row.engine_type} engine ${pooled.id} for ${row.username} (interactive)`, ...outcome.logLines];
+    if (outcome.state === 'Succeed') lines.push(`${outcome.rows} row(s) streamed to the client`);
+    if (outcome.error) lines.push(`ERROR ${outcome.error.code}: ${outcome.error.message}`);
+    try {
+      await this.deps.store.transition(
+        row.id,
+        ['Running'],
+        outcome.state,
+        { error: outcome.error ?? null, logs: { first: 1, lines }, logLines: lines.length, resultSets: 0 },
+        { managerId: this.deps.managerId, attempt: 0 },
+        undefined,
+        await this.deps.lineage?.ended(row, outcome.state, { ds, error: outcome.error?.message }),
+      );
+    } catch (e) {
+      this.deps.log.warn({ jobId: row.id, err: String(e) }, 'interactive statement end could not be recorded');
+    }
+  }
+}
+
+/** A statement running on its engine: pulls the engine's events as the client reads rows. */
+class LiveStatement implements InteractiveStatement {
+  readonly logLines: string[] = [];
+  columns: Column[] | undefined;
+  private readonly events: AsyncIterator<EngineEvent>;
+  private buffer: Row[] = [];
+  private sets = 0;
+  private rows = 0;
+  private ended = false;
+  private timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly jobId: string,
+    private readonly pooled: PooledEngine,
+    private readonly controller: AbortController,
+    runMs: number,
+    private readonly redact: Redactor,
+    private readonly task: {
+      code: string;
+      codeType: string;
+      runtimeParams: Record<string, unknown>;
+      recorded: Promise<void>;
+      end: (outcome: {
+        state: 'Succeed' | 'Failed' | 'Cancelled' | 'Timeout';
+        error?: ErrorBody;
+        logLines: string[];
+        rows: number;
+        broken: boolean;
+      }) => Promise<void>;
+    },
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      controller.abort();
+    }, runMs);
+    this.timer.unref();
+    this.events = pooled.engine
+      .execute({ taskId: `${jobId}.0`, code: task.code, codeType: task.codeType, runtimeParams: task.runtimeParams, signal: controller.signal })
+      [Symbol.asyncIterator]();
+  }
+
+  get done(): boolean {
+    return this.ended && this.buffer.length === 0;
+  }
+
+  /** Reads until the first result set is announced or the statement ends. */
+  async begin(): Promise<void> {
+    while (!this.ended && this.columns === undefined) await this.pull();
+  }
+
+  /** Takes one event; ends the statement when the engine is through or fails. */
+  private async pull(): Promise<void> {
+    let r: IteratorResult<EngineEvent>;
+    try {
+      r = await this.events.next();
+    } catch (thrown) {
+      await this.finish(thrown);
+      return;
+    }
+    if (r.done) {
+      await this.finish(undefined);
+      return;
+    }
+    const ev = r.value;
+    if (ev.type === 'resultSet') {
+      this.sets++;
+      if (this.sets === 1) this.columns = ev.columns;
+    } else if (ev.type === 'rows') {
+      // Rows of later result sets are not part of a wire-protocol statement's answer.
+      if (this.sets === 1) {
+        for (const row of ev.rows) this.buffer.push(row);
+        this.rows += ev.rows.length;
+      }
+    } else if (ev.type === 'log' && this.logLines.length < MAX_LOG_LINES) this.logLines.push(this.redact(ev.line));
+  }
+
+  async next(limit: number): Promise<Row[]> {
+    while (this.buffer.length < limit && !this.ended) await this.pull();
+    const out = this.buffer.length <= limit ? this.buffer : this.buffer.slice(0, limit);
+    this.buffer = this.buffer.length <= limit ? [] : this.buffer.slice(limit);
+    return out;
+  }
+
+  private async finish(thrown: unknown): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    let state: 'Succeed' | 'Failed' | 'Cancelled' | 'Timeout' = 'Succeed';
+    let error: SluiceError | undefined;
+    if (thrown !== undefined || this.controller.signal.aborted) {
+      error = redactError(toSluiceError(thrown ?? new SluiceError('SLUICE_JOB_CANCELLED', {})), this.redact);
+      state = this.timedOut ? 'Timeout' : this.controller.signal.aborted ? 'Cancelled' : 'Failed';
+      if (state === 'Timeout') error = new SluiceError('SLUICE_JOB_RUN_TIMEOUT', {});
+      if (state === 'Cancelled') error = new SluiceError('SLUICE_JOB_CANCELLED', {});
+    }
+    const outcome = { state, error: error?.toBody(), logLines: this.logLines, rows: this.rows, broken: error?.code === 'SLUICE_ENGINE_CRASHED' };
+    // The end is recorded in the background: the client's answer does not wait for it.
+    void this.task.end(outcome);
+    if (error) {
+      this.buffer = [];
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.controller.abort();
+    try {
+      await this.events.return?.();
+    } catch {
+      // the engine reports the cancellation; the outcome is recorded below
+    }
+    await this.finish(undefined).catch(() => {});
+  }
+}
