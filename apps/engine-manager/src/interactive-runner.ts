@@ -135,9 +135,9 @@ export class InteractiveRunner {
       data_source: job.dataSource,
       run_timeout_s: job.runTimeoutS,
     } as unknown as JobRow;
-    // The record is written while the engine starts on the statement: its round trip overlaps the
-    // engine's instead of adding to it. The first rows wait for it, so a statement exists in the
-    // history before its client sees any of its results.
+    // The record is written behind the statement, in order (its end waits for it), off the client's
+    // path: a SELECT answers in about one engine round trip, as the wire protocol's users expect. A
+    // record that cannot be written is logged; the statement has run by then.
     const recorded = (async () =>
       store.insertRunning(
         job,
@@ -153,7 +153,7 @@ export class InteractiveRunner {
       end: (outcome) => this.end(row, pooled, dataSource, recorded, outcome, () => signal.removeEventListener('abort', onAbort)),
     });
     try {
-      await Promise.all([statement.begin(), recorded]);
+      await statement.begin();
     } catch (e) {
       await statement.close();
       throw toSluiceError(e);
