@@ -145,6 +145,38 @@ for (const backend of BACKENDS) {
       again.close();
     });
 
+    it('streams result rows as the job produces them to a subscriber that asks for them, and only to it', async () => {
+      const withRows = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      const code = 'SELECT range AS n, range * 3 AS t FROM range(3000)';
+      withRows.send({ type: 'submit', reqId: 'live', rows: true, job: { code } });
+      const sub = await withRows.until((fs) => fs.find((f) => f.type === 'submitted' && f.reqId === 'live'));
+      const jobId = (sub.job as { id: string }).id;
+      const plain = await WsTestClient.connect(ts.url, ts.tokens.alice);
+      plain.send({ type: 'subscribe', jobId });
+      await withRows.until((fs) => fs.find((f) => isFinal(f, jobId)), 30_000, 'final status');
+      const frames = withRows.frames.filter((f) => f.type === 'rows' && f.jobId === jobId);
+      assert.ok(frames.length >= 1, 'rows frames');
+      // In order, contiguous from offset 0, and equal to what the results API returns.
+      let next = 0;
+      const live: unknown[][] = [];
+      for (const f of frames) {
+        assert.equal(f.index, 0);
+        assert.equal(f.offset, next);
+        live.push(...(f.rows as unknown[][]));
+        next += (f.rows as unknown[][]).length;
+      }
+      assert.equal(live.length, 3000);
+      const stored = await ts.api(ts.tokens.alice).request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${jobId}/results/0?limit=3000`);
+      assert.deepEqual(live, stored.body.rows);
+      // The rows frames come before the result-ready frame of their set.
+      const order = withRows.frames.filter((f) => f.jobId === jobId).map((f) => f.type);
+      assert.ok(order.lastIndexOf('rows') < order.indexOf('result'), order.join(','));
+      await plain.until((fs) => fs.find((f) => isFinal(f, jobId)), 30_000, 'final status (plain)');
+      assert.equal(plain.frames.filter((f) => f.type === 'rows').length, 0, 'no rows frames without rows: true');
+      withRows.close();
+      plain.close();
+    });
+
     it('answers an invalid frame with a structured error and rejects a missing token', async () => {
       const ws = await WsTestClient.connect(ts.url, ts.tokens.alice);
       ws.socket.send('not json');

@@ -149,7 +149,6 @@ export class InteractiveRunner {
       code: job.code,
       codeType: job.codeType,
       runtimeParams: job.runtimeParams,
-      recorded: recorded.then(() => {}),
       end: (outcome) => this.end(row, pooled, dataSource, recorded, outcome, () => signal.removeEventListener('abort', onAbort)),
     });
     try {
@@ -211,7 +210,7 @@ class LiveStatement implements InteractiveStatement {
 
   constructor(
     readonly jobId: string,
-    private readonly pooled: PooledEngine,
+    pooled: PooledEngine,
     private readonly controller: AbortController,
     runMs: number,
     private readonly redact: Redactor,
@@ -219,7 +218,6 @@ class LiveStatement implements InteractiveStatement {
       code: string;
       codeType: string;
       runtimeParams: Record<string, unknown>;
-      recorded: Promise<void>;
       end: (outcome: {
         state: 'Succeed' | 'Failed' | 'Cancelled' | 'Timeout';
         error?: ErrorBody;

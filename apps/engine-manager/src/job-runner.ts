@@ -33,20 +33,88 @@ interface ActiveJob {
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/** How long live rows gather before they are published (a streaming query's rows arrive in trickles). */
+const LIVE_ROWS_FLUSH_MS = 100;
+
+/**
+ * Publishes a job's result rows as they are written, for WebSocket subscribers that ask for them,
+ * up to a budget per job. Rows gather for {@link LIVE_ROWS_FLUSH_MS}; each message fits the bus.
+ */
+class LiveRows {
+  private pending: unknown[][] = [];
+  private offset = 0;
+  private index = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly bus: EventBus,
+    private budget: number,
+  ) {}
+
+  /** A new result set starts: pending rows of the previous one go out first. */
+  begin(index: number): void {
+    this.flush();
+    this.index = index;
+    this.offset = 0;
+  }
+
+  add(rows: unknown[][]): void {
+    if (this.budget <= 0) {
+      this.offset += rows.length;
+      return;
+    }
+    const take = rows.length <= this.budget ? rows : rows.slice(0, this.budget);
+    this.budget -= take.length;
+    for (const r of take) this.pending.push(r);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), LIVE_ROWS_FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Publishes what gathered; the bus keeps the order of one publisher's messages. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    this.publish(rows, this.offset);
+    this.offset += rows.length;
+  }
+
+  private publish(rows: unknown[][], offset: number): void {
+    const event = { v: EVENT_VERSION, type: 'rows' as const, jobId: this.jobId, index: this.index, offset, rows };
+    if (rows.length > 1 && Buffer.byteLength(JSON.stringify(event)) > this.bus.maxMessageBytes - 512) {
+      const half = Math.ceil(rows.length / 2);
+      this.publish(rows.slice(0, half), offset);
+      this.publish(rows.slice(half), offset + half);
+      return;
+    }
+    // A single row too big for the bus is left to the results API.
+    if (Buffer.byteLength(JSON.stringify(event)) > this.bus.maxMessageBytes - 512) return;
+    void this.bus.publish(topics.job(this.jobId), event).catch(() => {});
+  }
+}
+
 /** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
 class ResultWriter {
   private current: { writer: ResultSetWriter; index: number; columns: Column[] } | undefined;
   private count = 0;
   private rowsBefore = 0;
   private bytesBefore = 0;
+  private readonly live: LiveRows;
 
   constructor(
     private readonly job: JobRow,
     private readonly results: ResultStore,
     private readonly store: JobStore,
     private readonly bus: EventBus,
-    private readonly limits: { maxRows: number; maxBytes: number },
-  ) {}
+    private readonly limits: { maxRows: number; maxBytes: number; liveRows: number },
+  ) {
+    this.live = new LiveRows(job.id, bus, limits.liveRows);
+  }
 
   get sets(): number {
     return this.count;
@@ -56,6 +124,7 @@ class ResultWriter {
     await this.end();
     const index = this.count;
     this.current = { writer: await this.results.create(this.job.id, index, columns), index, columns };
+    this.live.begin(index);
   }
 
   async write(rows: unknown[][]): Promise<void> {
@@ -64,6 +133,7 @@ class ResultWriter {
     if (this.rowsBefore + w.rows + rows.length > this.limits.maxRows) throw new SluiceError('SLUICE_RESULT_ROW_LIMIT', { limit: this.limits.maxRows });
     await w.write(rows);
     if (this.bytesBefore + w.bytes > this.limits.maxBytes) throw new SluiceError('SLUICE_RESULT_BYTE_LIMIT', { limit: this.limits.maxBytes });
+    this.live.add(rows);
   }
 
   /**
@@ -71,6 +141,7 @@ class ResultWriter {
    * transition, in the same statement. Undefined when no set is open.
    */
   async seal(): Promise<SealedResultSet | undefined> {
+    this.live.flush();
     const cur = this.current;
     if (!cur) return undefined;
     this.current = undefined;
@@ -83,6 +154,7 @@ class ResultWriter {
 
   /** Seals the current result set, indexes it and announces it. */
   async end(): Promise<void> {
+    this.live.flush();
     const cur = this.current;
     if (!cur) return;
     this.current = undefined;
@@ -184,6 +256,7 @@ export class JobRunner {
     const results = new ResultWriter(row, this.results, this.store, this.bus, {
       maxRows: this.config.SLUICE_RESULT_MAX_ROWS,
       maxBytes: this.config.SLUICE_RESULT_MAX_BYTES,
+      liveRows: this.config.SLUICE_LIVE_ROWS,
     });
     let pooled: PooledEngine | undefined;
     let broken = false;

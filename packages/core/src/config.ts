@@ -83,6 +83,9 @@ export const ConfigSchema = z.object({
   SLUICE_LEASE_MS: int(10_000, 1000).describe('how long a job or engine lease lasts without a heartbeat'),
   SLUICE_HEARTBEAT_MS: int(2_000, 100).describe('heartbeat interval of engine managers'),
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
+  SLUICE_LIVE_ROWS: int(10_000, 0).describe(
+    'result rows a job publishes as it produces them, for WebSocket subscribers that ask for rows (streaming queries); 0 = off. The result store keeps every row',
+  ),
   SLUICE_WS_MAX_BUFFER_BYTES: int(4 * 1024 * 1024, 1024).describe('per-connection send buffer before a slow client is closed'),
   SLUICE_SHELL_TIMEOUT_SECONDS: int(3600, 1).describe('time limit of one shell task'),
   SLUICE_SPARK_HOME: z

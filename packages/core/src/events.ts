@@ -47,7 +47,22 @@ export const ResultReadyEventSchema = z.object({
   columns: z.array(ColumnSchema),
 });
 
-export const JobEventSchema = z.discriminatedUnion('type', [StatusEventSchema, ProgressEventSchema, LogEventSchema, ResultReadyEventSchema]);
+/**
+ * Result rows as the job produces them ("live rows"), for subscribers that asked for them: rows
+ * `offset ..` of result set `index`. A job publishes at most SLUICE_LIVE_ROWS of them; the result
+ * store keeps every row.
+ */
+export const RowsEventSchema = z.object({
+  v: z.literal(EVENT_VERSION),
+  type: z.literal('rows'),
+  jobId: z.string(),
+  index: z.number().int(),
+  offset: z.number().int().nonnegative(),
+  rows: z.array(z.array(z.unknown())),
+});
+
+export const JobEventSchema = z.discriminatedUnion('type', [StatusEventSchema, ProgressEventSchema, LogEventSchema, ResultReadyEventSchema, RowsEventSchema]);
+export type RowsEvent = z.infer<typeof RowsEventSchema>;
 export type JobEvent = z.infer<typeof JobEventSchema>;
 export type StatusEvent = z.infer<typeof StatusEventSchema>;
 export type LogEvent = z.infer<typeof LogEventSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProgressEventSchema, ResultReadyEventSchema, StatusEventSchema } from './events.ts';
+import { ProgressEventSchema, ResultReadyEventSchema, RowsEventSchema, StatusEventSchema } from './events.ts';
 import { JobErrorSchema, JobViewSchema, SubmitJobSchema } from './job.ts';
 
 /** WebSocket protocol of `/api/v1/ws`. Every frame is JSON with a version `v`. */
@@ -22,8 +22,22 @@ export const WsClientMessageSchema = z.discriminatedUnion('type', [
     idempotencyKey: z.string().max(128).optional(),
     /** Subscribe to the new job from line 1 (default true). */
     subscribe: z.boolean().optional(),
+    /** Also receive result rows as the job produces them (`rows` frames; see `subscribe.rows`). */
+    rows: z.boolean().optional(),
   }),
-  z.object({ v, type: z.literal('subscribe'), reqId, jobId: z.string().min(1), fromLine: z.number().int().positive().optional() }),
+  z.object({
+    v,
+    type: z.literal('subscribe'),
+    reqId,
+    jobId: z.string().min(1),
+    fromLine: z.number().int().positive().optional(),
+    /**
+     * Also receive result rows as the job produces them, as `rows` frames (up to SLUICE_LIVE_ROWS per
+     * job; every row stays readable through the results API). Rows produced before the subscription
+     * are not replayed.
+     */
+    rows: z.boolean().optional(),
+  }),
   z.object({ v, type: z.literal('unsubscribe'), reqId, jobId: z.string().min(1) }),
   z.object({ v, type: z.literal('cancel'), reqId, jobId: z.string().min(1) }),
   z.object({ v, type: z.literal('ping'), reqId }),
@@ -39,6 +53,7 @@ export const WsServerMessageSchema = z.discriminatedUnion('type', [
   ProgressEventSchema,
   z.object({ v, type: z.literal('log'), jobId: z.string(), fromLine: z.number().int(), lines: z.array(z.string()) }),
   ResultReadyEventSchema,
+  RowsEventSchema,
   z.object({ v, type: z.literal('error'), reqId, jobId: z.string().optional(), error: JobErrorSchema }),
   z.object({ v, type: z.literal('pong'), reqId }),
 ]);

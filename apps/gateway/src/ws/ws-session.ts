@@ -22,6 +22,8 @@ interface Subscription {
   jobId: string;
   /** The next log line this client has not received yet. */
   next: number;
+  /** The client asked for live result rows. */
+  rows: boolean;
   /** Events are handled strictly in order, one at a time. */
   chain: Promise<void>;
   unsubscribe: () => Promise<void>;
@@ -110,11 +112,11 @@ export class WsSession {
         case 'submit': {
           const { job } = await this.entrance.submit(this.principal, m.job, m.idempotencyKey);
           this.send({ v: WS_PROTOCOL_VERSION, type: 'submitted', reqId: m.reqId, job });
-          if (m.subscribe !== false) await this.subscribe(job.id, 1, m.reqId);
+          if (m.subscribe !== false) await this.subscribe(job.id, 1, m.reqId, m.rows === true);
           break;
         }
         case 'subscribe':
-          await this.subscribe(m.jobId, m.fromLine ?? 1, m.reqId);
+          await this.subscribe(m.jobId, m.fromLine ?? 1, m.reqId, m.rows === true);
           break;
         case 'unsubscribe':
           await this.unsubscribe(m.jobId);
@@ -131,11 +133,11 @@ export class WsSession {
     }
   }
 
-  private async subscribe(ref: string, fromLine: number, reqId?: string): Promise<void> {
+  private async subscribe(ref: string, fromLine: number, reqId?: string, rows = false): Promise<void> {
     // A job id can be subscribed before the row is read; a numeric taskID must be resolved first.
     const jobId = /^[0-9A-Z]{26}$/.test(ref) ? ref : (await this.entrance.get(this.principal, ref)).id;
     await this.unsubscribe(jobId);
-    const sub: Subscription = { jobId, next: fromLine, chain: Promise.resolve(), unsubscribe: async () => {}, closed: false };
+    const sub: Subscription = { jobId, next: fromLine, rows, chain: Promise.resolve(), unsubscribe: async () => {}, closed: false };
     this.subs.set(jobId, sub);
     // Subscribe first, then read the job and the backlog: events that arrive meanwhile queue on the chain.
     let release!: () => void;
@@ -175,6 +177,7 @@ export class WsSession {
 
   private async deliver(sub: Subscription, ev: ReturnType<typeof JobEventSchema.parse>): Promise<void> {
     if (sub.closed) return;
+    if (ev.type === 'rows' && !sub.rows) return;
     if (ev.type !== 'log') {
       this.send(ev);
       // Every log line is published before the final status, so the subscription is complete.
