@@ -194,6 +194,7 @@ describe('Flink SQL through Sluice: REST, WebSocket, queue, engine manager, SQL 
       ws.send({
         type: 'submit',
         reqId: 'join',
+        rows: true,
         job: { engineType: 'flink', dataSource: 'flink_local', code: `${STREAMS};\n${STREAM_JOIN}`, runtimeParams: { maxRows: '60' } },
       });
       const submitted = await ws.until((fs) => fs.find((f) => f.type === 'submitted' && f.reqId === 'join'), 30_000, 'submitted');
@@ -219,6 +220,9 @@ describe('Flink SQL through Sluice: REST, WebSocket, queue, engine manager, SQL 
 
       const changelog = await rows(alice, jobId);
       assert.equal(changelog.length, 60);
+      // The subscriber asked for rows: the changelog reached it live, in order, as the store has it.
+      const live = ws.frames.filter((f) => f.type === 'rows' && f.jobId === jobId).flatMap((f) => f.rows as unknown[][]);
+      assert.deepEqual(live, changelog, 'the live rows are the stored changelog');
       const kinds = new Set(changelog.map((r) => r[0]));
       assert.ok(kinds.has('-U') || kinds.has('-D'), `the join retracts what it emitted: ${[...kinds].join(',')}`);
       const table = applyChangelog(changelog);

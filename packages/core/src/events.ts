@@ -88,4 +88,6 @@ export const topics = {
   /** Every status change, for admission and the scheduler. */
   jobStates: 'jobs.states',
   manager: (managerId: string) => `manager.${managerId}`,
+  /** PostgreSQL CancelRequests a gateway could not match: the gateway holding the connection acts on it. */
+  pgwireCancel: 'pgwire.cancel',
 } as const;

@@ -26,6 +26,8 @@ export interface ConnectionContext {
   keys: BackendKeys;
   waiter: JobWaiter;
   secureContext?: SecureContext;
+  /** Passes a CancelRequest this gateway has no connection for to the other gateways. */
+  cancelElsewhere?(pid: number, secret: number): void;
   /** Called when the connection is gone, to forget it. */
   onClose(conn: PgConnection): void;
 }
@@ -286,6 +288,7 @@ export class PgConnection {
         this.phase = 'closed';
         this.socket.end();
         if (target) await target.cancelRunning().catch(() => {});
+        else this.ctx.cancelElsewhere?.(p.pid, p.secret);
         return;
       }
       case 'startup':

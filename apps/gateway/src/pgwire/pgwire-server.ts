@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { topics } from '@sluice/core';
 import { BackendKeys } from './backend-keys.ts';
 import { JobWaiter } from './job-waiter.ts';
 import { PgConnection } from './pg-connection.ts';
@@ -23,6 +24,17 @@ export async function startPgwireServer(deps: PgwireServerDeps): Promise<PgwireS
   const keys = new BackendKeys();
   const waiter = new JobWaiter(deps.bus, deps.entrance);
   await waiter.start();
+  // A client may send its CancelRequest to another gateway of the cluster (behind a load balancer,
+  // say): a gateway that does not know the key passes it on, and the one that does cancels.
+  const stopCancels = await deps.bus.subscribe(topics.pgwireCancel, (raw) => {
+    const m = raw as { pid?: unknown; secret?: unknown };
+    if (typeof m?.pid !== 'number' || typeof m.secret !== 'number') return;
+    const target = keys.find(m.pid, m.secret);
+    if (target) void target.cancelRunning().catch(() => {});
+  });
+  const cancelElsewhere = (pid: number, secret: number) => {
+    void deps.bus.publish(topics.pgwireCancel, { pid, secret }).catch(() => {});
+  };
   const secureContext = deps.tls ? createSecureContext({ key: deps.tls.key, cert: deps.tls.cert }) : undefined;
   const live = new Set<PgConnection>();
   const sockets = new Set<Socket>();
@@ -31,7 +43,7 @@ export async function startPgwireServer(deps: PgwireServerDeps): Promise<PgwireS
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     try {
-      const conn = new PgConnection(socket, { deps, keys, waiter, secureContext, onClose: (c) => live.delete(c) }, nextId++);
+      const conn = new PgConnection(socket, { deps, keys, waiter, secureContext, cancelElsewhere, onClose: (c) => live.delete(c) }, nextId++);
       live.add(conn);
     } catch (err) {
       deps.log.error({ err: String(err) }, 'pgwire connection setup failed');
@@ -57,6 +69,7 @@ export async function startPgwireServer(deps: PgwireServerDeps): Promise<PgwireS
       for (const c of [...live]) c.close();
       for (const s of sockets) s.destroy();
       await closed;
+      await stopCancels().catch(() => {});
       await waiter.stop();
     },
   };
