@@ -14,6 +14,10 @@ process.on('message', (m: { v?: number; type?: string; pgid?: number }) => {
 
 process.send?.({ v: 1, type: 'ready' });
 
+// A signal to the whole process group (Ctrl-C in a terminal, `timeout`, a service manager) must not
+// take the watchdog down before its parent: the parent's end is what it waits for.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+
 process.on('disconnect', () => {
   for (const pgid of groups) {
     try {

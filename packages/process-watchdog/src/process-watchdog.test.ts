@@ -78,3 +78,32 @@ describe('process watchdog', () => {
     await assert.rejects(watchdog.start(), /the test watchdog is closed/);
   });
 });
+
+describe('process watchdog and group signals', () => {
+  it('outlives a SIGTERM sent to its whole process group and still kills the watched groups when the parent dies', async () => {
+    // The stand-in manager leads a group of its own, which its watchdog joins (as under a shell or `timeout`).
+    const parent = spawn(process.execPath, [...process.execArgv, fixture], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    let out = '';
+    parent.stdout.setEncoding('utf8');
+    parent.stdout.on('data', (chunk: string) => {
+      out += chunk;
+    });
+    await until('the fixture to report its pids', () => out.includes('\n'), 60_000);
+    const pids = JSON.parse(out) as { watched: number; forgotten: number; watchdog: number };
+    try {
+      process.kill(-(parent.pid as number), 'SIGTERM');
+      await once(parent, 'exit');
+      await until('the watched group to die', () => !alive(pids.watched));
+      await until('the watchdog to exit', () => !alive(pids.watchdog));
+      assert.ok(alive(pids.forgotten));
+    } finally {
+      for (const pid of [pids.watched, pids.forgotten]) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+});
