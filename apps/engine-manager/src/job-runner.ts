@@ -234,16 +234,18 @@ export class JobRunner {
         refused = err;
       }
     }
-    const row = await this.store.transition(
+    const claimed = await this.store.transition(
       q.jobId,
       ['Scheduled', 'WaitForRetry'],
       'Running',
-      { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0 },
+      // Brief: the code, variables and parameters were just read; they are not shipped twice.
+      { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0, brief: true },
       { attempt: q.attempt, notCancelRequested: true },
       undefined,
       refused ? undefined : await this.lineage?.started(pending, dataSource),
     );
-    if (!row) return; // cancelled, timed out, or already taken: nothing to do
+    if (!claimed) return; // cancelled, timed out, or already taken: nothing to do
+    const row: JobRow = { ...pending, ...claimed };
     const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
     const active: ActiveJob = { controller: new AbortController() };
     this.active.set(row.id, active);
@@ -304,7 +306,7 @@ export class JobRunner {
       if (active.controller.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
       // The last result set, the log lines still pending and the final state go in one statement.
       const sealed = await results.seal();
-      const pending = await logs.takePending();
+      const tail = await logs.takePending();
       await this.store.transition(
         row.id,
         ['Running'],
@@ -313,9 +315,10 @@ export class JobRunner {
           resultSets: results.sets,
           logLines: logs.lastLine,
           error: null,
-          logs: pending.logs,
+          logs: tail.logs,
           resultSet: sealed,
-          ...(pending.engineId ? { engineId: pending.engineId } : {}),
+          brief: true,
+          ...(tail.engineId ? { engineId: tail.engineId } : {}),
         },
         fence,
         undefined,

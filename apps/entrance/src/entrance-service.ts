@@ -23,7 +23,7 @@ import { streamResultAs } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
-import { type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
+import { type JobBrief, type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
 
 /** What the entrance needs from the data-source service: may this user run jobs on it, and on which engine. */
 export interface DataSourceAccess {
@@ -174,8 +174,12 @@ export class EntranceService implements EntranceApi {
    * Loads a job the principal may see, or throws NOT_FOUND / FORBIDDEN. A job is named by its id or by
    * its numeric sequence (the Linkis taskID that schedulers and the CLI print).
    */
-  async authorize(principal: Principal, jobId: string): Promise<JobRow> {
-    const row = /^[0-9A-Z]{26}$/.test(jobId) ? await this.store.get(jobId) : /^[1-9][0-9]{0,17}$/.test(jobId) ? await this.store.getBySeq(jobId) : null;
+  async authorize(principal: Principal, jobId: string): Promise<JobBrief> {
+    const row = /^[0-9A-Z]{26}$/.test(jobId)
+      ? await this.store.getBrief(jobId)
+      : /^[1-9][0-9]{0,17}$/.test(jobId)
+        ? await this.store.getBrief(jobId, true)
+        : null;
     if (!row) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId });
     if (row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${jobId}`, jobId });
     return row;
@@ -201,7 +205,7 @@ export class EntranceService implements EntranceApi {
   }
 
   /** Like {@link authorize}, with the job's result index read in the same round trip. */
-  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobRow; sets: ResultSetView[] }> {
+  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobBrief; sets: ResultSetView[] }> {
     const found = /^[0-9A-Z]{26}$/.test(ref)
       ? await this.store.getWithResultSets(ref)
       : /^[1-9][0-9]{0,17}$/.test(ref)

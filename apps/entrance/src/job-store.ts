@@ -97,6 +97,8 @@ export interface TransitionPatch {
   logLines?: number;
   /** Log lines still pending at the transition, written in the same statement (saves a round trip). */
   logs?: { first: number; lines: string[] };
+  /** Return only the brief columns (no code, variables, parameters): for callers that hold them already. */
+  brief?: boolean;
   /** A sealed result set indexed in the same statement (the last set of a job that just ended). */
   resultSet?: SealedResultSet;
 }
@@ -141,8 +143,20 @@ function toResultSetView(x: StoredResultSet): ResultSetView & { uri: string } {
   return { index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri };
 }
 
+/** A job row without its code, variables and parameters: what views and authorization read. */
+export type JobBrief = Omit<JobRow, 'code' | 'submitted_code' | 'variables' | 'runtime_params' | 'startup_params' | 'request_hash'>;
+
+/** The columns of {@link JobBrief}: a status read does not ship (and parse) the job's code and variables. */
+const BRIEF_COLUMNS = `id, seq, username, creator, engine_type, code_type, group_key, labels, priority, execute_once, data_source, state, attempt,
+  progress, queue_timeout_s, run_timeout_s, idempotency_key, manager_id, engine_id, lease_until, cancel_requested, error, result_sets,
+  log_lines, client_lease_s, client_lease_until, created_at, scheduled_at, started_at, finished_at, updated_at`;
+
+const BRIEF_RETURNING = BRIEF_COLUMNS.split(',')
+  .map((c) => `sluice_jobs.${c.trim()}`)
+  .join(', ');
+
 /** Maps a stored row to the public view. */
-export function toJobView(r: JobRow): JobView {
+export function toJobView(r: JobBrief): JobView {
   return {
     id: r.id,
     state: r.state,
@@ -192,20 +206,26 @@ export class JobStore {
     return r.rows[0] ?? null;
   }
 
+  /** A job's state and metadata without its code and variables, by id or (`bySeq`) by sequence. */
+  async getBrief(ref: string, bySeq = false): Promise<JobBrief | null> {
+    const r = await this.pool.query<JobBrief>(`SELECT ${BRIEF_COLUMNS} FROM sluice_jobs WHERE ${bySeq ? 'seq' : 'id'} = $1`, [ref]);
+    return r.rows[0] ?? null;
+  }
+
   /**
    * A job (by id, or by seq when `bySeq`) with its result index, in one round trip: what a result
    * read needs to authorize and find its set.
    */
-  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobRow; sets: (ResultSetView & { uri: string })[] } | null> {
-    const r = await this.pool.query<JobRow & { result_index: StoredResultSet[] | null }>(
-      `SELECT j.*, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
+  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobBrief; sets: (ResultSetView & { uri: string })[] } | null> {
+    const r = await this.pool.query<JobBrief & { result_index: StoredResultSet[] | null }>(
+      `SELECT ${BRIEF_COLUMNS}, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
        FROM sluice_jobs j WHERE ${bySeq ? 'j.seq' : 'j.id'} = $1`,
       [ref],
     );
     const found = r.rows[0];
     if (!found) return null;
     const { result_index, ...row } = found;
-    return { row: row as JobRow, sets: (result_index ?? []).map(toResultSetView) };
+    return { row, sets: (result_index ?? []).map(toResultSetView) };
   }
 
   /** Looks a job up by its numeric sequence (the Linkis taskID). */
@@ -254,8 +274,8 @@ export class JobStore {
     ]);
     const row = r.rows[0] as JobRow;
     const duplicate = row.id !== job.id;
-    // Not awaited: the state is committed, and the reply need not wait for the bus.
-    if (!duplicate) void this.publishStatus(row);
+    // No status event: nobody can be subscribed to a job whose id did not exist a moment ago, and the
+    // scheduler's admission only listens for states that free a slot.
     return { row, enqueue: !duplicate && row.state === 'Scheduled', duplicate };
   }
 
@@ -430,7 +450,7 @@ export class JobStore {
     const r = await this.pool.query<JobRow & { prev_state: JobState; group_waiting?: boolean }>(
       `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
             upd AS (UPDATE sluice_jobs SET ${sets.join(', ')} FROM prev WHERE sluice_jobs.id = prev.id AND ${where}
-                    RETURNING sluice_jobs.*, prev.prev_state),
+                    RETURNING ${patch.brief ? BRIEF_RETURNING : 'sluice_jobs.*'}, prev.prev_state),
             hist AS (INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt, reason)
                      SELECT id, prev_state, $2, attempt, $${reasonArg}::jsonb FROM upd)${lineageCte}${extraCtes}
        SELECT upd.*${waiting} FROM upd`,

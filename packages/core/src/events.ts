@@ -63,6 +63,18 @@ export const RowsEventSchema = z.object({
 
 export const JobEventSchema = z.discriminatedUnion('type', [StatusEventSchema, ProgressEventSchema, LogEventSchema, ResultReadyEventSchema, RowsEventSchema]);
 export type RowsEvent = z.infer<typeof RowsEventSchema>;
+
+const JOB_EVENT_TYPES = new Set(['status', 'progress', 'log', 'result', 'rows']);
+
+/**
+ * A cheap shape check of a job event read from the bus, for hot consumers (one per event per
+ * subscriber). The bus carries only what Sluice's own processes published, so the full schema parse
+ * ({@link JobEventSchema}) is for tests and untrusted input.
+ */
+export function asJobEvent(raw: unknown): JobEvent | undefined {
+  const m = raw as { v?: unknown; type?: unknown; jobId?: unknown } | null;
+  return m && m.v === EVENT_VERSION && typeof m.jobId === 'string' && JOB_EVENT_TYPES.has(m.type as string) ? (m as JobEvent) : undefined;
+}
 export type JobEvent = z.infer<typeof JobEventSchema>;
 export type StatusEvent = z.infer<typeof StatusEventSchema>;
 export type LogEvent = z.infer<typeof LogEventSchema>;

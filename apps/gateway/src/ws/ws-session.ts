@@ -1,7 +1,8 @@
 import {
+  asJobEvent,
   type EventBus,
   isFinalState,
-  JobEventSchema,
+  type JobEvent,
   type Principal,
   SluiceError,
   topics,
@@ -146,9 +147,9 @@ export class WsSession {
     });
     sub.chain = gate;
     sub.unsubscribe = await this.bus.subscribe(topics.job(jobId), (raw) => {
-      const ev = JobEventSchema.safeParse(raw);
-      if (!ev.success || sub.closed) return;
-      sub.chain = sub.chain.then(() => this.deliver(sub, ev.data)).catch(() => {});
+      const ev = asJobEvent(raw);
+      if (!ev || sub.closed) return;
+      sub.chain = sub.chain.then(() => this.deliver(sub, ev)).catch(() => {});
     });
     try {
       const job = await this.entrance.get(this.principal, jobId).catch(async (err) => {
@@ -175,7 +176,7 @@ export class WsSession {
     }
   }
 
-  private async deliver(sub: Subscription, ev: ReturnType<typeof JobEventSchema.parse>): Promise<void> {
+  private async deliver(sub: Subscription, ev: JobEvent): Promise<void> {
     if (sub.closed) return;
     if (ev.type === 'rows' && !sub.rows) return;
     if (ev.type !== 'log') {
