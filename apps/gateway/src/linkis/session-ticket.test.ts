@@ -26,6 +26,21 @@ describe('Linkis session tickets', () => {
     assert.equal(random2.verify(random1.issue('alice').value), null, 'random per-process keys differ');
   });
 
+  it('survives a master-key rotation: each step of the procedure accepts the sessions of the step before', () => {
+    const k2 = `k2:${randomBytes(32).toString('base64')}`;
+    const before = SessionTickets.fromMasterKeys(keys); // k1
+    const added = SessionTickets.fromMasterKeys(`${keys},${k2}`); // k1 active, k2 listed
+    const moved = SessionTickets.fromMasterKeys(`${k2},${keys}`); // k2 active, k1 listed
+    const after = SessionTickets.fromMasterKeys(k2); // k1 removed
+    const fromBefore = before.issue('alice').value;
+    const fromMoved = moved.issue('bob').value;
+    assert.equal(added.verify(fromBefore)?.user, 'alice');
+    assert.equal(moved.verify(fromBefore)?.user, 'alice', 'a gateway with the new key first still accepts old sessions');
+    assert.equal(added.verify(fromMoved)?.user, 'bob', 'a gateway not yet moved accepts sessions issued under the new key');
+    assert.equal(after.verify(fromMoved)?.user, 'bob');
+    assert.equal(after.verify(fromBefore), null, 'once the old key is gone, so are the sessions issued under it');
+  });
+
   it('refuses forged, altered, malformed and expired tickets', () => {
     let now = 1_000_000;
     const t = new SessionTickets(randomBytes(32), 60_000, () => now);

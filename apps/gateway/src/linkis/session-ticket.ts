@@ -18,29 +18,37 @@ export interface SessionTicket {
 /**
  * Opaque, stateless session tickets: `base64url("user|expiry") "." base64url(HMAC-SHA256)`. The key
  * comes from the process, never from a user's token, so a ticket proves only that this deployment
- * issued it. Every gateway that derives the same key (from the same `SLUICE_MASTER_KEYS`) accepts it.
+ * issued it. Tickets are issued under the first key and accepted under any: every gateway that lists
+ * a key (in `SLUICE_MASTER_KEYS`) accepts the tickets issued under it, so a master-key rotation, which
+ * lists the old and the new key side by side, keeps Linkis sessions alive.
  */
 export class SessionTickets {
+  private readonly keys: Buffer[];
+
   constructor(
-    private readonly key: Buffer,
+    key: Buffer | Buffer[],
     readonly timeoutMs = SESSION_TIMEOUT_MS,
     private readonly now: () => number = Date.now,
   ) {
-    if (key.length < 32) throw new Error('a session key needs at least 32 bytes');
+    this.keys = Array.isArray(key) ? key : [key];
+    if (this.keys.length === 0 || this.keys.some((k) => k.length < 32)) throw new Error('a session key needs at least 32 bytes');
   }
 
   /**
-   * Keys from the master keys with HKDF-SHA256 when they are configured (so every gateway of a
-   * deployment agrees), else from 32 random bytes (sessions then live as long as this process).
+   * One key per master-key entry, derived with HKDF-SHA256 (so every gateway of a deployment agrees),
+   * else 32 random bytes (sessions then live as long as this process).
    */
   static fromMasterKeys(masterKeys: string | undefined, timeoutMs = SESSION_TIMEOUT_MS): SessionTickets {
-    const ikm = masterKeys?.trim();
-    const key = ikm ? Buffer.from(hkdfSync('sha256', Buffer.from(ikm, 'utf8'), HKDF_SALT, HKDF_INFO, 32)) : randomBytes(32);
-    return new SessionTickets(key, timeoutMs);
+    const entries = (masterKeys ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    const keys = entries.map((e) => Buffer.from(hkdfSync('sha256', Buffer.from(e, 'utf8'), HKDF_SALT, HKDF_INFO, 32)));
+    return new SessionTickets(keys.length > 0 ? keys : [randomBytes(32)], timeoutMs);
   }
 
-  private mac(payload: string): Buffer {
-    return createHmac('sha256', this.key).update(`v1|${payload}`).digest();
+  private mac(payload: string, key: Buffer = this.keys[0] as Buffer): Buffer {
+    return createHmac('sha256', key).update(`v1|${payload}`).digest();
   }
 
   /** A new ticket for `user`, valid for {@link timeoutMs}. */
@@ -58,8 +66,11 @@ export class SessionTickets {
     if (dot <= 0) return null;
     const payload = Buffer.from(value.slice(0, dot), 'base64url').toString('utf8');
     const given = Buffer.from(value.slice(dot + 1), 'base64url');
-    const want = this.mac(payload);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
+    const valid = this.keys.some((key) => {
+      const want = this.mac(payload, key);
+      return given.length === want.length && timingSafeEqual(given, want);
+    });
+    if (!valid) return null;
     const m = /^([^|]+)\|(\d{1,15})$/.exec(payload);
     if (!m) return null;
     const expiresAt = Number(m[2]);
