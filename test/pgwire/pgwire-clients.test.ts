@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requireEnv, uniqueSuffix } from '@sluice/testkit';
+import { requireEnv, uniqueSuffix, waitFor } from '@sluice/testkit';
 import pg from 'pg';
 import { type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
 import { ensureClients, keyValues, runProcess } from './run-process.ts';
@@ -19,9 +19,9 @@ describe('pgwire with real PostgreSQL clients', () => {
   let clients: ReturnType<typeof ensureClients>;
   let alice: string;
 
-  const psql = (args: string[], opts: { password?: string; user?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}) =>
+  const psql = (args: string[], opts: { password?: string; user?: string; timeoutMs?: number; onSpawn?: (pid: number) => void; appName?: string } = {}) =>
     runProcess('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(s.port), '-U', opts.user ?? 'alice', ...args], {
-      env: { PGPASSWORD: opts.password ?? alice, PGCONNECT_TIMEOUT: '20', PGSSLMODE: 'disable' },
+      env: { PGPASSWORD: opts.password ?? alice, PGCONNECT_TIMEOUT: '20', PGSSLMODE: 'disable', ...(opts.appName ? { PGAPPNAME: opts.appName } : {}) },
       timeoutMs: opts.timeoutMs ?? 60_000,
       onSpawn: opts.onSpawn,
     });
@@ -167,15 +167,27 @@ describe('pgwire with real PostgreSQL clients', () => {
     it('cancels the running Sluice job on SIGINT (psql sends a CancelRequest)', async () => {
       let pid = 0;
       const started = Date.now();
-      const run = psql(['-d', 'duckdb', '-c', 'SELECT count(*) FROM range(2000000000) a, range(1000) b'], { onSpawn: (p) => (pid = p) });
+      const appName = `psql-cancel-${Date.now()}`;
+      const run = psql(['-d', 'duckdb', '-c', 'SELECT count(*) FROM range(2000000000) a, range(1000) b'], { onSpawn: (p) => (pid = p), appName });
       await new Promise((r) => setTimeout(r, 3000));
       process.kill(pid, 'SIGINT');
       const r = await run;
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stderr, /canceling statement due to user request/);
       assert.ok(Date.now() - started < 30_000);
-      const jobs = await s.ts.api(alice).request<{ items: { state: string; code?: string }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=1');
-      assert.equal(jobs.body.items[0]?.state, 'Cancelled');
+      // The statement's job (found by the application name psql sent) ends Cancelled; its end is
+      // recorded just behind the statement, so it is waited for.
+      const job = await waitFor(
+        async () => {
+          const jobs = await s.ts
+            .api(alice)
+            .request<{ items: { state: string; labels: Record<string, string> }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=20');
+          const mine = jobs.body.items.find((j) => j.labels.applicationName === appName);
+          return mine && mine.state !== 'Running' ? mine : undefined;
+        },
+        { timeoutMs: 20_000, what: 'the cancelled statement to be recorded' },
+      );
+      assert.equal(job.state, 'Cancelled');
     });
   });
 

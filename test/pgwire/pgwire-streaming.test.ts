@@ -79,6 +79,60 @@ describe('pgwire streaming', () => {
     );
   });
 
+  it('a statement cancelled while its rows stream ends Cancelled and gives its engine back', async () => {
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: s.port,
+      user: 'alice',
+      password: s.ts.tokens.alice,
+      database: 'duckdb',
+      application_name: 'mid-stream-cancel',
+    });
+    await c.connect();
+    try {
+      const q = c.query({ text: 'SELECT range AS n FROM range(500000000)', rowMode: 'array' });
+      q.catch(() => {});
+      await new Promise((r) => setTimeout(r, 1500));
+      // Stop reading, so the gateway waits to write between two pulls from the engine, and cancel
+      // then: the statement must still end and give its engine back.
+      const stream = (c as unknown as { connection: { stream: { pause(): void; resume(): void } } }).connection.stream;
+      stream.pause();
+      await new Promise((r) => setTimeout(r, 1000));
+      const canceller = new pg.Client({ host: '127.0.0.1', port: s.port });
+      (canceller as unknown as { cancel(c: pg.Client, q: unknown): void }).cancel(c, (c as unknown as { activeQuery: unknown }).activeQuery);
+      await new Promise((r) => setTimeout(r, 1000));
+      stream.resume();
+      await assert.rejects(q, (e: { code?: string }) => e.code === '57014');
+      const db = new pg.Client({ connectionString: s.env.db.url });
+      await db.connect();
+      try {
+        const job = await waitFor(
+          async () => {
+            const r = await db.query<{ state: string; engine_id: string }>(
+              "SELECT state, engine_id FROM sluice_jobs WHERE labels->>'applicationName' = 'mid-stream-cancel' ORDER BY seq DESC LIMIT 1",
+            );
+            return r.rows[0] && r.rows[0].state !== 'Running' ? r.rows[0] : undefined;
+          },
+          { timeoutMs: 20_000, what: 'the cancelled statement to end' },
+        );
+        assert.equal(job.state, 'Cancelled');
+        // Its engine is free again: the next statement of the connection runs on the same engine.
+        assert.equal((await c.query('SELECT 41 + 1 AS v')).rows[0].v, 42);
+        const next = await waitFor(async () => {
+          const r = await db.query<{ state: string; engine_id: string }>(
+            "SELECT state, engine_id FROM sluice_jobs WHERE labels->>'applicationName' = 'mid-stream-cancel' ORDER BY seq DESC LIMIT 1",
+          );
+          return r.rows[0]?.state === 'Succeed' ? r.rows[0] : undefined;
+        });
+        assert.equal(next.engine_id, job.engine_id);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await c.end();
+    }
+  });
+
   it('reports a statement error mid-session and goes on', async () => {
     const w = await rawLogin(s.port, 'alice', s.ts.tokens.alice);
     w.send('Q', cstr('SELECT * FROM no_such_table_q; SELECT 2'));

@@ -109,6 +109,8 @@ export class InteractiveRunner {
     const resolved = catalog.resolve(job.engineType);
     const controller = new AbortController();
     const onAbort = () => controller.abort();
+    // A cancel that came while the statement was being prepared must not be lost.
+    if (signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
     signal.addEventListener('abort', onAbort, { once: true });
     const pooled = await engines
       .acquire(owner.user, resolved, {

@@ -484,8 +484,13 @@ export class PgConnection {
           throw pgError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
         }
         const result = await this.runStatement(stmt);
-        if (result.source) out.rowDescription(this.w, this.fields(result, []));
-        await this.streamRows(result, [], 0);
+        try {
+          if (result.source) out.rowDescription(this.w, this.fields(result, []));
+          await this.streamRows(result, [], 0);
+        } finally {
+          // Always: a statement left unread (an error, a cancel mid-stream) would keep its engine.
+          result.source?.close();
+        }
       } catch (err) {
         await this.reportError(err);
         break;
@@ -605,7 +610,15 @@ export class PgConnection {
       throw pgError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
     }
     const result = await this.portalResult(portal);
-    const finished = await this.streamRows(result, portal.resultFormats, Math.max(e.maxRows, 0));
+    let finished: boolean;
+    try {
+      finished = await this.streamRows(result, portal.resultFormats, Math.max(e.maxRows, 0));
+    } catch (err) {
+      // The portal cannot go on: release what it holds (a running statement keeps its engine).
+      portal.finished = true;
+      result.source?.close();
+      throw err;
+    }
     if (finished) {
       portal.finished = true;
       result.source?.close();
