@@ -125,6 +125,9 @@ function assertSluiceError(err: unknown, code: ErrorCode): asserts err is Sluice
  * simple task, user errors, cancel, isolation, session state, large results under slow consumption,
  * close, and (for local processes) a kill -9 of the engine. Call it at the top level of a test file.
  */
+/** Each case's bound: a case that hangs (an engine that never answers) fails instead of stalling the run. */
+const CASE = { timeout: 240_000 };
+
 export function defineConnectorContract(name: string, factory: () => EngineConnector | Promise<EngineConnector>, fixtures: ConnectorFixtures): void {
   describe(`${name} connector contract`, () => {
     let connector: EngineConnector;
@@ -178,7 +181,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       return record(events);
     }
 
-    it('describes itself', () => {
+    it('describes itself', CASE, () => {
       assert.equal(connector.name, name);
       assert.ok(connector.versions.length > 0);
       assert.ok(connector.versions.includes(connector.defaultVersion), 'defaultVersion is one of versions');
@@ -186,7 +189,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       assert.ok(connector.codeTypes.includes(codeType), `code type ${codeType} is one of codeTypes`);
     });
 
-    it('launches an engine that reports healthy', async () => {
+    it('launches an engine that reports healthy', CASE, async () => {
       const engine = await launch();
       assert.equal(typeof engine.id, 'string');
       assert.ok(engine.id.length > 0);
@@ -198,7 +201,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       }
     });
 
-    it('runs the simple task and produces its events', async () => {
+    it('runs the simple task and produces its events', CASE, async () => {
       const engine = await launch();
       const result = await run(engine, fixtures.simple.code);
       assert.ok(result.events.length > 0, 'a task produces events');
@@ -211,7 +214,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       }
     });
 
-    it('fails a user error with a SluiceError of category user that is not retryable', async () => {
+    it('fails a user error with a SluiceError of category user that is not retryable', CASE, async () => {
       const engine = await launch();
       const err = await rejection(run(engine, fixtures.userError.code), 'the user-error task');
       assert.ok(err instanceof SluiceError, `expected a SluiceError, got ${String(err)}`);
@@ -222,7 +225,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       assertOutput(await run(engine, fixtures.simple.code), fixtures.simple, 'simple after a user error');
     });
 
-    it('refuses a task whose signal is already aborted with SLUICE_JOB_CANCELLED', async () => {
+    it('refuses a task whose signal is already aborted with SLUICE_JOB_CANCELLED', CASE, async () => {
       const engine = await launch();
       const controller = new AbortController();
       controller.abort();
@@ -230,7 +233,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       assertSluiceError(err, 'SLUICE_JOB_CANCELLED');
     });
 
-    it('cancels the slow task within 5 s, and the same engine then runs the simple task', async () => {
+    it('cancels the slow task within 5 s, and the same engine then runs the simple task', CASE, async () => {
       const engine = await launch();
       const controller = new AbortController();
       const running = run(engine, fixtures.slow.code, { signal: controller.signal });
@@ -252,7 +255,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       assertOutput(await run(engine, fixtures.simple.code), fixtures.simple, 'simple after a cancel');
     });
 
-    it('keeps two engines isolated', async () => {
+    it('keeps two engines isolated', CASE, async () => {
       const [a, b] = await Promise.all([launch(), launch()]);
       assert.notEqual(a.id, b.id);
       if (fixtures.localProcess) assert.notEqual(a.pid, b.pid);
@@ -274,7 +277,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
 
     if (fixtures.sessionState) {
       const state = fixtures.sessionState;
-      it('keeps session state across tasks on one engine', async () => {
+      it('keeps session state across tasks on one engine', CASE, async () => {
         const engine = await launch();
         const before = await run(engine, state.check.code).then(
           (r) => matchesOutput(r, state.check),
@@ -289,7 +292,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
 
     if (fixtures.large) {
       const large = fixtures.large;
-      it(`delivers a large output (${large.count} ${large.unit}) consumed slowly, exactly`, async () => {
+      it(`delivers a large output (${large.count} ${large.unit}) consumed slowly, exactly`, CASE, async () => {
         const engine = await launch();
         const result = await run(engine, large.code, { slowPulls: 25 });
         if (large.unit === 'rows') {
@@ -302,7 +305,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       });
     }
 
-    it('close() stops the engine and is safe to call twice', async () => {
+    it('close() stops the engine and is safe to call twice', CASE, async () => {
       const engine = await launch();
       assertOutput(await run(engine, fixtures.simple.code), fixtures.simple, 'simple before close');
       const exits: string[] = [];
@@ -317,7 +320,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
       assert.deepEqual(exits, [], 'onExit does not fire for close()');
     });
 
-    it('close() stops a running task', async () => {
+    it('close() stops a running task', CASE, async () => {
       const engine = await launch();
       const running = rejection(run(engine, fixtures.slow.code), 'a task running during close()');
       await sleep(500);
@@ -330,7 +333,7 @@ export function defineConnectorContract(name: string, factory: () => EngineConne
     });
 
     if (fixtures.localProcess) {
-      it('reports a kill -9 of the engine process: the running task fails with SLUICE_ENGINE_CRASHED and onExit fires once', async () => {
+      it('reports a kill -9 of the engine process: the running task fails with SLUICE_ENGINE_CRASHED and onExit fires once', CASE, async () => {
         const engine = await launch();
         const exits: string[] = [];
         engine.onExit((reason) => exits.push(reason));
