@@ -57,6 +57,24 @@ export function taskConf(runtimeParams: Record<string, unknown>): Record<string,
 }
 
 /**
+ * Interrupts an operation on the server, again and again while the server does not know it yet: on
+ * a busy machine an ExecutePlan request can reach the server after the cancel, and dropping the call
+ * alone leaves the server computing (Spark Connect keeps a detached operation running), starving the
+ * session's next statements. Gives up after {@link INTERRUPT_RETRY_MS}.
+ */
+async function interruptUntilKnown(ctx: SqlTaskContext, execution: PlanExecution): Promise<void> {
+  const deadline = Date.now() + INTERRUPT_RETRY_MS;
+  for (;;) {
+    const ids = await ctx.client.interrupt(execution.operationId).catch(() => [] as string[]);
+    if (ids.includes(execution.operationId) || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** How long a cancel keeps interrupting an operation the server has not registered yet. */
+const INTERRUPT_RETRY_MS = 30_000;
+
+/**
  * Runs a SQL script on the engine's Spark Connect session, one statement after another. Each
  * statement with output columns becomes a result set whose Arrow batches stream as rows events,
  * pulled one at a time. Progress is the statements done plus the running one's completed tasks.
@@ -83,15 +101,9 @@ export async function* runSqlTask(
     const execution = current;
     if (!execution || interrupted) return;
     interrupted = true;
-    // Interrupt on the server; drop the call too if the server did not know the operation yet (the
-    // request was still in flight) or the operation does not end within the grace period.
+    // Drop the call once the grace period is over, whatever the server says: the task ends in time.
     cancelTimer = setTimeout(() => execution.cancel(), ctx.cancelGraceMs);
-    void ctx.client.interrupt(execution.operationId).then(
-      (ids) => {
-        if (!ids.includes(execution.operationId)) execution.cancel();
-      },
-      () => execution.cancel(),
-    );
+    void interruptUntilKnown(ctx, execution);
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -181,7 +193,8 @@ export async function* runSqlTask(
     // A consumer that stopped pulling early must not leave the operation running.
     if (current && !failed) {
       const execution = current;
-      await ctx.client.interrupt(execution.operationId).catch(() => {});
+      const first = await ctx.client.interrupt(execution.operationId).catch(() => [] as string[]);
+      if (!first.includes(execution.operationId)) void interruptUntilKnown(ctx, execution);
       execution.cancel();
     }
     if (restore && !failed) await restore().catch(() => {});
