@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Engine } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
-import { liveHeapBytes } from './heap-probe.ts';
 import { clickhouseAdmin, freshClickhouse, type TestSource } from './jdbc-servers.ts';
+import { assertStreamsMillionRows, pullRows } from './streaming-checks.ts';
 import { startTask } from './task-runner.ts';
 
 describe('clickhouse streams a large result in bounded memory', () => {
@@ -20,41 +20,13 @@ describe('clickhouse streams a large result in bounded memory', () => {
 
   it('delivers 1,000,000 rows in batches while the live heap stays small', async () => {
     const code = 'SELECT number + 1 AS n, hex(MD5(toString(number))) AS pad, toDecimal64(number, 4) / 7 AS frac FROM system.numbers LIMIT 1000000';
-    const baseline = liveHeapBytes();
-    let peak = 0;
-    let rows = 0;
-    let batches = 0;
-    let last = 0;
-    const it = startTask(engine, code, new AbortController().signal);
-    for (;;) {
-      const next = await it.next();
-      if (next.done) break;
-      const event = next.value;
-      if (event.type !== 'rows') continue;
-      batches += 1;
-      for (const row of event.rows) {
-        const n = Number(row[0]);
-        assert.equal(n, last + 1, 'rows arrive in order, none lost or repeated');
-        last = n;
-      }
-      rows += event.rows.length;
-      assert.ok(event.rows.length <= 1000);
-      if (batches % 100 === 0) peak = Math.max(peak, liveHeapBytes() - baseline);
-    }
-    assert.equal(rows, 1_000_000);
-    assert.ok(batches >= 1000, `the result came in ${batches} batches`);
-    assert.ok(peak < 32 * 1024 * 1024, `live heap grew by ${Math.round(peak / 1024 / 1024)} MiB while streaming`);
+    await assertStreamsMillionRows(engine, code);
   });
 
   it('reads no further than the consumer: while it pauses, the query waits on the server', async (t) => {
     const controller = new AbortController();
     const it = startTask(engine, 'SELECT number AS pause_marker FROM system.numbers LIMIT 50000000', controller.signal);
-    let rows = 0;
-    while (rows < 3000) {
-      const next = await it.next();
-      assert.equal(next.done, false);
-      if (next.value.type === 'rows') rows += next.value.rows.length;
-    }
+    await pullRows(it, 3000);
     const readRows = async () =>
       Number(
         (await clickhouseAdmin("SELECT sum(read_rows) FROM system.processes WHERE query LIKE '%pause_marker%' AND query NOT LIKE '%system.processes%'")).trim(),

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Engine } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
-import { liveHeapBytes } from './heap-probe.ts';
 import { freshMysql, mysqlAdmin, type TestSource } from './jdbc-servers.ts';
+import { assertStreamsMillionRows, pullRows } from './streaming-checks.ts';
 import { startTask } from './task-runner.ts';
 
 describe('mariadb streams a large result in bounded memory', () => {
@@ -20,41 +20,13 @@ describe('mariadb streams a large result in bounded memory', () => {
 
   it('delivers 1,000,000 rows in batches while the live heap stays small', async () => {
     const code = 'SELECT seq AS n, REPEAT(MD5(seq), 5) AS pad, seq / 7 AS frac FROM seq_1_to_1000000';
-    const baseline = liveHeapBytes();
-    let peak = 0;
-    let rows = 0;
-    let batches = 0;
-    let last = 0;
-    const it = startTask(engine, code, new AbortController().signal);
-    for (;;) {
-      const next = await it.next();
-      if (next.done) break;
-      const event = next.value;
-      if (event.type !== 'rows') continue;
-      batches += 1;
-      for (const row of event.rows) {
-        const n = Number(row[0]);
-        assert.equal(n, last + 1, 'rows arrive in order, none lost or repeated');
-        last = n;
-      }
-      rows += event.rows.length;
-      assert.ok(event.rows.length <= 1000);
-      if (batches % 100 === 0) peak = Math.max(peak, liveHeapBytes() - baseline);
-    }
-    assert.equal(rows, 1_000_000);
-    assert.ok(batches >= 1000, `the result came in ${batches} batches`);
-    assert.ok(peak < 32 * 1024 * 1024, `live heap grew by ${Math.round(peak / 1024 / 1024)} MiB while streaming`);
+    await assertStreamsMillionRows(engine, code);
   });
 
   it('reads no further than the consumer: while it pauses, the server stops sending', async (t) => {
     const controller = new AbortController();
     const it = startTask(engine, 'SELECT seq AS pause_marker FROM seq_1_to_50000000', controller.signal);
-    let rows = 0;
-    while (rows < 3000) {
-      const next = await it.next();
-      assert.equal(next.done, false);
-      if (next.value.type === 'rows') rows += next.value.rows.length;
-    }
+    await pullRows(it, 3000);
     // The seq engine reports no examined rows, so watch what the server writes to its clients.
     const bytesSent = async () => Number((await mysqlAdmin("SHOW GLOBAL STATUS LIKE 'Bytes_sent'"))[0]![1]);
     // Socket buffers take what the server wrote before the pause; after that, it must stop.

@@ -4,6 +4,7 @@ import type { Engine } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
 import { liveHeapBytes } from './heap-probe.ts';
 import { freshPostgres, type TestSource } from './jdbc-servers.ts';
+import { assertStreamsMillionRows, pullRows } from './streaming-checks.ts';
 import { startTask } from './task-runner.ts';
 
 describe('postgresql streams a large result in bounded memory', () => {
@@ -21,41 +22,13 @@ describe('postgresql streams a large result in bounded memory', () => {
   it('delivers 1,000,000 rows in batches while the live heap stays small', async () => {
     // ~200 bytes a row: held whole, the result would be far above 200 MB of JavaScript objects.
     const code = 'SELECT g, repeat(md5(g::text), 5) AS pad, g::numeric / 7 AS frac FROM generate_series(1, 1000000) g';
-    const baseline = liveHeapBytes();
-    let peak = 0;
-    let rows = 0;
-    let batches = 0;
-    let last = 0;
-    const it = startTask(engine, code, new AbortController().signal);
-    for (;;) {
-      const next = await it.next();
-      if (next.done) break;
-      const event = next.value;
-      if (event.type !== 'rows') continue;
-      batches += 1;
-      for (const row of event.rows) {
-        const g = row[0] as number;
-        assert.equal(g, last + 1, 'rows arrive in order, none lost or repeated');
-        last = g;
-      }
-      rows += event.rows.length;
-      assert.ok(event.rows.length <= 1000, `a batch holds at most 1000 rows, got ${event.rows.length}`);
-      if (batches % 100 === 0) peak = Math.max(peak, liveHeapBytes() - baseline);
-    }
-    assert.equal(rows, 1_000_000);
-    assert.ok(batches >= 1000, `the result came in ${batches} batches`);
-    assert.ok(peak < 32 * 1024 * 1024, `live heap grew by ${Math.round(peak / 1024 / 1024)} MiB while streaming`);
+    await assertStreamsMillionRows(engine, code);
   });
 
   it('reads no further than the consumer: a paused consumer holds the portal open on the server', async () => {
     const controller = new AbortController();
     const it = startTask(engine, 'SELECT generate_series(1, 5000000) AS g', controller.signal);
-    let rows = 0;
-    while (rows < 3000) {
-      const next = await it.next();
-      assert.equal(next.done, false);
-      if (next.value.type === 'rows') rows += next.value.rows.length;
-    }
+    await pullRows(it, 3000);
     const before = liveHeapBytes();
     await new Promise((resolve) => setTimeout(resolve, 1000));
     // Had the engine read ahead while we paused, a second of 5M small rows would show here.
