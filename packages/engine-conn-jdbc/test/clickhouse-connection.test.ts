@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type DataSourceConnection, SluiceError } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
+import { assertNoSecret, testFailure as sharedTestFailure, withParams } from './connection-checks.ts';
 import { closedPort, startBlackholeServer, startPlainHttpServer } from './fake-servers.ts';
-import { dataSource, freshClickhouse, type TestSource } from './jdbc-servers.ts';
+import { freshClickhouse, type TestSource } from './jdbc-servers.ts';
 import { rejectionOf } from './task-runner.ts';
 
 const WRONG = 'Wr0ng-Ch-Secret-5521';
-
-function withParams(ds: DataSourceConnection, params: Record<string, unknown>): DataSourceConnection {
-  return dataSource(ds.type, { ...ds.params, ...params }, ds.name);
-}
-
-function assertNoSecret(err: unknown, secret: string): void {
-  assert.ok(err instanceof SluiceError);
-  const text = `${err.message} ${JSON.stringify(err.toBody())} ${err.stack ?? ''}`;
-  assert.ok(!text.includes(secret), `the error shows the password: ${text}`);
-}
 
 describe('clickhouse connection test and launch failures', () => {
   const connector = createJdbcConnector();
@@ -31,12 +22,7 @@ describe('clickhouse connection test and launch failures', () => {
     await source?.drop();
   });
 
-  async function testFailure(ds: DataSourceConnection, timeoutMs = 3000): Promise<SluiceError> {
-    const err = await rejectionOf(connector.metadata.testConnection(ds, timeoutMs));
-    assert.ok(err instanceof SluiceError, String(err));
-    assert.equal(err.code, 'SLUICE_DATASOURCE_TEST_FAILED', err.message);
-    return err;
-  }
+  const testFailure = (ds: DataSourceConnection, timeoutMs?: number) => sharedTestFailure(connector, ds, timeoutMs);
 
   it('succeeds against the real server and reports its version', async () => {
     const result = await connector.metadata.testConnection(source.dataSource, 5000);

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type DataSourceConnection, SluiceError } from '@sluice/core';
 import { createJdbcConnector } from '../src/index.ts';
+import { assertNoSecret, testFailure as sharedTestFailure, withParams } from './connection-checks.ts';
 import { closedPort, startBlackholeServer } from './fake-servers.ts';
 import { dataSource, freshPostgres, type TestSource } from './jdbc-servers.ts';
 import { rejectionOf, runTask } from './task-runner.ts';
 
 const WRONG = 'Wr0ng-Pg-Secret-7731';
-
-function withParams(ds: DataSourceConnection, params: Record<string, unknown>): DataSourceConnection {
-  return dataSource(ds.type, { ...ds.params, ...params }, ds.name);
-}
-
-function assertNoSecret(err: unknown, secret: string): void {
-  assert.ok(err instanceof SluiceError);
-  const text = `${err.message} ${JSON.stringify(err.toBody())} ${err.stack ?? ''}`;
-  assert.ok(!text.includes(secret), `the error shows the password: ${text}`);
-}
 
 describe('postgresql connection test and launch failures', () => {
   const connector = createJdbcConnector();
@@ -32,9 +23,7 @@ describe('postgresql connection test and launch failures', () => {
   });
 
   async function testFailure(ds: DataSourceConnection, timeoutMs = 3000): Promise<SluiceError> {
-    const err = await rejectionOf(connector.metadata.testConnection(ds, timeoutMs));
-    assert.ok(err instanceof SluiceError, String(err));
-    assert.equal(err.code, 'SLUICE_DATASOURCE_TEST_FAILED');
+    const err = await sharedTestFailure(connector, ds, timeoutMs);
     assert.equal(err.details.name, ds.name);
     return err;
   }
