@@ -35,12 +35,6 @@ export interface InteractiveStatement {
   close(): Promise<void>;
 }
 
-/** What an interactive session runs on: an engine label, or a data source by name. */
-export interface InteractiveTarget {
-  engineType?: string;
-  dataSource?: string;
-}
-
 interface Cached<T> {
   value: T;
   at: number;

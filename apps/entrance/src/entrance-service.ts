@@ -175,14 +175,29 @@ export class EntranceService implements EntranceApi {
    * its numeric sequence (the Linkis taskID that schedulers and the CLI print).
    */
   async authorize(principal: Principal, jobId: string): Promise<JobBrief> {
-    const row = /^[0-9A-Z]{26}$/.test(jobId)
-      ? await this.store.getBrief(jobId)
-      : /^[1-9][0-9]{0,17}$/.test(jobId)
-        ? await this.store.getBrief(jobId, true)
-        : null;
-    if (!row) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId });
-    if (row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${jobId}`, jobId });
-    return row;
+    return this.load(
+      principal,
+      jobId,
+      (ref, bySeq) => this.store.getBrief(ref, bySeq),
+      (row) => row,
+    );
+  }
+
+  /**
+   * Reads a job named by its id or its numeric sequence with `read`, and checks the principal may see
+   * it (the owner, or an admin): NOT_FOUND / FORBIDDEN otherwise.
+   */
+  private async load<T>(
+    principal: Principal,
+    ref: string,
+    read: (ref: string, bySeq: boolean) => Promise<T | null>,
+    rowOf: (found: T) => JobBrief,
+  ): Promise<T> {
+    const found = /^[0-9A-Z]{26}$/.test(ref) ? await read(ref, false) : /^[1-9][0-9]{0,17}$/.test(ref) ? await read(ref, true) : null;
+    if (!found) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId: ref });
+    if (rowOf(found).username !== principal.user && !principal.admin)
+      throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
+    return found;
   }
 
   async get(principal: Principal, jobId: string): Promise<JobView> {
@@ -206,13 +221,12 @@ export class EntranceService implements EntranceApi {
 
   /** Like {@link authorize}, with the job's result index read in the same round trip. */
   private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobBrief; sets: ResultSetView[] }> {
-    const found = /^[0-9A-Z]{26}$/.test(ref)
-      ? await this.store.getWithResultSets(ref)
-      : /^[1-9][0-9]{0,17}$/.test(ref)
-        ? await this.store.getWithResultSets(ref, true)
-        : null;
-    if (!found) throw new SluiceError('SLUICE_JOB_NOT_FOUND', { jobId: ref });
-    if (found.row.username !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
+    const found = await this.load(
+      principal,
+      ref,
+      (r, bySeq) => this.store.getWithResultSets(r, bySeq),
+      (f) => f.row,
+    );
     return { row: found.row, sets: found.sets.map(({ uri: _uri, ...view }) => view) };
   }
 

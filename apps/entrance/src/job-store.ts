@@ -228,12 +228,6 @@ export class JobStore {
     return { row, sets: (result_index ?? []).map(toResultSetView) };
   }
 
-  /** Looks a job up by its numeric sequence (the Linkis taskID). */
-  async getBySeq(seq: string): Promise<JobRow | null> {
-    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE seq = $1', [seq]);
-    return r.rows[0] ?? null;
-  }
-
   async findByIdempotencyKey(user: string, key: string): Promise<JobRow | null> {
     const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [user, key]);
     return r.rows[0] ?? null;
@@ -625,11 +619,6 @@ export class JobStore {
   /** Drops the result index of a job (before a retry rewrites it). */
   async clearResultSets(jobId: string): Promise<void> {
     await this.pool.query('DELETE FROM sluice_result_sets WHERE job_id = $1', [jobId]);
-  }
-
-  async resultSets(jobId: string): Promise<(ResultSetView & { uri: string })[]> {
-    const r = await this.pool.query<StoredResultSet>('SELECT * FROM sluice_result_sets WHERE job_id = $1 ORDER BY idx', [jobId]);
-    return r.rows.map(toResultSetView);
   }
 
   /**
