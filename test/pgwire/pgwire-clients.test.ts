@@ -103,11 +103,18 @@ describe('pgwire with real PostgreSQL clients', () => {
       ]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.stdout.trim().split('\n'), ['CREATE TABLE', 'INSERT 0 1', '20']);
-      const jobs = await s.ts
-        .api(alice)
-        .request<{ items: { creator: string; labels: Record<string, string> }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=3');
-      assert.equal(jobs.body.items.length, 3);
-      assert.ok(jobs.body.items.every((j) => j.labels.pgwireConnection === jobs.body.items[0]?.labels.pgwireConnection));
+      // Each statement's record is written just behind it: wait until the last three are this connection's.
+      const items = await waitFor(
+        async () => {
+          const jobs = await s.ts
+            .api(alice)
+            .request<{ items: { creator: string; labels: Record<string, string> }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=3');
+          const got = jobs.body.items;
+          return got.length === 3 && got.every((j) => j.labels.pgwireConnection === got[0]?.labels.pgwireConnection) ? got : undefined;
+        },
+        { timeoutMs: 10_000, what: "the three statements' jobs, all of one connection" },
+      );
+      assert.equal(items.length, 3);
     });
 
     it('reports command tags, and SET/SHOW of Sluice routing within a session', async () => {
