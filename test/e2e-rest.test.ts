@@ -91,6 +91,51 @@ for (const backend of BACKENDS) {
       assert.equal(missing.body.code, 'SLUICE_RESULT_NOT_FOUND');
     });
 
+    it('answers a submit with ?wait= when the job ends, with the first rows of each result set', async () => {
+      type Outcome = JobBody & { results?: { resultSet: { index: number; rows: number }; rows: unknown[][]; complete: boolean }[] };
+      const sub = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=20&rows=3', {
+        code: "select range as n from range(5); select 'x' as s",
+        creator: 'wait',
+      });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      assert.equal(sub.body.state, 'Succeed', JSON.stringify(sub.body.error));
+      assert.equal(sub.body.results?.length, 2);
+      assert.deepEqual(sub.body.results?.[0]?.rows, [['0'], ['1'], ['2']]);
+      assert.equal(sub.body.results?.[0]?.resultSet.rows, 5);
+      assert.equal(sub.body.results?.[0]?.complete, false);
+      assert.deepEqual(sub.body.results?.[1]?.rows, [['x']]);
+      assert.equal(sub.body.results?.[1]?.complete, true);
+
+      // A failed job comes back failed, with its error and no rows.
+      const bad = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=20', { code: 'select * from no_such_table', creator: 'wait' });
+      assert.equal(bad.status, 201);
+      assert.equal(bad.body.state, 'Failed');
+      assert.equal(bad.body.error?.code, 'SLUICE_ENGINE_QUERY_FAILED');
+      assert.deepEqual(bad.body.results, []);
+
+      // The wait runs out first: the job as it is now, without results; GET with wait then sees it end.
+      const t0 = Date.now();
+      const slow = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=0.5', { code: 'sleep 2; echo done', engineType: 'shell', creator: 'wait' });
+      assert.equal(slow.status, 201);
+      assert.ok(['Inited', 'Scheduled', 'Running'].includes(slow.body.state), slow.body.state);
+      assert.equal(slow.body.results, undefined);
+      assert.ok(Date.now() - t0 < 1900, 'the answer came when the wait ran out, not when the job ended');
+      const later = await alice.request<Outcome>('GET', `/api/v1/jobs/${slow.body.id}?wait=20`);
+      assert.equal(later.status, 200);
+      assert.equal(later.body.state, 'Succeed');
+      assert.deepEqual(later.body.results, []);
+
+      // Another user's job cannot be waited on; a bad wait is a structured 400.
+      const bob = ts.api(ts.tokens.bob);
+      const peek = await bob.request('GET', `/api/v1/jobs/${sub.body.id}?wait=1`);
+      assert.equal(peek.status, 403);
+      assert.equal(peek.body.code, 'SLUICE_AUTH_FORBIDDEN');
+      const invalid = await alice.request('POST', '/api/v1/jobs?wait=61', { code: 'select 1', creator: 'wait' });
+      assert.equal(invalid.status, 400);
+      assert.equal(invalid.body.code, 'SLUICE_REQUEST_INVALID');
+      assert.match(String(invalid.body.message), /query\.wait/);
+    });
+
     it('substitutes variables before the engine sees the code', async () => {
       const sub = await alice.submit({ code: "select '${run_date}' as d, ${n} + 1 as m", variables: { n: 41 }, creator: 'vars' });
       assert.equal(sub.status, 201, JSON.stringify(sub.body));

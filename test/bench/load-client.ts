@@ -25,7 +25,12 @@ async function openDriver(target: LoadTarget): Promise<Driver> {
     Array.from({ length: target.clients }, (_, i) => SluiceJobClient.connect(target.url, target.tokens[i % target.tokens.length] as string)),
   );
   return {
-    run: (_index, lane) => (clients[lane % clients.length] as SluiceJobClient).runJob(target.code, target.expectedRows, target.creator),
+    run: (_index, lane) => {
+      const c = clients[lane % clients.length] as SluiceJobClient;
+      return target.mode === 'wait'
+        ? c.runJobWaiting(target.code, target.expectedRows, target.creator)
+        : c.runJob(target.code, target.expectedRows, target.creator);
+    },
     lanes: clients.length,
     close: async () => {
       for (const c of clients) c.close();

@@ -4,7 +4,17 @@ import type { SluiceJobSample } from './sluice-job-client.ts';
 
 /** What the load-client process drives: the Sluice gateway, or the raw BullMQ baseline. */
 export type LoadTarget =
-  | { kind: 'sluice'; url: string; tokens: string[]; clients: number; code: string; expectedRows: unknown[][]; creator: string }
+  | {
+      kind: 'sluice';
+      url: string;
+      tokens: string[];
+      clients: number;
+      code: string;
+      expectedRows: unknown[][];
+      creator: string;
+      /** `wait`: one request per job (POST ?wait=, rows inline); `ws`: POST, WebSocket subscribe, GET rows. */
+      mode: 'wait' | 'ws';
+    }
   | { kind: 'bullmq'; location: BullmqLocation };
 
 /** A sample of either target. */

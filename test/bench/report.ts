@@ -146,11 +146,12 @@ export function renderReport(r: BenchReport): string {
     for (const [name, f] of [
       ['closed', s.sustained],
       ['half rate', s.halfRate],
+      ['half rate, WebSocket client', s.halfRateWs],
       ['1 client', s.profile.sequential.figures],
     ] as const) {
       rows.push([
         `sluice ${s.backend} ${name}`,
-        fmt(name === 'half rate' ? (f.open?.ratePerSec ?? 0) : f.jobsPerSec),
+        fmt(name.startsWith('half rate') ? (f.open?.ratePerSec ?? 0) : f.jobsPerSec),
         f.latency.p50,
         f.latency.p90,
         f.latency.p99,
@@ -185,7 +186,7 @@ export function renderReport(r: BenchReport): string {
     }
     const p = s.profile.saturated.probes;
     out.push(
-      `sluice ${s.backend}: per job ${p.db.roundTripsPerJob} PostgreSQL round trips (${p.db.transactionsPerJob} transactions), ${p.redis.commandsPerJob} Redis commands, ${p.bus.publishesPerJob} bus publishes, ${s.sustained.ws?.framesPerJob ?? '?'} WebSocket frames, 2 HTTP requests`,
+      `sluice ${s.backend}: per job ${p.db.roundTripsPerJob} PostgreSQL round trips (${p.db.transactionsPerJob} transactions), ${p.redis.commandsPerJob} Redis commands, ${p.bus.publishesPerJob} bus publishes, 1 HTTP request (POST ?wait=)`,
     );
     const seq = s.profile.sequential.probes;
     out.push(`sluice ${s.backend}: stages of one job, 1 client (count per job × mean ms; nested stages overlap):`);

@@ -89,6 +89,21 @@ export class SluiceJobClient {
   }
 
   /**
+   * Runs one job in one request: POST it with `?wait=`, so the response comes when the job has ended,
+   * with the first rows of its result sets inline. Throws when it fails or the rows are not `expectedRows`.
+   */
+  async runJobWaiting(code: string, expectedRows: unknown[][], creator: string): Promise<SluiceJobSample> {
+    const t0 = performance.now();
+    const out = await this.request('POST', `/api/v1/jobs?wait=${JOB_TIMEOUT_MS / 1000}`, { code, creator });
+    const totalMs = performance.now() - t0;
+    if (out.status !== 201) throw new Error(`submit: HTTP ${out.status} ${JSON.stringify(out.json)}`);
+    if (out.json.state !== 'Succeed') throw new Error(`job ${String(out.json.id)} ended ${String(out.json.state)}: ${JSON.stringify(out.json.error)}`);
+    const first = (out.json.results as { rows?: unknown }[] | undefined)?.[0];
+    if (JSON.stringify(first?.rows) !== JSON.stringify(expectedRows)) throw new Error(`job ${String(out.json.id)}: rows ${JSON.stringify(first?.rows)}`);
+    return { ackMs: totalMs, finalMs: totalMs, totalMs, finalInSubscribed: false, frames: 0 };
+  }
+
+  /**
    * Runs one job: POST it, subscribe on the WebSocket, wait for its final status, read result set 0.
    * Throws when any step fails or the row is not `expectedRows`.
    */

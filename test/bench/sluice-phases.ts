@@ -22,8 +22,10 @@ export interface SluiceResult {
   warmup: { jobs: number; seconds: number; engines: number; errors: number };
   /** Closed loop, `clients` concurrent clients: sustained throughput. */
   sustained: PhaseFigures;
-  /** Open loop at half the sustained rate: submit→result latency. */
+  /** Open loop at half the sustained rate: submit→result latency, one `POST ?wait=` request per job. */
   halfRate: PhaseFigures;
+  /** The same open loop with the three-step client: POST, WebSocket subscribe to the final status, GET the rows. */
+  halfRateWs: PhaseFigures;
   profile: {
     /** One client, jobs one after another: the uncontended critical path, with probes on. */
     sequential: { figures: PhaseFigures; probes: ProbeReport };
@@ -43,11 +45,19 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
   log(`  sluice ${backend}: stack up in ${Math.round(performance.now() - t0)} ms at ${dep.url}`);
   try {
     const clients = b.BENCH_CLIENTS;
-    await host.init({ kind: 'sluice', url: dep.url, tokens: dep.tokens, clients, code: JOB_CODE, expectedRows: JOB_ROWS, creator: 'bench' });
+    const target = { kind: 'sluice', url: dep.url, tokens: dep.tokens, clients, code: JOB_CODE, expectedRows: JOB_ROWS, creator: 'bench' } as const;
+    await host.init({ ...target, mode: 'ws' });
+    const wsWarm = await host.closed(clients * 2, clients, 60_000);
+    await host.init({ ...target, mode: 'wait' });
 
     // Warm-up: every client runs jobs at once, so each user's engines get launched and used.
     const w = await host.closed(clients * b.BENCH_WARMUP_JOBS_PER_CLIENT, clients, 90_000);
-    const warmup = { jobs: w.samples.length, seconds: round(w.elapsedMs / 1000, 1), engines: dep.engineCount(), errors: w.errorCount };
+    const warmup = {
+      jobs: w.samples.length + wsWarm.samples.length,
+      seconds: round((w.elapsedMs + wsWarm.elapsedMs) / 1000, 1),
+      engines: dep.engineCount(),
+      errors: w.errorCount + wsWarm.errorCount,
+    };
     log(`  sluice ${backend}: warm-up ${warmup.jobs} jobs in ${warmup.seconds} s, ${warmup.engines} DuckDB engines warm`);
 
     const cpu = new CpuAccounting({ serverPid: process.pid, clientPid: host.pid, databases: [new URL(dep.env.DATABASE_URL ?? '').pathname.slice(1)] });
@@ -66,6 +76,14 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
     log(
       `  sluice ${backend}: at ${halfRate.open?.ratePerSec} jobs/s (${halfRate.jobs} jobs) p50 ${halfRate.latency.p50} ms p99 ${halfRate.latency.p99} ms (${halfRate.errors} errors)`,
     );
+
+    // The WebSocket client at the same rate (its warm-up was before the sustained phase).
+    await host.init({ ...target, mode: 'ws' });
+    const halfRateWs = figures(await host.open(jobs, rate, 2000, (b.BENCH_LATENCY_MAX_SECONDS + 10) * 1000));
+    log(
+      `  sluice ${backend}: WebSocket client at ${halfRateWs.open?.ratePerSec} jobs/s p50 ${halfRateWs.latency.p50} ms p99 ${halfRateWs.latency.p99} ms (${halfRateWs.errors} errors)`,
+    );
+    await host.init({ ...target, mode: 'wait' });
 
     const probes = new StageProbes();
     probes.install(dep);
@@ -89,7 +107,7 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
     } finally {
       probes.uninstall();
     }
-    return { backend, settings, settingsWhy: why, clients, users: b.BENCH_USERS, warmup, sustained, halfRate, profile };
+    return { backend, settings, settingsWhy: why, clients, users: b.BENCH_USERS, warmup, sustained, halfRate, halfRateWs, profile };
   } finally {
     await host.release().catch(() => {});
     await dep.stop();

@@ -81,6 +81,7 @@ const GAPS: { name: string; from: string; to: string }[] = [
   { name: 'gap: enqueued → runner picks the job up (BullMQ wake-up)', from: 'enqueued', to: 'run-start' },
   { name: 'gap: Succeed committed → client asks for rows (bus → WebSocket → client)', from: 'succeeded', to: 'rows-asked' },
   { name: 'gap: submit returned → WebSocket subscribe arrives (HTTP reply → client)', from: 'submitted', to: 'subscribe' },
+  { name: 'gap: Succeed committed → the waiting request reads the outcome (bus → waiter)', from: 'succeeded', to: 'outcome-asked' },
 ];
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -138,6 +139,7 @@ export class StageProbes {
     this.wrap(entrance, 'submit', 'entrance.submit');
     this.wrap(entrance, 'get', 'entrance.get', undefined, { id: (a) => a[1], start: 'subscribe' });
     this.wrap(entrance, 'log', 'entrance.log');
+    this.wrap(entrance, 'outcome', 'entrance.outcome', undefined, { id: (a) => a[1], start: 'outcome-asked' });
     this.wrap(entrance, 'readRows', 'entrance.readRows', undefined, { id: (a) => a[1], start: 'rows-asked' });
     const store = stack.store as unknown as Record<string, AnyFn>;
     for (const m of ['insert', 'admit', 'lastLogLine', 'setEngine', 'appendLogs', 'addResultSet', 'get', 'resultSets', 'readLogs', 'updateProgress'])

@@ -4,8 +4,10 @@ import {
   type Config,
   EVENT_VERSION,
   type EventBus,
+  type InlineResult,
   isFinalState,
   type JobListQuery,
+  type JobOutcome,
   type JobQueue,
   type JobView,
   type LogLine,
@@ -46,6 +48,11 @@ export interface LogPage {
 export interface EntranceApi {
   submit(principal: Principal, body: unknown, idempotencyKey?: string): Promise<{ job: JobView; created: boolean }>;
   get(principal: Principal, jobId: string): Promise<JobView>;
+  /**
+   * The job and, when it has ended, up to `rowsPerSet` first rows of each result set: what a caller
+   * that waited for the job gets back in one response.
+   */
+  outcome(principal: Principal, jobId: string, rowsPerSet: number): Promise<JobOutcome>;
   list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }>;
   log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage>;
   resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]>;
@@ -202,6 +209,20 @@ export class EntranceService implements EntranceApi {
 
   async get(principal: Principal, jobId: string): Promise<JobView> {
     return toJobView(await this.authorize(principal, jobId));
+  }
+
+  async outcome(principal: Principal, ref: string, rowsPerSet: number): Promise<JobOutcome> {
+    const { row, sets } = await this.authorizeWithResults(principal, ref);
+    const job = toJobView(row);
+    if (!isFinalState(row.state)) return job;
+    const results: InlineResult[] = [];
+    for (const set of sets) {
+      const rows: Row[] = [];
+      if (rowsPerSet > 0 && set.rows > 0)
+        for await (const batch of this.results.readBatches(row.id, set.index, { offset: 0, limit: rowsPerSet, sizeHint: set.bytes })) rows.push(...batch);
+      results.push({ resultSet: set, rows, complete: rows.length >= set.rows });
+    }
+    return { ...job, results };
   }
 
   async list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }> {

@@ -7,6 +7,7 @@ import type { PinoLogger } from '@sluice/infra';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { authenticate } from './auth/authenticate.ts';
 import type { TokenStore } from './auth/token-store.ts';
+import { JobEnds } from './job-ends.ts';
 import { jobRoutes } from './rest/job-routes.ts';
 import { buildOpenApi } from './rest/openapi.ts';
 import type { AnyRouteSpec } from './rest/route-spec.ts';
@@ -29,8 +30,8 @@ export interface GatewayDeps {
 }
 
 /** Every REST route of API v1, for serving and for the OpenAPI generator. */
-export function allRoutes(entrance: EntranceApi, extra: AnyRouteSpec[] = []): AnyRouteSpec[] {
-  return [...jobRoutes(entrance), ...extra];
+export function allRoutes(entrance: EntranceApi, extra: AnyRouteSpec[] = [], ends?: JobEnds): AnyRouteSpec[] {
+  return [...jobRoutes(entrance, ends), ...extra];
 }
 
 function redactUrl(url: string): string {
@@ -79,7 +80,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     reply.code(404).send(e.toBody());
   });
 
-  const routes = allRoutes(entrance, deps.routes);
+  // One bus subscription serves every request that waits for a job to end.
+  const ends = new JobEnds(deps.bus, entrance);
+  await ends.start();
+  app.addHook('onClose', async () => ends.stop());
+  const routes = allRoutes(entrance, deps.routes, ends);
   for (const r of routes) {
     app.route({
       method: r.method as 'GET' | 'POST' | 'PUT' | 'DELETE',

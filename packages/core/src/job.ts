@@ -153,6 +153,23 @@ export const ResultSetViewSchema = z.object({
 });
 export type ResultSetView = z.infer<typeof ResultSetViewSchema>;
 
+/** The first rows of a result set, carried in a response that waited for the job to end. */
+export const InlineResultSchema = z.object({
+  resultSet: ResultSetViewSchema,
+  rows: z.array(z.array(z.unknown())).describe('the first rows, as arrays in column order'),
+  complete: z.boolean().describe('true when `rows` holds the whole result set; otherwise page on with GET /api/v1/jobs/{id}/results/{n}'),
+});
+export type InlineResult = z.infer<typeof InlineResultSchema>;
+
+/**
+ * A job as a caller that asked to wait sees it: the job, and once it has ended within the wait, the
+ * first rows of each result set (`results`). Without a wait, or when the wait ran out, it is the job alone.
+ */
+export const JobOutcomeSchema = JobViewSchema.extend({
+  results: z.array(InlineResultSchema).optional().describe('present when the job ended within the wait: the first rows of each result set'),
+});
+export type JobOutcome = z.infer<typeof JobOutcomeSchema>;
+
 export const LogLineSchema = z.object({ n: z.number().int(), text: z.string() });
 export type LogLine = z.infer<typeof LogLineSchema>;
 

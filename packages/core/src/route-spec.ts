@@ -36,6 +36,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   url: string;
   operationId: string;
   summary: string;
+  /** Longer prose for the OpenAPI operation, when the summary is not enough. */
+  description?: string;
   tags: string[];
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;

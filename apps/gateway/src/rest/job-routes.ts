@@ -1,6 +1,17 @@
-import { JobListQuerySchema, JobViewSchema, LogLineSchema, ResultSetViewSchema, SubmitJobSchema } from '@sluice/core';
+import {
+  isFinalState,
+  JobListQuerySchema,
+  JobOutcomeSchema,
+  type JobView,
+  JobViewSchema,
+  LogLineSchema,
+  type Principal,
+  ResultSetViewSchema,
+  SubmitJobSchema,
+} from '@sluice/core';
 import type { EntranceApi } from '@sluice/entrance';
 import { z } from 'zod';
+import type { JobEnds } from '../job-ends.ts';
 import { type AnyRouteSpec, route } from './route-spec.ts';
 
 const JobIdParams = z.object({ id: z.string().min(1).max(64).describe('job id') });
@@ -20,8 +31,38 @@ export const RowPageSchema = z.object({
   rows: z.array(z.array(z.unknown())).describe('rows as arrays in column order'),
 });
 
-/** The REST routes of jobs under /api/v1. */
-export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
+/** `wait` and `rows`: how long a request may wait for the job to end, and how many rows it returns inline. */
+export const WaitQuerySchema = z.object({
+  wait: z.coerce
+    .number()
+    .min(0)
+    .max(60)
+    .default(0)
+    .describe('seconds to wait for the job to end before answering (0–60, fractions allowed); 0 answers at once'),
+  rows: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(1000)
+    .describe('when the job ended within the wait: the most rows of each result set returned inline in `results`'),
+});
+
+const WAIT_DESCRIPTION =
+  'With `wait`, the response comes when the job has ended or the wait ran out, whichever is first; a job that ended carries `results`, the first `rows` rows of each result set, so a short query needs this one request.';
+
+/**
+ * The job after waiting up to `waitS` seconds for it to end: with its first rows when it ended, as it
+ * is now otherwise. `ends` is the server's shared wait; without it (the OpenAPI generator) no wait happens.
+ */
+async function waited(entrance: EntranceApi, ends: JobEnds | undefined, principal: Principal, job: JobView, waitS: number, rows: number) {
+  if (waitS <= 0 || !ends) return job;
+  if (!isFinalState(job.state)) await ends.until(principal, job.id, waitS * 1000);
+  return entrance.outcome(principal, job.id, rows);
+}
+
+/** The REST routes of jobs under /api/v1. `ends` serves the requests that wait for a job to end. */
+export function jobRoutes(entrance: EntranceApi, ends?: JobEnds): AnyRouteSpec[] {
   return [
     route({
       method: 'POST',
@@ -29,18 +70,21 @@ export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
       operationId: 'submitJob',
       summary: 'Submit a job',
       tags: ['jobs'],
+      description: WAIT_DESCRIPTION,
+      query: WaitQuerySchema,
       body: SubmitJobSchema,
       bodyValidatedByHandler: true,
       headers: [{ name: 'Idempotency-Key', description: 'a retried request with the same key returns the same job' }],
       responses: [
-        { status: 201, description: 'the job was created', schema: JobViewSchema },
-        { status: 200, description: 'a retry with the same Idempotency-Key: the job created before', schema: JobViewSchema },
+        { status: 201, description: 'the job was created (with `results` when it ended within the wait)', schema: JobOutcomeSchema },
+        { status: 200, description: 'a retry with the same Idempotency-Key: the job created before', schema: JobOutcomeSchema },
       ],
-      async handler({ principal, body, headers, reply }) {
+      async handler({ principal, body, query, headers, reply }) {
         const key = headers['idempotency-key'];
         const out = await entrance.submit(principal, body, typeof key === 'string' ? key : undefined);
         reply.code(out.created ? 201 : 200);
-        return out.job;
+        // The job's owner may be another user (an admin's executeUser); the admin may read it.
+        return waited(entrance, ends, principal, out.job, query.wait, query.rows);
       },
     }),
     route({
@@ -67,10 +111,15 @@ export function jobRoutes(entrance: EntranceApi): AnyRouteSpec[] {
       url: '/api/v1/jobs/:id',
       operationId: 'getJob',
       summary: 'Get a job: state, progress, timestamps, engine and error',
+      description: WAIT_DESCRIPTION,
       tags: ['jobs'],
       params: JobIdParams,
-      responses: [{ status: 200, description: 'the job', schema: JobViewSchema }],
-      handler: ({ principal, params }) => entrance.get(principal, params.id),
+      query: WaitQuerySchema,
+      responses: [{ status: 200, description: 'the job (with `results` when it ended within the wait)', schema: JobOutcomeSchema }],
+      async handler({ principal, params, query }) {
+        const job = await entrance.get(principal, params.id);
+        return waited(entrance, ends, principal, job, query.wait, query.rows);
+      },
     }),
     route({
       method: 'GET',

@@ -52,6 +52,7 @@ export function buildOpenApi(routes: AnyRouteSpec[], info: { version: string }):
     const op: JsonSchema = {
       operationId: r.operationId,
       summary: r.summary,
+      ...(r.description ? { description: r.description } : {}),
       tags: r.tags,
       parameters: [
         ...parameters(r.params, 'path'),

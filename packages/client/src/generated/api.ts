@@ -11,7 +11,10 @@ export interface paths {
         /** List jobs, newest first, with cursor paging */
         get: operations["listJobs"];
         put?: never;
-        /** Submit a job */
+        /**
+         * Submit a job
+         * @description With `wait`, the response comes when the job has ended or the wait ran out, whichever is first; a job that ended carries `results`, the first `rows` rows of each result set, so a short query needs this one request.
+         */
         post: operations["submitJob"];
         delete?: never;
         options?: never;
@@ -43,7 +46,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a job: state, progress, timestamps, engine and error */
+        /**
+         * Get a job: state, progress, timestamps, engine and error
+         * @description With `wait`, the response comes when the job has ended or the wait ran out, whichever is first; a job that ended carries `results`, the first `rows` rows of each result set, so a short query needs this one request.
+         */
         get: operations["getJob"];
         put?: never;
         post?: never;
@@ -544,7 +550,12 @@ export interface operations {
     };
     submitJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description seconds to wait for the job to end before answering (0–60, fractions allowed); 0 answers at once */
+                wait?: number;
+                /** @description when the job ended within the wait: the most rows of each result set returned inline in `results` */
+                rows?: number;
+            };
             header?: {
                 /** @description a retried request with the same key returns the same job */
                 "Idempotency-Key"?: string;
@@ -630,10 +641,28 @@ export interface operations {
                         startedAt: string | null;
                         finishedAt: string | null;
                         updatedAt: string;
+                        /** @description present when the job ended within the wait: the first rows of each result set */
+                        results?: {
+                            resultSet: {
+                                index: number;
+                                columns: {
+                                    name: string;
+                                    type: string;
+                                    nullable?: boolean;
+                                }[];
+                                rows: number;
+                                bytes: number;
+                                truncated: boolean;
+                            };
+                            /** @description the first rows, as arrays in column order */
+                            rows: unknown[][];
+                            /** @description true when `rows` holds the whole result set; otherwise page on with GET /api/v1/jobs/{id}/results/{n} */
+                            complete: boolean;
+                        }[];
                     };
                 };
             };
-            /** @description the job was created */
+            /** @description the job was created (with `results` when it ended within the wait) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -671,6 +700,24 @@ export interface operations {
                         startedAt: string | null;
                         finishedAt: string | null;
                         updatedAt: string;
+                        /** @description present when the job ended within the wait: the first rows of each result set */
+                        results?: {
+                            resultSet: {
+                                index: number;
+                                columns: {
+                                    name: string;
+                                    type: string;
+                                    nullable?: boolean;
+                                }[];
+                                rows: number;
+                                bytes: number;
+                                truncated: boolean;
+                            };
+                            /** @description the first rows, as arrays in column order */
+                            rows: unknown[][];
+                            /** @description true when `rows` holds the whole result set; otherwise page on with GET /api/v1/jobs/{id}/results/{n} */
+                            complete: boolean;
+                        }[];
                     };
                 };
             };
@@ -773,7 +820,12 @@ export interface operations {
     };
     getJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description seconds to wait for the job to end before answering (0–60, fractions allowed); 0 answers at once */
+                wait?: number;
+                /** @description when the job ended within the wait: the most rows of each result set returned inline in `results` */
+                rows?: number;
+            };
             header?: never;
             path: {
                 /** @description job id */
@@ -783,7 +835,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the job */
+            /** @description the job (with `results` when it ended within the wait) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -821,6 +873,24 @@ export interface operations {
                         startedAt: string | null;
                         finishedAt: string | null;
                         updatedAt: string;
+                        /** @description present when the job ended within the wait: the first rows of each result set */
+                        results?: {
+                            resultSet: {
+                                index: number;
+                                columns: {
+                                    name: string;
+                                    type: string;
+                                    nullable?: boolean;
+                                }[];
+                                rows: number;
+                                bytes: number;
+                                truncated: boolean;
+                            };
+                            /** @description the first rows, as arrays in column order */
+                            rows: unknown[][];
+                            /** @description true when `rows` holds the whole result set; otherwise page on with GET /api/v1/jobs/{id}/results/{n} */
+                            complete: boolean;
+                        }[];
                     };
                 };
             };

@@ -1,0 +1,95 @@
+import { type EventBus, isFinalState, type JobState, type Principal, topics } from '@sluice/core';
+import type { EntranceApi } from '@sluice/entrance';
+
+/** How long a final state is remembered, to cover a job that ends before its waiter registers. */
+const REMEMBER_MS = 15_000;
+const REMEMBER_MAX = 100_000;
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 1_000;
+
+/**
+ * Tells callers when jobs reach a final state, for every wait of one server (REST `wait`, ...). One
+ * bus subscription to the topic every final state is published on serves all waiters; a job's end is
+ * remembered for a few seconds so a job that ends before its waiter registers is not missed. The bus
+ * is best effort, so a wait also re-reads the job's state now and then (from 50 ms, doubling up to
+ * 1 s): a lost event costs latency, never a hang.
+ */
+export class JobEnds {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Recently ended job ids, oldest first (a Map keeps insertion order). */
+  private readonly ended = new Map<string, number>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly entrance: EntranceApi,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.bus.subscribe(topics.jobStates, (raw) => {
+      const m = raw as { type?: unknown; jobId?: unknown; state?: unknown };
+      if (m?.type !== 'status' || typeof m.jobId !== 'string' || !isFinalState(m.state as JobState)) return;
+      this.remember(m.jobId);
+      for (const wake of this.waiters.get(m.jobId) ?? []) wake();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.().catch(() => {});
+    this.unsubscribe = undefined;
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+  }
+
+  private remember(jobId: string): void {
+    const now = Date.now();
+    this.ended.delete(jobId);
+    this.ended.set(jobId, now);
+    // Oldest first: drop from the front until the first entry is recent enough (amortized O(1)).
+    for (const [id, at] of this.ended) {
+      if (at >= now - REMEMBER_MS && this.ended.size <= REMEMBER_MAX) break;
+      this.ended.delete(id);
+    }
+  }
+
+  /**
+   * Resolves true once the job is final, or false when `timeoutMs` passed first. The principal must
+   * be allowed to read the job (the polls read it as that principal).
+   */
+  async until(principal: Principal, jobId: string, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    let wake!: () => void;
+    let gate = new Promise<void>((r) => {
+      wake = r;
+    });
+    const onEnd = () => wake();
+    const set = this.waiters.get(jobId) ?? new Set<() => void>();
+    this.waiters.set(jobId, set);
+    set.add(onEnd);
+    try {
+      if (this.ended.has(jobId)) return true;
+      let delay = FIRST_POLL_MS;
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        let timer: NodeJS.Timeout | undefined;
+        const woke = await Promise.race([
+          gate.then(() => true),
+          new Promise<false>((r) => {
+            timer = setTimeout(() => r(false), Math.min(delay, left));
+          }),
+        ]);
+        clearTimeout(timer);
+        if (woke || this.ended.has(jobId)) return true;
+        if (!this.unsubscribe) return isFinalState((await this.entrance.get(principal, jobId)).state);
+        gate = new Promise<void>((r) => {
+          wake = r;
+        });
+        if (isFinalState((await this.entrance.get(principal, jobId)).state)) return true;
+        delay = Math.min(delay * 2, MAX_POLL_MS);
+      }
+    } finally {
+      set.delete(onEnd);
+      if (set.size === 0) this.waiters.delete(jobId);
+    }
+  }
+}
