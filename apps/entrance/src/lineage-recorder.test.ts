@@ -93,6 +93,32 @@ describe('LineageRecorder with the worker pool', () => {
     assert.ok(end.seqOffset > 0);
   });
 
+  it('parses a statement once for jobs that send the same text to the same place', async () => {
+    const extractor = new LineageExtractor({ workers: 0 });
+    extractors.push(extractor);
+    let parses = 0;
+    const extract = extractor.extract.bind(extractor);
+    extractor.extract = (...args: Parameters<LineageExtractor['extract']>) => {
+      parses++;
+      return extract(...args);
+    };
+    const recorder = new LineageRecorder({ namespace: 'sluice-test', extractor });
+    const sql = 'INSERT INTO mart.daily SELECT day FROM sales.orders';
+    const outputs = async (id: string, ds: DataSourceConnection) => {
+      const row = job(id, sql);
+      const e = (await recorder.started(row, ds)).event as Event;
+      await recorder.ended(row, 'Succeed', { ds });
+      return e.outputs?.map((d) => `${d.namespace}/${d.name}`);
+    };
+    assert.deepEqual(await outputs('job-recorder-3', PG), ['postgres://db.example:5432/shop.mart.daily']);
+    assert.deepEqual(await outputs('job-recorder-4', PG), ['postgres://db.example:5432/shop.mart.daily']);
+    assert.equal(parses, 1, 'the second job reused the first parse');
+    // The same text on another database names other datasets: parsed again.
+    const other = { ...PG, params: { ...PG.params, database: 'other' } };
+    assert.deepEqual(await outputs('job-recorder-5', other), ['postgres://db.example:5432/other.mart.daily']);
+    assert.equal(parses, 2);
+  });
+
   it('a worker that dies still gives the job its event, with the extraction-error facet (FAKE worker)', async () => {
     // FAKE: a real parser cannot be made to crash on demand; this worker exits on a marked script.
     const fake = new URL('../../../packages/metadata-hook/test/fakes/fake-failing-lineage-worker.ts', import.meta.url);

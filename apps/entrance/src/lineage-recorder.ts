@@ -44,8 +44,18 @@ type Analysis = { lineage?: LineageResult; dialect?: Dialect; dataSource?: { nam
  * `trino://h:p`) or the engine (`duckdb://sluice`). Extraction runs once per attempt, in the
  * extractor's worker threads (off the event loop), and never fails a job.
  */
+/** Statements up to this size have their lineage remembered by text. */
+const MAX_REMEMBERED_CODE = 16 * 1024;
+const MAX_REMEMBERED = 500;
+
 export class LineageRecorder {
   private readonly cache = new Map<string, Promise<Analysis>>();
+  /**
+   * Lineage by (dialect, namespace, defaults, code text), least recently used first: the same text in
+   * the same place reads and writes the same datasets, and dashboards and schedulers send the same
+   * statements again and again. A hit skips the parse (and the trip to a worker thread).
+   */
+  private readonly byText = new Map<string, Promise<LineageResult | undefined>>();
   private readonly extractor: LineageExtractor;
 
   /**
@@ -84,15 +94,32 @@ export class LineageRecorder {
             : { defaultCatalog: db };
     }
     const out = (async (): Promise<Analysis> => {
-      const lineage =
-        dialect && isSqlCodeType(row.code_type)
-          ? await this.extractor.extract(row.code, dialect, { namespace, ...defaults }, { frontEnd: this.opts.parser })
-          : undefined;
+      const lineage = dialect && isSqlCodeType(row.code_type) ? await this.extract(row.code, dialect, namespace, defaults) : undefined;
       return { lineage, dialect, dataSource };
     })();
     if (this.cache.size > 2000) this.cache.clear();
     this.cache.set(key, out);
     return out;
+  }
+
+  private extract(code: string, dialect: Dialect, namespace: string, defaults: { defaultCatalog?: string; defaultSchema?: string }) {
+    const run = () => this.extractor.extract(code, dialect, { namespace, ...defaults }, { frontEnd: this.opts.parser });
+    if (code.length > MAX_REMEMBERED_CODE) return run();
+    const key = JSON.stringify([dialect, namespace, defaults.defaultCatalog ?? null, defaults.defaultSchema ?? null, code]);
+    let found = this.byText.get(key);
+    if (found)
+      this.byText.delete(key); // re-inserted below: most recently used last
+    else {
+      found = run();
+      // Only a clean parse is remembered: an error may be passing (a worker that died, a timeout).
+      const forget = () => {
+        if (this.byText.get(key) === found) this.byText.delete(key);
+      };
+      found.then((r) => (r?.errors.length ? forget() : undefined), forget);
+    }
+    this.byText.set(key, found);
+    if (this.byText.size > MAX_REMEMBERED) this.byText.delete(this.byText.keys().next().value as string);
+    return found;
   }
 
   private async build(row: JobRow, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): Promise<LineageRecord> {
