@@ -16,7 +16,7 @@ import {
   topics,
 } from '@sluice/core';
 import type { Pool, PoolClient } from '@sluice/infra';
-import { withTransaction } from '@sluice/infra';
+import { queryPrepared, withTransaction } from '@sluice/infra';
 import { outboxInsertSql } from '@sluice/metadata-hook';
 import type { LineageRecord } from './lineage-recorder.ts';
 
@@ -202,13 +202,13 @@ export class JobStore {
   ) {}
 
   async get(id: string): Promise<JobRow | null> {
-    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE id = $1', [id]);
+    const r = await queryPrepared<JobRow>(this.pool, 'SELECT * FROM sluice_jobs WHERE id = $1', [id]);
     return r.rows[0] ?? null;
   }
 
   /** A job's state and metadata without its code and variables, by id or (`bySeq`) by sequence. */
   async getBrief(ref: string, bySeq = false): Promise<JobBrief | null> {
-    const r = await this.pool.query<JobBrief>(`SELECT ${BRIEF_COLUMNS} FROM sluice_jobs WHERE ${bySeq ? 'seq' : 'id'} = $1`, [ref]);
+    const r = await queryPrepared<JobBrief>(this.pool, `SELECT ${BRIEF_COLUMNS} FROM sluice_jobs WHERE ${bySeq ? 'seq' : 'id'} = $1`, [ref]);
     return r.rows[0] ?? null;
   }
 
@@ -217,7 +217,8 @@ export class JobStore {
    * read needs to authorize and find its set.
    */
   async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobBrief; sets: (ResultSetView & { uri: string })[] } | null> {
-    const r = await this.pool.query<JobBrief & { result_index: StoredResultSet[] | null }>(
+    const r = await queryPrepared<JobBrief & { result_index: StoredResultSet[] | null }>(
+      this.pool,
       `SELECT ${BRIEF_COLUMNS}, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
        FROM sluice_jobs j WHERE ${bySeq ? 'j.seq' : 'j.id'} = $1`,
       [ref],
@@ -229,7 +230,7 @@ export class JobStore {
   }
 
   async findByIdempotencyKey(user: string, key: string): Promise<JobRow | null> {
-    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [user, key]);
+    const r = await queryPrepared<JobRow>(this.pool, 'SELECT * FROM sluice_jobs WHERE username = $1 AND idempotency_key = $2', [user, key]);
     return r.rows[0] ?? null;
   }
 
@@ -241,7 +242,7 @@ export class JobStore {
     const key = groupKey(job.user, job.creator, job.engineType);
     // One round trip: sluice_submit_job (migration 3) locks the group, checks the idempotency key,
     // admits the job when its group has room and nothing waits ahead of it, and writes the history.
-    const r = await this.pool.query<JobRow>('SELECT * FROM sluice_submit_job($1, $2)', [
+    const r = await queryPrepared<JobRow>(this.pool, 'SELECT * FROM sluice_submit_job($1, $2)', [
       {
         id: job.id,
         username: job.user,
@@ -307,7 +308,8 @@ export class JobStore {
       args.push(JSON.stringify(lineage.event), lineage.seqOffset);
       lineageCte = `, ${outboxInsertSql(args.length - 1, 'lineage', 'ins')}`;
     }
-    const r = await this.pool.query<JobRow>(
+    const r = await queryPrepared<JobRow>(
+      this.pool,
       `WITH ins AS (INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
            startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, manager_id, engine_id, lease_until,
            scheduled_at, started_at)
@@ -334,7 +336,7 @@ export class JobStore {
    */
   async admit(key: string): Promise<QueuedJob[]> {
     // Cheap check first: most groups have nothing waiting, and then no transaction is needed.
-    const waiting = await this.pool.query("SELECT 1 FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited' LIMIT 1", [key]);
+    const waiting = await queryPrepared(this.pool, "SELECT 1 FROM sluice_jobs WHERE group_key = $1 AND state = 'Inited' LIMIT 1", [key]);
     if (waiting.rowCount === 0) return [];
     const rows = await withTransaction(this.pool, async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
@@ -441,7 +443,8 @@ export class JobStore {
     // runs only when there is something to admit.
     const freesSlot = isFinalState(to) || to === 'WaitForRetry';
     const waiting = freesSlot ? `, EXISTS (SELECT 1 FROM sluice_jobs w WHERE w.group_key = upd.group_key AND w.state = 'Inited') AS group_waiting` : '';
-    const r = await this.pool.query<JobRow & { prev_state: JobState; group_waiting?: boolean }>(
+    const r = await queryPrepared<JobRow & { prev_state: JobState; group_waiting?: boolean }>(
+      this.pool,
       `WITH prev AS (SELECT id, state AS prev_state FROM sluice_jobs WHERE id = $1 FOR UPDATE),
             upd AS (UPDATE sluice_jobs SET ${sets.join(', ')} FROM prev WHERE sluice_jobs.id = prev.id AND ${where}
                     RETURNING ${patch.brief ? BRIEF_RETURNING : 'sluice_jobs.*'}, prev.prev_state),
@@ -477,7 +480,8 @@ export class JobStore {
 
   /** Marks a running job for cancellation; the owning manager acts on it. Returns the row. */
   async requestCancel(id: string, reason: 'user' | 'timeout' | 'client-lease'): Promise<JobRow | null> {
-    const r = await this.pool.query<JobRow>(
+    const r = await queryPrepared<JobRow>(
+      this.pool,
       "UPDATE sluice_jobs SET cancel_requested = coalesce(cancel_requested, $2), updated_at = now() WHERE id = $1 AND state = 'Running' RETURNING *",
       [id, reason],
     );
@@ -486,7 +490,8 @@ export class JobStore {
 
   /** Extends the client lease of an unfinished job by its lease length. Null when the job has none or ended. */
   async renewClientLease(id: string): Promise<Date | null> {
-    const r = await this.pool.query<{ client_lease_until: Date }>(
+    const r = await queryPrepared<{ client_lease_until: Date }>(
+      this.pool,
       `UPDATE sluice_jobs SET client_lease_until = now() + make_interval(secs => client_lease_s)
        WHERE id = $1 AND client_lease_s IS NOT NULL AND state NOT IN ('Succeed', 'Failed', 'Cancelled', 'Timeout') RETURNING client_lease_until`,
       [id],
@@ -566,7 +571,7 @@ export class JobStore {
     if (q.cursor) add('seq < ?', q.cursor);
     args.push(q.limit + 1);
     const sql = `SELECT * FROM sluice_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`;
-    const r = await this.pool.query<JobRow>(sql, args);
+    const r = await queryPrepared<JobRow>(this.pool, sql, args);
     const items = r.rows.slice(0, q.limit);
     const nextCursor = r.rows.length > q.limit ? (items[items.length - 1]?.seq ?? null) : null;
     return { items, nextCursor };
@@ -575,7 +580,8 @@ export class JobStore {
   /** Appends numbered log lines, fenced to the manager that runs the job; records the engine when given. */
   async appendLogs(jobId: string, firstLine: number, lines: string[], fence: Fence, engineId?: string): Promise<boolean> {
     const nums = lines.map((_, i) => firstLine + i);
-    const r = await this.pool.query(
+    const r = await queryPrepared(
+      this.pool,
       `WITH ok AS (SELECT id FROM sluice_jobs WHERE id = $1 AND manager_id = $4 AND attempt = $5 AND state = 'Running'),
             ins AS (INSERT INTO sluice_job_logs (job_id, line_no, text) SELECT $1, n, t FROM unnest($2::int[], $3::text[]) AS x(n, t) WHERE EXISTS (SELECT 1 FROM ok) RETURNING 1)
        UPDATE sluice_jobs SET log_lines = $6, engine_id = coalesce($7, engine_id) WHERE id IN (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM ins)`,
@@ -586,12 +592,13 @@ export class JobStore {
 
   /** The last log line number written for a job (0 when none). */
   async lastLogLine(jobId: string): Promise<number> {
-    const r = await this.pool.query<{ n: number | null }>('SELECT max(line_no) AS n FROM sluice_job_logs WHERE job_id = $1', [jobId]);
+    const r = await queryPrepared<{ n: number | null }>(this.pool, 'SELECT max(line_no) AS n FROM sluice_job_logs WHERE job_id = $1', [jobId]);
     return r.rows[0]?.n ?? 0;
   }
 
   async readLogs(jobId: string, from: number, limit: number): Promise<LogLine[]> {
-    const r = await this.pool.query<{ line_no: number; text: string }>(
+    const r = await queryPrepared<{ line_no: number; text: string }>(
+      this.pool,
       'SELECT line_no, text FROM sluice_job_logs WHERE job_id = $1 AND line_no >= $2 ORDER BY line_no LIMIT $3',
       [jobId, from, limit],
     );
@@ -599,7 +606,7 @@ export class JobStore {
   }
 
   async updateProgress(jobId: string, progress: number, fence: Fence): Promise<void> {
-    await this.pool.query("UPDATE sluice_jobs SET progress = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4 AND state = 'Running'", [
+    await queryPrepared(this.pool, "UPDATE sluice_jobs SET progress = $2 WHERE id = $1 AND manager_id = $3 AND attempt = $4 AND state = 'Running'", [
       jobId,
       progress,
       fence.managerId,
@@ -609,7 +616,8 @@ export class JobStore {
 
   /** Records a finished result set in the index. */
   async addResultSet(jobId: string, index: number, columns: Column[], rows: number, bytes: number, uri: string, truncated: boolean): Promise<void> {
-    await this.pool.query(
+    await queryPrepared(
+      this.pool,
       `INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated) VALUES ($1,$2,$3,$4,$5,$6,$7)
        ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count, bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated`,
       [jobId, index, JSON.stringify(columns), rows, bytes, uri, truncated],
@@ -618,7 +626,7 @@ export class JobStore {
 
   /** Drops the result index of a job (before a retry rewrites it). */
   async clearResultSets(jobId: string): Promise<void> {
-    await this.pool.query('DELETE FROM sluice_result_sets WHERE job_id = $1', [jobId]);
+    await queryPrepared(this.pool, 'DELETE FROM sluice_result_sets WHERE job_id = $1', [jobId]);
   }
 
   /**

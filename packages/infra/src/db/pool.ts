@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 /** Every DATE/TIMESTAMP/BIGINT column comes back as text; Sluice formats them itself. */
@@ -20,6 +21,45 @@ export function createSidePool(pool: pg.Pool, max = 1): pg.Pool {
   const side = new pg.Pool({ ...options, max, application_name: `${options.application_name ?? 'sluice'}-heartbeat` });
   side.on('error', () => {});
   return side;
+}
+
+const statementNames = new Map<string, string>();
+/** Bumped when a server says a prepared statement's result type changed: every name is then new. */
+let generation = 0;
+
+/** A stable name for a statement text: the same text gets the same name (within a generation). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `sluice${generation}_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    if (statementNames.size < 10_000) statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** PostgreSQL's answer to a prepared statement whose tables changed shape (a migration ran meanwhile). */
+function isStalePlan(e: unknown): boolean {
+  return (e as { code?: string })?.code === '0A000' && /cached plan must not change result type/.test(String((e as Error).message));
+}
+
+/**
+ * Runs a statement as a named prepared statement: each connection parses it once and PostgreSQL can
+ * keep its plan, where an unnamed statement is parsed and planned on every call. For the hot
+ * statements of the job path; one statement per call, with parameters.
+ */
+export function queryPrepared<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: pg.Pool | pg.PoolClient,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  return db.query<R>({ name: statementName(text), text, values }).catch((e: unknown) => {
+    if (!isStalePlan(e)) throw e;
+    // A migration (another instance's, during a rolling upgrade) changed a table under a statement
+    // prepared here. Names of a new generation are prepared afresh on every connection.
+    generation++;
+    statementNames.clear();
+    return db.query<R>({ name: statementName(text), text, values });
+  });
 }
 
 /** Runs `fn` in a transaction, committing on success and rolling back on any error. */
