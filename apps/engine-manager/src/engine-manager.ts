@@ -49,6 +49,8 @@ export class EngineManager {
       onEvent: (msg, data) => deps.log.info(data, msg),
       requestReclaim: (managerId, engineId) => deps.bus.publish(topics.manager(managerId), { v: EVENT_VERSION, type: 'reclaim', engineId }),
     });
+    // A job submitted through this process is handed to this runner without being read back.
+    deps.store.keepAdmittedJobsForRunners();
     this.runner = new JobRunner(
       c,
       this.id,

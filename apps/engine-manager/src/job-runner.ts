@@ -156,7 +156,7 @@ export class JobRunner {
   }
 
   async run(q: QueuedJob): Promise<void> {
-    const pending = await this.store.get(q.jobId);
+    const pending = await this.store.getForRun(q.jobId, q.attempt);
     if (!pending || pending.attempt !== q.attempt || (pending.state !== 'Scheduled' && pending.state !== 'WaitForRetry')) return;
     // Permission, publication and expiry of the data source are checked again now: they may have
     // changed since submit. Its connection also names the lineage datasets of the START event.

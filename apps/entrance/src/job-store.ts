@@ -191,10 +191,23 @@ export function groupKey(user: string, creator: string, engineType: string): str
 const ACTIVE: JobState[] = ['Scheduled', 'Running', 'WaitForRetry'];
 
 /**
+ * Bounds of the rows kept for a runner of the same process: a job that another process runs is
+ * dropped oldest first. Only jobs with code up to 64 KiB are kept, at most 16 MiB of code in all.
+ */
+const ADMITTED_HERE_MAX = 2000;
+const ADMITTED_HERE_MAX_CODE = 64 * 1024;
+const ADMITTED_HERE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
  * The system of record for jobs and their state machine. Every state change is one transaction that
  * also appends to the state history; the status event is published after the commit.
  */
 export class JobStore {
+  /** Jobs inserted and admitted by this process and not yet picked up by a runner here, oldest first. */
+  private readonly admittedHere = new Map<string, JobRow>();
+  private admittedBytes = 0;
+  private runsHere = false;
+
   constructor(
     readonly pool: Pool,
     private readonly bus: EventBus,
@@ -269,9 +282,43 @@ export class JobStore {
     ]);
     const row = r.rows[0] as JobRow;
     const duplicate = row.id !== job.id;
+    const enqueue = !duplicate && row.state === 'Scheduled';
+    if (enqueue) this.keepForRun(row);
     // No status event: nobody can be subscribed to a job whose id did not exist a moment ago, and the
     // scheduler's admission only listens for states that free a slot.
-    return { row, enqueue: !duplicate && row.state === 'Scheduled', duplicate };
+    return { row, enqueue, duplicate };
+  }
+
+  private keepForRun(row: JobRow): void {
+    if (!this.runsHere || row.code.length > ADMITTED_HERE_MAX_CODE) return;
+    this.admittedHere.set(row.id, row);
+    this.admittedBytes += row.code.length;
+    while (this.admittedHere.size > ADMITTED_HERE_MAX || this.admittedBytes > ADMITTED_HERE_MAX_BYTES) {
+      const [id, old] = this.admittedHere.entries().next().value as [string, JobRow];
+      this.admittedHere.delete(id);
+      this.admittedBytes -= old.code.length;
+    }
+  }
+
+  /** Called by an engine manager of the same process: from now on, admitted jobs are kept for it. */
+  keepAdmittedJobsForRunners(): void {
+    this.runsHere = true;
+  }
+
+  /**
+   * The job a runner is about to claim. A job this process inserted and admitted at once is taken
+   * from memory, not read back: what the runner uses of it (code, parameters, labels, data source)
+   * never changes after submit, and the claim re-checks state, attempt and cancellation in the
+   * database. Any other job (another process's, a retry) is read.
+   */
+  async getForRun(id: string, attempt: number): Promise<JobRow | null> {
+    const mine = this.admittedHere.get(id);
+    if (mine) {
+      this.admittedHere.delete(id);
+      this.admittedBytes -= mine.code.length;
+      if (mine.attempt === attempt) return mine;
+    }
+    return this.get(id);
   }
 
   /**
