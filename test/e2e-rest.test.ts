@@ -106,6 +106,19 @@ for (const backend of BACKENDS) {
       assert.deepEqual(sub.body.results?.[1]?.rows, [['x']]);
       assert.equal(sub.body.results?.[1]?.complete, true);
 
+      // One result set: the response is built from the job's final status event; it matches a read.
+      const one = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=20', { code: 'select 7 as n', creator: 'wait' });
+      assert.equal(one.body.state, 'Succeed', JSON.stringify(one.body.error));
+      assert.deepEqual(one.body.results?.[0]?.rows, [[7]]);
+      assert.equal(one.body.results?.[0]?.complete, true);
+      assert.deepEqual(
+        one.body.results?.[0]?.resultSet.columns.map((c) => c.name),
+        ['n'],
+      );
+      const { results: _r, ...view } = one.body;
+      const read = await alice.request<JobBody>('GET', `/api/v1/jobs/${one.body.id}`);
+      assert.deepEqual(view, read.body);
+
       // A failed job comes back failed, with its error and no rows.
       const bad = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=20', { code: 'select * from no_such_table', creator: 'wait' });
       assert.equal(bad.status, 201);

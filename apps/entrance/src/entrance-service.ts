@@ -25,7 +25,7 @@ import { streamResultAs } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
-import { type JobBrief, type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
+import { type JobBrief, type JobEnd, type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
 
 /** What the entrance needs from the data-source service: may this user run jobs on it, and on which engine. */
 export interface DataSourceAccess {
@@ -50,9 +50,10 @@ export interface EntranceApi {
   get(principal: Principal, jobId: string): Promise<JobView>;
   /**
    * The job and, when it has ended, up to `rowsPerSet` first rows of each result set: what a caller
-   * that waited for the job gets back in one response.
+   * that waited for the job gets back in one response. `known`: the job's end as its final status
+   * event told it; with its result index, nothing is read from the database.
    */
-  outcome(principal: Principal, jobId: string, rowsPerSet: number): Promise<JobOutcome>;
+  outcome(principal: Principal, jobId: string, rowsPerSet: number, known?: JobEnd): Promise<JobOutcome>;
   list(principal: Principal, query: JobListQuery): Promise<{ items: JobView[]; nextCursor: string | null }>;
   log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage>;
   resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]>;
@@ -211,15 +212,24 @@ export class EntranceService implements EntranceApi {
     return toJobView(await this.authorize(principal, jobId));
   }
 
-  async outcome(principal: Principal, ref: string, rowsPerSet: number): Promise<JobOutcome> {
-    const { row, sets } = await this.authorizeWithResults(principal, ref);
-    const job = toJobView(row);
-    if (!isFinalState(row.state)) return job;
+  async outcome(principal: Principal, ref: string, rowsPerSet: number, known?: JobEnd): Promise<JobOutcome> {
+    let job: JobView;
+    let sets: ResultSetView[];
+    if (known?.sets && known.job.id === ref && isFinalState(known.job.state)) {
+      if (known.job.user !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
+      job = known.job;
+      sets = known.sets;
+    } else {
+      const found = await this.authorizeWithResults(principal, ref);
+      job = toJobView(found.row);
+      sets = found.sets;
+    }
+    if (!isFinalState(job.state)) return job;
     const results: InlineResult[] = [];
     for (const set of sets) {
       const rows: Row[] = [];
       if (rowsPerSet > 0 && set.rows > 0)
-        for await (const batch of this.results.readBatches(row.id, set.index, { offset: 0, limit: rowsPerSet, sizeHint: set.bytes })) rows.push(...batch);
+        for await (const batch of this.results.readBatches(job.id, set.index, { offset: 0, limit: rowsPerSet, sizeHint: set.bytes })) rows.push(...batch);
       results.push({ resultSet: set, rows, complete: rows.length >= set.rows });
     }
     return { ...job, results };

@@ -2,6 +2,17 @@
 export { Admission } from './admission.ts';
 export { type DataSourceAccess, type EntranceApi, EntranceService, type LogPage } from './entrance-service.ts';
 export { newJobId } from './ids.ts';
-export { type Fence, type Guard, groupKey, type JobRow, JobStore, type NewJob, type SealedResultSet, type TransitionPatch, toJobView } from './job-store.ts';
+export {
+  type Fence,
+  type Guard,
+  groupKey,
+  type JobEnd,
+  type JobRow,
+  JobStore,
+  type NewJob,
+  type SealedResultSet,
+  type TransitionPatch,
+  toJobView,
+} from './job-store.ts';
 export { type LineageRecord, LineageRecorder } from './lineage-recorder.ts';
 export { type Logger, Scheduler } from './scheduler.ts';

@@ -143,6 +143,18 @@ function toResultSetView(x: StoredResultSet): ResultSetView & { uri: string } {
   return { index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri };
 }
 
+/**
+ * What the final status event on `topics.jobStates` carries besides the state: the job's view, and its
+ * result index when the final transition knew all of it (`sets`; absent otherwise).
+ */
+export interface JobEnd {
+  job: JobView;
+  sets?: ResultSetView[];
+}
+
+/** The most bytes of a {@link JobEnd} put on the bus (PostgreSQL's NOTIFY takes under 8,000). */
+const MAX_END_BYTES = 4000;
+
 /** A job row without its code, variables and parameters: what views and authorization read. */
 export type JobBrief = Omit<JobRow, 'code' | 'submitted_code' | 'variables' | 'runtime_params' | 'startup_params' | 'request_hash'>;
 
@@ -512,7 +524,19 @@ export class JobStore {
       const event = { v: EVENT_VERSION, type: 'result', jobId: stored.id, index: s.index, rows: s.rows, bytes: s.bytes, columns: s.columns };
       published.push(this.bus.publish(topics.job(stored.id), event).catch(() => {}));
     }
-    published.push(this.publishStatus(stored as JobRow, groupWaiting));
+    // The end of a job carries the job as a reader would see it, and its result index when this
+    // statement wrote all of it, so a caller waiting for the end needs no read of its own.
+    let ended: JobEnd | undefined;
+    if (isFinalState(to)) {
+      const sets =
+        stored.result_sets === 0
+          ? []
+          : stored.result_sets === 1 && patch.resultSet?.index === 0
+            ? [{ index: 0, columns: patch.resultSet.columns, rows: patch.resultSet.rows, bytes: patch.resultSet.bytes, truncated: patch.resultSet.truncated }]
+            : undefined;
+      ended = { job: toJobView(stored as JobBrief), ...(sets ? { sets } : {}) };
+    }
+    published.push(this.publishStatus(stored as JobRow, groupWaiting, ended));
     await Promise.all(published);
     return stored as JobRow;
   }
@@ -680,7 +704,7 @@ export class JobStore {
    * Publishes a committed state. `groupWaiting` (known for transitions that free a slot) tells the
    * schedulers whether the job's group has jobs waiting for admission; undefined means unknown.
    */
-  private async publishStatus(row: JobRow, groupWaiting?: boolean): Promise<void> {
+  private async publishStatus(row: JobRow, groupWaiting?: boolean, ended?: JobEnd): Promise<void> {
     const event: StatusEvent = { v: EVENT_VERSION, type: 'status', jobId: row.id, state: row.state, at: row.updated_at.toISOString(), error: row.error };
     // The bus is best effort: the state is already committed, and subscribers re-read it on (re)subscribe.
     // Only a state that frees a group slot concerns the scheduler's admission.
@@ -688,7 +712,13 @@ export class JobStore {
     await Promise.all([
       this.bus.publish(topics.job(row.id), event),
       freesSlot
-        ? this.bus.publish(topics.jobStates, { ...event, group: row.group_key, ...(groupWaiting === undefined ? {} : { waiting: groupWaiting }) })
+        ? this.bus.publish(topics.jobStates, {
+            ...event,
+            group: row.group_key,
+            ...(groupWaiting === undefined ? {} : { waiting: groupWaiting }),
+            // Left out when large (a long error, many columns): the bus has a message size limit.
+            ...(ended && JSON.stringify(ended).length <= MAX_END_BYTES ? { ended } : {}),
+          })
         : undefined,
     ]).catch(() => {});
   }

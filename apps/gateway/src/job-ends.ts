@@ -1,5 +1,5 @@
 import { type EventBus, isFinalState, type JobState, type Principal, topics } from '@sluice/core';
-import type { EntranceApi } from '@sluice/entrance';
+import type { EntranceApi, JobEnd } from '@sluice/entrance';
 
 /** How long a final state is remembered, to cover a job that ends before its waiter registers. */
 const REMEMBER_MS = 15_000;
@@ -16,8 +16,8 @@ const MAX_POLL_MS = 1_000;
  */
 export class JobEnds {
   private readonly waiters = new Map<string, Set<() => void>>();
-  /** Recently ended job ids, oldest first (a Map keeps insertion order). */
-  private readonly ended = new Map<string, number>();
+  /** Recently ended jobs, oldest first (a Map keeps insertion order): when, and what the event told. */
+  private readonly ended = new Map<string, { at: number; end?: JobEnd }>();
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(
@@ -27,9 +27,9 @@ export class JobEnds {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(topics.jobStates, (raw) => {
-      const m = raw as { type?: unknown; jobId?: unknown; state?: unknown };
+      const m = raw as { type?: unknown; jobId?: unknown; state?: unknown; ended?: JobEnd };
       if (m?.type !== 'status' || typeof m.jobId !== 'string' || !isFinalState(m.state as JobState)) return;
-      this.remember(m.jobId);
+      this.remember(m.jobId, m.ended?.job?.id === m.jobId ? m.ended : undefined);
       for (const wake of this.waiters.get(m.jobId) ?? []) wake();
     });
   }
@@ -40,22 +40,28 @@ export class JobEnds {
     for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
-  private remember(jobId: string): void {
+  private remember(jobId: string, end: JobEnd | undefined): void {
     const now = Date.now();
     this.ended.delete(jobId);
-    this.ended.set(jobId, now);
+    this.ended.set(jobId, { at: now, end });
     // Oldest first: drop from the front until the first entry is recent enough (amortized O(1)).
-    for (const [id, at] of this.ended) {
+    for (const [id, { at }] of this.ended) {
       if (at >= now - REMEMBER_MS && this.ended.size <= REMEMBER_MAX) break;
       this.ended.delete(id);
     }
   }
 
   /**
-   * Resolves true once the job is final, or false when `timeoutMs` passed first. The principal must
-   * be allowed to read the job (the polls read it as that principal).
+   * Resolves once the job is final: with what its final status event told (`end`, when it carried
+   * it), or `{}` when the end was seen otherwise. False when `timeoutMs` passed first. The principal
+   * must be allowed to read the job (the polls read it as that principal).
    */
-  async until(principal: Principal, jobId: string, timeoutMs: number): Promise<boolean> {
+  async until(principal: Principal, jobId: string, timeoutMs: number): Promise<false | { end?: JobEnd }> {
+    const seen = await this.seen(principal, jobId, timeoutMs);
+    return seen ? { end: this.ended.get(jobId)?.end } : false;
+  }
+
+  private async seen(principal: Principal, jobId: string, timeoutMs: number): Promise<boolean> {
     const deadline = performance.now() + timeoutMs;
     let wake!: () => void;
     let gate = new Promise<void>((r) => {

@@ -57,8 +57,8 @@ const WAIT_DESCRIPTION =
  */
 async function waited(entrance: EntranceApi, ends: JobEnds | undefined, principal: Principal, job: JobView, waitS: number, rows: number) {
   if (waitS <= 0 || !ends) return job;
-  if (!isFinalState(job.state)) await ends.until(principal, job.id, waitS * 1000);
-  return entrance.outcome(principal, job.id, rows);
+  const seen = isFinalState(job.state) ? false : await ends.until(principal, job.id, waitS * 1000);
+  return entrance.outcome(principal, job.id, rows, seen ? seen.end : undefined);
 }
 
 /** The REST routes of jobs under /api/v1. `ends` serves the requests that wait for a job to end. */
