@@ -8,9 +8,15 @@ import pg from 'pg';
 interface Settings {
   direct: pg.ClientConfig;
   sluice: pg.ClientConfig;
+  /** The same PostgreSQL through a bare TCP proxy: the floor of any hop between client and server. */
+  proxy: pg.ClientConfig;
+  /** Runs one half of the benchmark only (to profile it); both by default. */
+  only?: 'latency' | 'throughput';
   rounds: number;
   warmup: number;
   rows: number;
+  /** Large-result runs per path, taken in turns; the median counts. */
+  repeat: number;
 }
 
 export interface LatencyFigures {
@@ -22,8 +28,11 @@ export interface LatencyFigures {
 
 export interface ThroughputFigures {
   rows: number;
+  /** Seconds of the median run. */
   seconds: number;
   rowsPerSecond: number;
+  /** Rows per second of every run, in order. */
+  runs: number[];
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -43,30 +52,50 @@ async function latency(c: pg.Client, s: Settings): Promise<LatencyFigures> {
   return { meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), p99Ms: percentile(ms, 99) };
 }
 
-async function throughput(c: pg.Client, s: Settings): Promise<ThroughputFigures> {
+/** One read of the large result; its seconds. */
+async function largeResult(c: pg.Client, s: Settings): Promise<number> {
   const t = process.hrtime.bigint();
   const r = await c.query({ text: 'SELECT id, label, amount FROM bench_big ORDER BY id', rowMode: 'array' });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.rows.length !== s.rows) throw new Error(`expected ${s.rows} rows, got ${r.rows.length}`);
-  return { rows: r.rows.length, seconds, rowsPerSecond: r.rows.length / seconds };
+  return seconds;
+}
+
+/** Reads the large result `repeat` times on each client in turn; the median run of each counts. */
+async function throughput(
+  clients: Record<'direct' | 'proxy' | 'sluice', pg.Client>,
+  s: Settings,
+): Promise<Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>> {
+  const names = ['direct', 'proxy', 'sluice'] as const;
+  const seconds: Record<(typeof names)[number], number[]> = { direct: [], proxy: [], sluice: [] };
+  for (let i = 0; i < Math.max(1, s.repeat); i++) for (const n of names) seconds[n].push(await largeResult(clients[n], s));
+  const figures = (runs: number[]): ThroughputFigures => {
+    const median = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)] as number;
+    return { rows: s.rows, seconds: median, rowsPerSecond: s.rows / median, runs: runs.map((r) => Math.round(s.rows / r)) };
+  };
+  return { direct: figures(seconds.direct), proxy: figures(seconds.proxy), sluice: figures(seconds.sluice) };
 }
 
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2] ?? '{}') as Settings;
   const direct = new pg.Client(s.direct);
+  const proxy = new pg.Client(s.proxy);
   const sluice = new pg.Client(s.sluice);
   await direct.connect();
+  await proxy.connect();
   await sluice.connect();
   try {
     // The first statement launches the JDBC engine; everything measured runs on the warm engine.
     await sluice.query('SELECT 1');
+    // The three paths take turns within each half, so a neighbour's burst of load falls on all of them.
     const out = {
-      latency: { direct: await latency(direct, s), sluice: await latency(sluice, s) },
-      throughput: { direct: await throughput(direct, s), sluice: await throughput(sluice, s) },
+      latency: s.only === 'throughput' ? undefined : { direct: await latency(direct, s), proxy: await latency(proxy, s), sluice: await latency(sluice, s) },
+      throughput: s.only === 'latency' ? undefined : await throughput({ direct, proxy, sluice }, s),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     await direct.end();
+    await proxy.end();
     await sluice.end();
   }
 }

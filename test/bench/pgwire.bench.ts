@@ -2,14 +2,18 @@
  * pgwire benchmark: the same PostgreSQL reached directly and through Sluice's pgwire listener, on a
  * JDBC data source whose engine is warm, with the same client (node-postgres) on both paths.
  *
- *   node --conditions=sluice-source --import tsx test/bench/pgwire.bench.ts [--rounds 200] [--rows 1000000]
+ *   node --conditions=sluice-source --import tsx test/bench/pgwire.bench.ts [--rounds 200] [--rows 1000000] [--repeat 3]
+ *     [--only latency|throughput]
  *
  * Measures `SELECT 1` round-trip latency (target: Sluice ≤ 2× direct) and large-result throughput
  * (target: Sluice ≥ 70 % of direct) in one run; prints a table and writes bench-results/pgwire-*.json.
+ * A third path, a bare TCP proxy in front of the same PostgreSQL, shows the floor of any hop: what a
+ * proxy that does nothing but copy bytes costs on this machine. `--only` runs one half (to profile it).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { uniqueSuffix } from '@sluice/testkit';
@@ -25,13 +29,40 @@ function arg(name: string, fallback: number): number {
 
 const ROUNDS = arg('rounds', 200);
 const ROWS = arg('rows', 1_000_000);
+const REPEAT = arg('repeat', 3);
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const WARMUP = 20;
+
+/**
+ * A TCP proxy that only copies bytes both ways (Nagle off, as Sluice's listener and PostgreSQL have
+ * it): the least any process between a client and PostgreSQL can cost.
+ */
+async function startBareProxy(host: string, port: number): Promise<net.Server> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host, port });
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
 
 async function main(): Promise<void> {
   ensureServices();
   const role = `pgwb_${uniqueSuffix()}`;
   const secret = `pw-${randomBytes(8).toString('hex')}`;
   const s = await startPgwireStack({ overrides: { SLUICE_LOG_LEVEL: 'silent' } });
+  let proxy: net.Server | undefined;
   try {
     const su = new pg.Client({ connectionString: s.env.db.url });
     await su.connect();
@@ -49,14 +80,21 @@ async function main(): Promise<void> {
     if (created.status !== 201) throw new Error(`data source: ${JSON.stringify(created.body)}`);
     await api.request('POST', '/api/v1/datasources/bench_pg/versions/1/publish');
 
+    // The proxy lives in this process, beside Sluice, as the pgwire listener does.
+    proxy = await startBareProxy(server.hostname, Number(server.port || 5432));
+    const proxyPort = (proxy.address() as net.AddressInfo).port;
     // The client runs in its own process, as a BI tool does: the gateway's work then overlaps the
     // client's on the second core instead of sharing one event loop with it.
+    const direct = { host: server.hostname, port: Number(server.port || 5432), user: role, password: secret, database: s.env.db.name };
     const settings = {
-      direct: { host: server.hostname, port: Number(server.port || 5432), user: role, password: secret, database: s.env.db.name },
+      direct,
+      proxy: { ...direct, host: '127.0.0.1', port: proxyPort },
       sluice: { host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'bench_pg' },
+      only: ONLY,
       rounds: ROUNDS,
       warmup: WARMUP,
       rows: ROWS,
+      repeat: REPEAT,
     };
     const child = spawn(
       process.execPath,
@@ -72,41 +110,70 @@ async function main(): Promise<void> {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`the benchmark client exited with ${code}`);
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-      latency: { direct: LatencyFigures; sluice: LatencyFigures };
-      throughput: { direct: ThroughputFigures; sluice: ThroughputFigures };
+      latency?: Record<'direct' | 'proxy' | 'sluice', LatencyFigures>;
+      throughput?: Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>;
     };
-    const latDirect = figures.latency.direct;
-    const latSluice = figures.latency.sluice;
-    const tpDirect = figures.throughput.direct;
-    const tpSluice = figures.throughput.sluice;
-
-    const latencyRatio = latSluice.p50Ms / latDirect.p50Ms;
-    const throughputShare = tpSluice.rowsPerSecond / tpDirect.rowsPerSecond;
+    const lat = figures.latency;
+    const tp = figures.throughput;
+    const latencyRatio = lat ? lat.sluice.p50Ms / lat.direct.p50Ms : undefined;
+    const throughputShare = tp ? tp.sluice.rowsPerSecond / tp.direct.rowsPerSecond : undefined;
     const result = {
       bench: 'pgwire',
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-      settings: { rounds: ROUNDS, warmup: WARMUP, rows: ROWS, client: 'node-postgres in its own process', dataSource: 'postgresql via the jdbc engine' },
-      latency: { direct: latDirect, sluice: latSluice, ratioP50: latencyRatio, target: '<= 2x', met: latencyRatio <= 2 },
-      throughput: { direct: tpDirect, sluice: tpSluice, share: throughputShare, target: '>= 70%', met: throughputShare >= 0.7 },
+      settings: {
+        rounds: ROUNDS,
+        warmup: WARMUP,
+        rows: ROWS,
+        repeat: REPEAT,
+        client: 'node-postgres in its own process',
+        dataSource: 'postgresql via the jdbc engine',
+      },
+      latency: lat && {
+        ...lat,
+        proxyRatioP50: lat.proxy.p50Ms / lat.direct.p50Ms,
+        ratioP50: latencyRatio,
+        sluiceOverProxyP50: lat.sluice.p50Ms / lat.proxy.p50Ms,
+        target: '<= 2x',
+        met: (latencyRatio as number) <= 2,
+      },
+      throughput: tp && {
+        ...tp,
+        proxyShare: tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond,
+        share: throughputShare,
+        target: '>= 70%',
+        met: (throughputShare as number) >= 0.7,
+      },
     };
     const f = (n: number) => n.toFixed(2);
-    console.log('\npgwire benchmark (node-postgres; same PostgreSQL direct vs through Sluice on a warm JDBC engine)\n');
-    console.log('| measure                     | direct        | Sluice pgwire | Sluice/direct | target | met |');
-    console.log('| --------------------------- | ------------- | ------------- | ------------- | ------ | --- |');
-    console.log(
-      `| SELECT 1 p50 latency (ms)   | ${f(latDirect.p50Ms).padStart(13)} | ${f(latSluice.p50Ms).padStart(13)} | ${`${f(latencyRatio)}x`.padStart(13)} | <= 2x  | ${latencyRatio <= 2 ? 'yes' : 'no '} |`,
-    );
-    console.log(`| SELECT 1 p95 latency (ms)   | ${f(latDirect.p95Ms).padStart(13)} | ${f(latSluice.p95Ms).padStart(13)} |               |        |     |`);
-    console.log(
-      `| ${`${ROWS} rows (rows/s)`.padEnd(27)} | ${Math.round(tpDirect.rowsPerSecond).toString().padStart(13)} | ${Math.round(tpSluice.rowsPerSecond).toString().padStart(13)} | ${`${(throughputShare * 100).toFixed(1)}%`.padStart(13)} | >= 70% | ${throughputShare >= 0.7 ? 'yes' : 'no '} |`,
-    );
+    const cell = (v: string) => v.padStart(13);
+    console.log('\npgwire benchmark (node-postgres; same PostgreSQL direct, through a bare TCP proxy, and through Sluice on a warm JDBC engine)\n');
+    console.log('| measure                     | direct        | bare proxy    | Sluice pgwire | proxy/direct  | Sluice/direct | target | met |');
+    console.log('| --------------------------- | ------------- | ------------- | ------------- | ------------- | ------------- | ------ | --- |');
+    if (lat && latencyRatio !== undefined) {
+      console.log(
+        `| SELECT 1 p50 latency (ms)   | ${cell(f(lat.direct.p50Ms))} | ${cell(f(lat.proxy.p50Ms))} | ${cell(f(lat.sluice.p50Ms))} | ${cell(`${f(lat.proxy.p50Ms / lat.direct.p50Ms)}x`)} | ${cell(`${f(latencyRatio)}x`)} | <= 2x  | ${latencyRatio <= 2 ? 'yes' : 'no '} |`,
+      );
+      console.log(
+        `| SELECT 1 p95 latency (ms)   | ${cell(f(lat.direct.p95Ms))} | ${cell(f(lat.proxy.p95Ms))} | ${cell(f(lat.sluice.p95Ms))} |               |               |        |     |`,
+      );
+    }
+    if (tp && throughputShare !== undefined) {
+      const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+      console.log(
+        `| ${`${ROWS} rows (rows/s)`.padEnd(27)} | ${cell(Math.round(tp.direct.rowsPerSecond).toString())} | ${cell(Math.round(tp.proxy.rowsPerSecond).toString())} | ${cell(Math.round(tp.sluice.rowsPerSecond).toString())} | ${cell(pct(tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond))} | ${cell(pct(throughputShare))} | >= 70% | ${throughputShare >= 0.7 ? 'yes' : 'no '} |`,
+      );
+      console.log(
+        `\nlarge-result runs (rows/s, median of ${REPEAT}): direct ${tp.direct.runs.join(' ')}; proxy ${tp.proxy.runs.join(' ')}; Sluice ${tp.sluice.runs.join(' ')}`,
+      );
+    }
     const dir = path.resolve(import.meta.dirname, '../../bench-results');
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `pgwire-${result.at.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`\nwrote ${file}`);
   } finally {
+    proxy?.close();
     await s.stop();
     const su = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await su.connect();

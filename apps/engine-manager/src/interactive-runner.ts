@@ -25,7 +25,10 @@ export interface InteractiveStatement {
   readonly jobId: string;
   /** Columns of the statement's first result set; undefined when it returned none. */
   readonly columns: Column[] | undefined;
-  /** The next rows of the first result set, at most `limit`; empty once every row was read. */
+  /**
+   * The next rows of the first result set, at most `limit`: the engine's next batch as it comes (at
+   * least one row, unless every row was read, then none).
+   */
   next(limit: number): Promise<Row[]>;
   /** True once the statement ended and every row was read. */
   readonly done: boolean;
@@ -197,7 +200,9 @@ class LiveStatement implements InteractiveStatement {
   readonly logLines: string[] = [];
   columns: Column[] | undefined;
   private readonly events: AsyncIterator<EngineEvent>;
-  private buffer: Row[] = [];
+  /** Batches the engine yielded and the client has not taken, the first from `taken` on. */
+  private batches: Row[][] = [];
+  private taken = 0;
   private sets = 0;
   private rows = 0;
   private ended = false;
@@ -234,7 +239,7 @@ class LiveStatement implements InteractiveStatement {
   }
 
   get done(): boolean {
-    return this.ended && this.buffer.length === 0;
+    return this.ended && this.batches.length === 0;
   }
 
   /** Reads until the first result set is announced or the statement ends. */
@@ -261,17 +266,29 @@ class LiveStatement implements InteractiveStatement {
       if (this.sets === 1) this.columns = ev.columns;
     } else if (ev.type === 'rows') {
       // Rows of later result sets are not part of a wire-protocol statement's answer.
-      if (this.sets === 1) {
-        for (const row of ev.rows) this.buffer.push(row);
+      if (this.sets === 1 && ev.rows.length > 0) {
+        this.batches.push(ev.rows);
         this.rows += ev.rows.length;
       }
     } else if (ev.type === 'log' && this.logLines.length < MAX_LOG_LINES) this.logLines.push(this.redact(ev.line));
   }
 
   async next(limit: number): Promise<Row[]> {
-    while (this.buffer.length < limit && !this.ended) await this.pull();
-    const out = this.buffer.length <= limit ? this.buffer : this.buffer.slice(0, limit);
-    this.buffer = this.buffer.length <= limit ? [] : this.buffer.slice(limit);
+    // A batch goes to the client as it comes, not gathered into pages: the client's socket then
+    // carries one batch while the engine fetches the next.
+    while (this.batches.length === 0 && !this.ended) await this.pull();
+    const first = this.batches[0];
+    if (!first) return [];
+    if (this.taken === 0 && first.length <= limit) {
+      this.batches.shift();
+      return first;
+    }
+    const out = first.slice(this.taken, this.taken + limit);
+    this.taken += out.length;
+    if (this.taken >= first.length) {
+      this.batches.shift();
+      this.taken = 0;
+    }
     return out;
   }
 
@@ -291,7 +308,8 @@ class LiveStatement implements InteractiveStatement {
     // The end is recorded in the background: the client's answer does not wait for it.
     void this.task.end(outcome);
     if (error) {
-      this.buffer = [];
+      this.batches = [];
+      this.taken = 0;
       throw error;
     }
   }

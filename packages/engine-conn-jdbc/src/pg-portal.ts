@@ -15,6 +15,8 @@ export interface PgWireConnection {
   flush(): void;
   sync(): void;
   sendCopyFail(message: string): void;
+  /** The socket: its messages of one step are corked into one write (one wake-up of the server). */
+  readonly stream?: { cork?(): void; uncork?(): void };
   once(event: 'readyForQuery' | 'end' | 'error', listener: () => void): unknown;
   removeListener(event: 'readyForQuery' | 'end' | 'error', listener: () => void): unknown;
 }
@@ -41,6 +43,17 @@ export function afterReady(connection: PgWireConnection | undefined, err: Error,
   connection.once('readyForQuery', finish);
   connection.once('end', finish);
   connection.once('error', finish);
+}
+
+/** Sends the messages `send` writes as one socket write, as node-postgres does for its queries. */
+export function corked(connection: PgWireConnection, send: () => void): void {
+  const stream = connection.stream;
+  stream?.cork?.();
+  try {
+    send();
+  } finally {
+    stream?.uncork?.();
+  }
 }
 
 /** A column of a RowDescription message. */
@@ -71,9 +84,11 @@ export class PgDescribe {
 
   submit(connection: PgWireConnection): void {
     this.connection = connection;
-    connection.parse({ text: this.text });
-    connection.describe({ type: 'S', name: '' });
-    connection.sync();
+    corked(connection, () => {
+      connection.parse({ text: this.text });
+      connection.describe({ type: 'S', name: '' });
+      connection.sync();
+    });
   }
 
   handleRowDescription(message: { fields: PgField[] }): void {
@@ -97,6 +112,8 @@ export class PgDescribe {
 /** What one fetch produced. */
 export interface PortalBatch {
   rows: Row[];
+  /** Bytes of the rows' DataRow messages as the server sent them (a free, exact size measure). */
+  bytes: number;
   /** False once the statement completed; the portal is then gone. */
   more: boolean;
 }
@@ -113,6 +130,7 @@ export class PgPortal {
   commandTag: string | undefined;
   private connection: PgWireConnection | undefined;
   private rows: Row[] = [];
+  private bytes = 0;
   private waiter: Waiter | undefined;
   private settled: { batch?: PortalBatch; error?: Error } | undefined;
   private state: 'fetching' | 'suspended' | 'completing' | 'done' | 'failed' = 'fetching';
@@ -125,6 +143,7 @@ export class PgPortal {
     /** When set, the statement is parsed again first (something else used the unnamed statement). */
     private readonly parseText: string | undefined,
     private readonly firstFetch: number,
+    /** Turns a DataRow's texts into a row; it may convert them in place and return the same array. */
     private readonly convertRow: (fields: (string | null)[]) => Row,
     private readonly copyRefusal: string,
   ) {}
@@ -155,8 +174,11 @@ export class PgPortal {
   fetch(rows: number): void {
     if (this.state !== 'suspended' || !this.connection) return;
     this.state = 'fetching';
-    this.connection.execute({ portal: '', rows });
-    this.connection.flush();
+    const connection = this.connection;
+    corked(connection, () => {
+      connection.execute({ portal: '', rows });
+      connection.flush();
+    });
   }
 
   /** Closes a suspended portal and ends the implicit transaction step; resolves once the server is ready. */
@@ -168,8 +190,11 @@ export class PgPortal {
       });
       if (this.state === 'suspended' && this.connection) {
         this.state = 'completing';
-        this.connection.close({ type: 'P', name: '' });
-        this.sync();
+        const connection = this.connection;
+        corked(connection, () => {
+          connection.close({ type: 'P', name: '' });
+          this.sync();
+        });
       }
       // A fetch in flight finishes first (or fails after a cancel); its end resolves `closed`.
     }
@@ -193,24 +218,28 @@ export class PgPortal {
     this.connection.sync();
   }
 
-  private takeRows(): Row[] {
-    const rows = this.rows;
+  private take(more: boolean): PortalBatch {
+    const batch = { rows: this.rows, bytes: this.bytes, more };
     this.rows = [];
-    return rows;
+    this.bytes = 0;
+    return batch;
   }
 
   submit(connection: PgWireConnection): void {
     this.connection = connection;
-    if (this.parseText !== undefined) connection.parse({ text: this.parseText });
-    connection.bind({ portal: '', statement: '', values: [] });
-    connection.execute({ portal: '', rows: this.firstFetch });
-    connection.flush();
+    corked(connection, () => {
+      if (this.parseText !== undefined) connection.parse({ text: this.parseText });
+      connection.bind({ portal: '', statement: '', values: [] });
+      connection.execute({ portal: '', rows: this.firstFetch });
+      connection.flush();
+    });
   }
 
   handleRowDescription(): void {}
 
-  handleDataRow(message: { fields: (string | null)[] }): void {
+  handleDataRow(message: { fields: (string | null)[]; length: number }): void {
     this.rows.push(this.convertRow(message.fields));
+    this.bytes += message.length;
   }
 
   handlePortalSuspended(): void {
@@ -218,11 +247,15 @@ export class PgPortal {
     if (this.closed && this.connection) {
       this.state = 'completing';
       this.rows = [];
-      this.connection.close({ type: 'P', name: '' });
-      this.sync();
+      this.bytes = 0;
+      const connection = this.connection;
+      corked(connection, () => {
+        connection.close({ type: 'P', name: '' });
+        this.sync();
+      });
       return;
     }
-    this.settle({ rows: this.takeRows(), more: true });
+    this.settle(this.take(true));
   }
 
   handleCommandComplete(message: { text: string }): void {
@@ -248,12 +281,13 @@ export class PgPortal {
     const wasClosing = this.closed !== undefined;
     this.state = 'done';
     this.onClosed?.();
-    if (!wasClosing) this.settle({ rows: this.takeRows(), more: false });
+    if (!wasClosing) this.settle(this.take(false));
   }
 
   handleError(err: Error): void {
     this.state = 'failed';
     this.rows = [];
+    this.bytes = 0;
     // The backend skips everything up to the next Sync after an error.
     const synced = this.synced;
     this.sync();

@@ -6,8 +6,34 @@ import type { PostgresqlParams } from './param-schemas.ts';
 import { connectPg, pgClientConfig } from './pg-connect.ts';
 import { PgDescribe, type PgField, PgPortal } from './pg-portal.ts';
 import { type PgColumnType, PgTypeCache, TYPE_LOOKUP_SQL, type TypeLookupRow } from './pg-types.ts';
-import { convertValue, type PgOutputStyle } from './pg-values.ts';
-import { estimateRowBytes } from './row-batcher.ts';
+import { convertValue, type PgConversion, type PgKind, type PgOutputStyle } from './pg-values.ts';
+
+/** How long a fetch in flight when the consumer walks away may take before it is cancelled. */
+const ABANDON_GRACE_MS = 50;
+
+/**
+ * Turns a DataRow's texts into row values in place (the message is not used after its handler).
+ * Columns whose Sluice value is PostgreSQL's own text (text, numeric, bigint, time and every other
+ * type without a conversion) are left as they are, so a row of such columns costs nothing here.
+ */
+function rowConverter(conversions: readonly PgConversion[], style: PgOutputStyle): (values: (string | null)[]) => Row {
+  const converted: number[] = [];
+  conversions.forEach((c, i) => {
+    if (c.array || !TEXT_AS_IS.has(c.kind)) converted.push(i);
+  });
+  if (converted.length === 0) return (values) => values;
+  return (values) => {
+    const row: Row = values;
+    for (const i of converted) {
+      const text = values[i];
+      if (text !== null && text !== undefined) row[i] = convertValue(text, conversions[i] as PgConversion, style);
+    }
+    return row;
+  };
+}
+
+/** Kinds whose row value is the server's text unchanged (see convertScalar). */
+const TEXT_AS_IS: ReadonlySet<PgKind> = new Set<PgKind>(['text', 'numeric', 'bigint', 'time']);
 
 /** SQLSTATE classes that mean the connection, not the statement, is gone. */
 const SESSION_GONE = /^(0800\d|57P0[1-3])/;
@@ -136,13 +162,10 @@ export class PgSession implements DbSession {
         const columns: Column[] = fields.map((f, i) => ({ name: f.name, type: types[i]!.name }));
         yield { kind: 'columns', columns };
       }
-      const conversions = types.map((t) => t.conversion);
-      const style = this.style;
-      const convertRow = (values: (string | null)[]): Row => {
-        const row: Row = new Array(values.length);
-        for (let i = 0; i < values.length; i++) row[i] = convertValue(values[i] ?? null, conversions[i] ?? { kind: 'text' }, style);
-        return row;
-      };
+      const convertRow = rowConverter(
+        types.map((t) => t.conversion),
+        this.style,
+      );
       portal = new PgPortal(reparse ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
       void this.client.query(portal as never);
       for (;;) {
@@ -152,25 +175,26 @@ export class PgSession implements DbSession {
         } catch (err) {
           throw statementError(err);
         }
-        if (batch.rows.length > 0) {
-          // Wide rows make the next fetch smaller, so one batch stays near `limits.bytes`.
-          let bytes = 0;
-          for (const row of batch.rows) bytes += estimateRowBytes(row);
-          const perRow = Math.max(1, bytes / batch.rows.length);
-          const nextFetch = Math.max(1, Math.min(limits.rows, Math.floor(limits.bytes / perRow)));
-          yield { kind: 'rows', rows: batch.rows };
-          if (batch.more) portal.fetch(nextFetch);
-        } else if (batch.more) {
-          portal.fetch(limits.rows);
+        // The next fetch goes out before this batch is handed over, so the server produces it while
+        // the consumer handles this one: one batch ahead, as the session's contract allows. Wide rows
+        // (by the bytes the server sent) make it smaller, so one batch stays near `limits.bytes`.
+        if (batch.more) {
+          const perRow = batch.rows.length > 0 ? Math.max(1, batch.bytes / batch.rows.length) : 1;
+          portal.fetch(Math.max(1, Math.min(limits.rows, Math.floor(limits.bytes / perRow))));
         }
+        if (batch.rows.length > 0) yield { kind: 'rows', rows: batch.rows };
         if (!batch.more) break;
       }
       yield { kind: 'done', ...commandOf(portal.commandTag) };
     } finally {
       if (portal && !portal.finished && !this.lost && !this.closing) {
-        // A consumer that walks away mid-fetch must not wait for a long statement to finish.
-        if (portal.fetching) void this.cancel();
+        // A consumer that walks away mid-fetch must not wait for a long statement to finish. The
+        // fetch in flight is usually the one sent ahead, which ends at once; it is cancelled only
+        // when it does not.
+        let timer: NodeJS.Timeout | undefined;
+        if (portal.fetching) timer = setTimeout(() => void this.cancel(), ABANDON_GRACE_MS);
         await portal.abandon();
+        clearTimeout(timer);
       }
       this.inFlight = false;
       this.executing = () => false;

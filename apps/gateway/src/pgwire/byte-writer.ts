@@ -1,3 +1,6 @@
+/** Strings up to this many UTF-16 units are encoded in JavaScript when they are ASCII. */
+const SHORT_STRING = 64;
+
 /**
  * A growable buffer for building protocol messages without a copy per field. Messages are written
  * back to back; {@link ByteWriter.take} hands the bytes written so far to the socket in one piece.
@@ -60,6 +63,36 @@ export class ByteWriter {
     this.ensure(n);
     this.buf.write(s, this.pos, 'utf8');
     this.pos += n;
+    return this;
+  }
+
+  /**
+   * Writes a string as a length-prefixed UTF-8 value (a DataRow column): the 4-byte length, then
+   * the bytes. Short ASCII strings, most column values, are copied byte by byte, which is several
+   * times cheaper than a call into the native encoder per value.
+   */
+  lengthPrefixed(s: string): this {
+    const n = s.length;
+    this.ensure(4 + n * 3);
+    const buf = this.buf;
+    const start = this.pos + 4;
+    let p = start;
+    let i = 0;
+    if (n <= SHORT_STRING) {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+    }
+    if (i < n) p = start + buf.write(s, start, 'utf8');
+    const len = p - start;
+    const at = this.pos;
+    buf[at] = len >>> 24;
+    buf[at + 1] = (len >>> 16) & 0xff;
+    buf[at + 2] = (len >>> 8) & 0xff;
+    buf[at + 3] = len & 0xff;
+    this.pos = p;
     return this;
   }
 

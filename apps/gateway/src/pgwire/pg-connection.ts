@@ -79,6 +79,8 @@ interface Portal {
 }
 
 const FLUSH_BYTES = 256 * 1024;
+/** Value kinds whose text form is not the value's own string (see scalarText). */
+const TEXT_CONVERTED: ReadonlySet<string> = new Set(['bool', 'bytea', 'timestamp', 'timestamptz', 'timetz', 'json', 'jsonb']);
 const AUTH_TIMEOUT_MS = 60_000;
 const MAX_PENDING_INPUT = 1024 * 1024;
 const ROW_RETURNING = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'FROM']);
@@ -657,27 +659,27 @@ export class PgConnection {
     const n = source.columns.length;
     const binary = source.columns.map((_, i) => (formats.length === 1 ? formats[0] : formats[i]) === 1);
     const types = result.types;
+    const plain = types.map((t) => !t.element && !TEXT_CONVERTED.has(t.kind));
     let sent = 0;
     while (maxRows === 0 || sent < maxRows) {
       if (this.running?.cancelled) throw new JobFailure({ code: 'SLUICE_JOB_CANCELLED', message: 'The job was cancelled' }, this.running.jobId ?? '');
       if (this.phase === 'closed') return true;
       const rows: Row[] = await source.next(maxRows === 0 ? pageRows : Math.min(pageRows, maxRows - sent));
       if (rows.length === 0) break;
+      const w = this.w;
       for (const row of rows) {
-        const at = this.w.begin('D');
-        this.w.int16(n);
+        const at = w.begin('D');
+        w.int16(n);
         for (let i = 0; i < n; i++) {
           const v = row[i];
-          if (v === null || v === undefined) this.w.int32(-1);
-          else if (binary[i]) writeBinaryValue(this.w, types[i] as PgType, v);
-          else {
-            const slot = this.w.reserve32();
-            this.w.utf8(valueText(types[i] as PgType, v));
-            this.w.patch32(slot, this.w.since(slot));
-          }
+          if (v === null || v === undefined) w.int32(-1);
+          else if (binary[i]) writeBinaryValue(w, types[i] as PgType, v);
+          // Most values are strings already in PostgreSQL's text form (text, numeric, bigint…).
+          else if (plain[i] && typeof v === 'string') w.lengthPrefixed(v);
+          else w.lengthPrefixed(valueText(types[i] as PgType, v));
         }
-        this.w.end(at);
-        if (this.w.length >= FLUSH_BYTES) await this.flush();
+        w.end(at);
+        if (w.length >= FLUSH_BYTES) await this.flush();
       }
       sent += rows.length;
     }
