@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
@@ -13,18 +15,16 @@ const alive = (pid: number) => {
   }
 };
 
+type EngineRow = { state: string; pid: number | null; ended_at: Date | null; end_reason: string | null };
+const engineRow = async (db: pg.Client, id: string) => (await db.query<EngineRow>('SELECT * FROM sluice_engines WHERE id = $1', [id])).rows[0];
+
 describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
   let env: TestEnv;
   let ts: TestStack;
   let alice: ApiClient;
   let db: pg.Client;
 
-  const engine = async (id: string) =>
-    (
-      await db.query<{ state: string; pid: number | null; ended_at: Date | null; end_reason: string | null }>('SELECT * FROM sluice_engines WHERE id = $1', [
-        id,
-      ])
-    ).rows[0];
+  const engine = (id: string) => engineRow(db, id);
 
   before(async () => {
     env = await testEnv('redis');
@@ -82,12 +82,13 @@ describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
   });
 });
 
-// Its own stack with a long idle timeout: the eviction must not race the idle reaper on a slow machine.
-describe('the per-user engine cap', () => {
+// Its own stack with a long idle timeout: eviction and crashes must not race the idle reaper on a slow machine.
+describe('the per-user engine cap, and an engine that dies', () => {
   let env: TestEnv;
   let ts: TestStack;
   let alice: ApiClient;
   let db: pg.Client;
+  const engine = (id: string) => engineRow(db, id);
 
   before(async () => {
     env = await testEnv('redis');
@@ -100,6 +101,28 @@ describe('the per-user engine cap', () => {
     await db?.end();
     await ts?.stop();
     await env?.cleanup();
+  });
+
+  it('an engine process that dies is recorded Failed and its work directory removed', async () => {
+    const j = await alice.waitFor((await alice.submit({ code: 'select 1', creator: 'crash' })).body.id);
+    const id = j.engineId as string;
+    const dir = path.join(env.home, 'engines', id);
+    assert.ok(existsSync(dir), 'a live engine has its work directory');
+    const pid = (await engine(id))?.pid;
+    assert.ok(pid && alive(pid));
+    process.kill(pid, 'SIGKILL');
+    const e = await waitFor(
+      async () => {
+        const r = await engine(id);
+        return r?.state === 'Failed' && !existsSync(dir) ? r : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the dead engine recorded and its directory removed' },
+    );
+    assert.ok(e?.ended_at);
+    // The next job of the group gets a new engine.
+    const next = await alice.waitFor((await alice.submit({ code: 'select 2', creator: 'crash' })).body.id);
+    assert.equal(next.state, 'Succeed', JSON.stringify(next.error));
+    assert.notEqual(next.engineId, id);
   });
 
   it('caps engines per user: an idle engine of another type makes room', async () => {

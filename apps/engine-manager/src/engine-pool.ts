@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type DataSourceConnection, type Engine, SluiceError } from '@sluice/core';
 import type { ResolvedEngine } from '@sluice/engines';
@@ -274,6 +275,8 @@ export class EnginePool {
     await this.db
       .query("UPDATE sluice_engines SET state = 'Failed', running = 0, ended_at = now(), end_reason = $2 WHERE id = $1", [e.id, reason])
       .catch(() => {});
+    // Whatever the engine left in its private directory goes with it, as on a normal stop.
+    await rm(path.join(this.opts.workRoot, e.id), { recursive: true, force: true }).catch(() => {});
     this.wake();
   }
 
