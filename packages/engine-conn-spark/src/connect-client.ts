@@ -3,20 +3,18 @@ import * as grpc from '@grpc/grpc-js';
 import type { SluiceError } from '@sluice/core';
 import type { ConnectProtocol } from './connect-protos.ts';
 import { errorInfoOf, type GrpcFailure, mapConnectError } from './error-mapping.ts';
-import type { ConnectDataType } from './spark-types.ts';
+import type { ExecutePlanResponse, SparkConnectServiceMethods, UserContext } from './generated/spark-connect.ts';
 
-/** One `ExecutePlanResponse` as the loader decodes it (the fields this connector reads). */
-export interface ExecutePlanResponse {
-  operation_id?: string;
-  response_type?: string;
-  arrow_batch?: { row_count?: string; data?: Buffer; start_offset?: string };
-  schema?: ConnectDataType;
-  execution_progress?: {
-    stages?: { stage_id?: string; num_tasks?: string; num_completed_tasks?: string; input_bytes_read?: string; done?: boolean }[];
-    num_inflight_tasks?: string;
-  };
-  result_complete?: Record<string, never>;
-}
+export type { ExecutePlanResponse } from './generated/spark-connect.ts';
+
+/** The methods of the service that take one request and answer one response. */
+type UnaryMethod = {
+  [M in keyof SparkConnectServiceMethods]: SparkConnectServiceMethods[M] extends { requestStream: false; responseStream: false } ? M : never;
+}[keyof SparkConnectServiceMethods];
+type RequestOf<M extends keyof SparkConnectServiceMethods> = SparkConnectServiceMethods[M]['request'];
+type ResponseOf<M extends keyof SparkConnectServiceMethods> = SparkConnectServiceMethods[M]['response'];
+/** The fields every request of a session carries; {@link ConnectClient} fills them in. */
+type SessionFields = 'session_id' | 'user_context' | 'client_type';
 
 /** A running ExecutePlan call: its responses in order (pulling is the flow control), and cancel. */
 export interface PlanExecution {
@@ -39,8 +37,17 @@ export interface ConnectClientOptions {
   clientType?: string;
 }
 
-type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res: unknown) => void) => void;
-type ServerStream = (request: unknown, metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientReadableStream<ExecutePlanResponse>;
+type Unary<M extends UnaryMethod> = (
+  request: RequestOf<M>,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (err: grpc.ServiceError | null, res: ResponseOf<M>) => void,
+) => void;
+type ServerStream = (
+  request: RequestOf<'ExecutePlan'>,
+  metadata: grpc.Metadata,
+  options?: grpc.CallOptions,
+) => grpc.ClientReadableStream<ResponseOf<'ExecutePlan'>>;
 
 /**
  * A Spark Connect session over gRPC: one session id for the lifetime of the client, so temporary
@@ -49,7 +56,7 @@ type ServerStream = (request: unknown, metadata: grpc.Metadata, options?: grpc.C
 export class ConnectClient {
   readonly sessionId = randomUUID();
   private readonly client: grpc.Client;
-  private readonly userContext: { user_id: string; user_name: string };
+  private readonly userContext: UserContext;
   private readonly clientType: string;
 
   /** `channel`: the gRPC client of another session on the same server, shared (see {@link forUser}). */
@@ -78,16 +85,16 @@ export class ConnectClient {
     return md;
   }
 
-  private base(): Record<string, unknown> {
+  private base(): { session_id: string; user_context: UserContext; client_type: string } {
     return { session_id: this.sessionId, user_context: this.userContext, client_type: this.clientType };
   }
 
-  private unary<T>(method: string, request: Record<string, unknown>, timeoutMs: number): Promise<T> {
-    const fn = (this.client as unknown as Record<string, Unary>)[method] as Unary;
-    return new Promise<T>((resolve, reject) => {
-      fn.call(this.client, { ...this.base(), ...request }, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(this.mapError(err)) : resolve(res as T),
-      );
+  /** One unary call of the generated service, typed by its request and response messages. */
+  private unary<M extends UnaryMethod>(method: M, request: Omit<RequestOf<M>, SessionFields>, timeoutMs: number): Promise<ResponseOf<M>> {
+    const fn = (this.client as unknown as Record<M, Unary<M>>)[method];
+    const full = { ...this.base(), ...request } as RequestOf<M>;
+    return new Promise<ResponseOf<M>>((resolve, reject) => {
+      fn.call(this.client, full, this.metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(this.mapError(err)) : resolve(res)));
     });
   }
 
@@ -98,9 +105,9 @@ export class ConnectClient {
 
   /** Values of configuration keys in this session; unset keys are absent. */
   async getConf(keys: string[], timeoutMs = 10_000): Promise<Record<string, string>> {
-    const res = await this.unary<{ pairs?: { key: string; value?: string }[] }>('Config', { operation: { get_option: { keys } } }, timeoutMs);
+    const res = await this.unary('Config', { operation: { get_option: { keys } } }, timeoutMs);
     const out: Record<string, string> = {};
-    for (const pair of res.pairs ?? []) if (pair.value !== undefined && pair.value !== null) out[pair.key] = pair.value;
+    for (const pair of res.pairs ?? []) if (pair.key !== undefined && pair.value !== undefined && pair.value !== null) out[pair.key] = pair.value;
     return out;
   }
 
@@ -118,7 +125,7 @@ export class ConnectClient {
   /** Runs one SQL statement; results, schema and progress stream back. */
   executeSql(query: string, tags: string[]): PlanExecution {
     const operationId = randomUUID();
-    const fn = (this.client as unknown as Record<string, ServerStream>).ExecutePlan as ServerStream;
+    const fn = (this.client as unknown as { ExecutePlan: ServerStream }).ExecutePlan;
     const call = fn.call(this.client, { ...this.base(), operation_id: operationId, plan: { root: { sql: { query } } }, tags }, this.metadata());
     // Errors surface through the iterator; this listener only keeps an unread error from being unhandled.
     call.on('error', () => {});
@@ -127,12 +134,14 @@ export class ConnectClient {
 
   /** Interrupts one operation; the session and the engine stay usable. */
   async interrupt(operationId: string, timeoutMs = 5_000): Promise<string[]> {
-    const res = await this.unary<{ interrupted_ids?: string[] }>(
-      'Interrupt',
-      { interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId },
-      timeoutMs,
-    );
+    const res = await this.unary('Interrupt', { interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId }, timeoutMs);
     return res.interrupted_ids ?? [];
+  }
+
+  /** The Spark version of the server (`AnalyzePlan` with `spark_version`), e.g. `4.1.4`. */
+  async sparkVersion(timeoutMs = 10_000): Promise<string> {
+    const res = await this.unary('AnalyzePlan', { spark_version: {} }, timeoutMs);
+    return res.spark_version?.version ?? '';
   }
 
   /** Releases the session on the server: its temporary views and settings are dropped. */

@@ -1,22 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { readZipEntries } from './zip-entries.ts';
+import { GENERATED_PROTOCOL } from './generated/spark-connect.ts';
 
-/** The .proto files the client is built from; their imports are followed inside the same jar. */
-export const ROOT_PROTOS = ['spark/connect/base.proto', 'google/rpc/status.proto', 'google/rpc/error_details.proto'] as const;
-
-/** The Spark Connect protocol as loaded from one jar: the gRPC client class and message codecs. */
+/** The Spark Connect protocol as generated at build time: the gRPC client class and message codecs. */
 export interface ConnectProtocol {
-  /** The jar the .proto files were read from. */
-  jar: string;
-  /** The `.proto` files that were parsed, by path inside the jar. */
+  /** The Spark release whose published jar the protocol was generated from, e.g. `4.1.4`. */
+  sparkVersion: string;
+  /** The published artifact it was generated from (see the generated file's header). */
+  source: string;
+  /** The checksum that artifact was verified against. */
+  checksum: string;
+  /** The `.proto` files of the closure, by path inside the jar. */
   files: readonly string[];
   /** gRPC client class of `spark.connect.SparkConnectService`. */
   Service: grpc.ServiceClientConstructor;
-  /** The parsed protobuf root, for decoding `google.rpc.Status` details and `Any` payloads. */
+  /** The protobuf root, for decoding `google.rpc.Status` details and `Any` payloads. */
   root: protobuf.Root;
 }
 
@@ -28,6 +30,7 @@ export function sparkJarsDir(sparkHome: string): string {
 /**
  * The Spark Connect server jar of a Spark distribution (`jars/spark-connect_<scala>-<version>.jar`).
  * Spark 4.x ships it; Spark 3.x distributions do not, which is why this connector needs Spark 4.
+ * Its name gives the distribution's version, which the protocol guard checks.
  */
 export async function findConnectJar(sparkHome: string): Promise<string> {
   const dir = sparkJarsDir(sparkHome);
@@ -42,46 +45,44 @@ export async function findConnectJar(sparkHome: string): Promise<string> {
   return path.join(dir, jar);
 }
 
-/** Follows the imports of the root files through the jar's .proto entries; parses each once. */
-function parseClosure(sources: Map<string, Buffer>): { root: protobuf.Root; files: string[] } {
-  const root = new protobuf.Root();
-  const done = new Set<string>();
-  const pending: string[] = [...ROOT_PROTOS];
-  while (pending.length > 0) {
-    const file = pending.shift() as string;
-    if (done.has(file)) continue;
-    const source = sources.get(file);
-    if (!source) throw new Error(`the Spark Connect jar has no ${file}`);
-    const parsed = protobuf.parse(source.toString('utf8'), root, { keepCase: true, alternateCommentMode: false });
-    done.add(file);
-    for (const imported of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) if (!done.has(imported)) pending.push(imported);
-  }
-  root.resolveAll();
-  return { root, files: [...done].sort() };
+/** The generated descriptor file: protobufjs JSON plus where it came from. */
+interface DescriptorFile {
+  sparkVersion: string;
+  source: string;
+  checksum: string;
+  files: string[];
+  descriptor: protobuf.INamespace;
 }
 
-const cache = new Map<string, Promise<ConnectProtocol>>();
+let loaded: ConnectProtocol | undefined;
 
 /**
- * Builds the Spark Connect client from the `.proto` files inside the server's own jar, at run time
- * (no generated code in the tree): the protocol always matches the Spark it talks to. Field names
- * keep the protos' snake_case; int64 values are decimal strings, enums their names, bytes Buffers.
- * Cached per jar.
+ * The Spark Connect client, built from the descriptor generated at build time
+ * (`src/generated/spark-connect.json`, see scripts/generate-protocol.ts): no .proto text is parsed
+ * and no Spark distribution is read. Field names keep the protos' snake_case; int64 values are
+ * decimal strings, enums their names, bytes Buffers, which is the shape the generated types in
+ * `src/generated/spark-connect.ts` describe. Built once per process.
  */
-export function loadConnectProtocol(jar: string): Promise<ConnectProtocol> {
-  let loading = cache.get(jar);
-  if (!loading) {
-    loading = (async () => {
-      const sources = await readZipEntries(jar, (name) => name.endsWith('.proto') && (name.startsWith('spark/connect/') || name.startsWith('google/')));
-      const { root, files } = parseClosure(sources);
-      const definition = fromJSON(root.toJSON(), { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: false, oneofs: true });
-      const loaded = grpc.loadPackageDefinition(definition) as unknown as { spark: { connect: { SparkConnectService: grpc.ServiceClientConstructor } } };
-      const Service = loaded.spark?.connect?.SparkConnectService;
-      if (!Service) throw new Error(`${jar} defines no spark.connect.SparkConnectService`);
-      return { jar, files, Service, root };
-    })();
-    loading.catch(() => cache.delete(jar));
-    cache.set(jar, loading);
+export function loadConnectProtocol(): ConnectProtocol {
+  if (loaded) return loaded;
+  const file = JSON.parse(readFileSync(new URL('./generated/spark-connect.json', import.meta.url), 'utf8')) as DescriptorFile;
+  // The two generated files come from one run; a descriptor from another run would not match the types.
+  if (file.sparkVersion !== GENERATED_PROTOCOL.sparkVersion || file.checksum !== GENERATED_PROTOCOL.checksum) {
+    throw new Error(
+      `the generated Spark Connect descriptor (${file.sparkVersion}, ${file.checksum}) and types (${GENERATED_PROTOCOL.sparkVersion}, ${GENERATED_PROTOCOL.checksum}) disagree: run npm run generate:spark-protocol`,
+    );
   }
-  return loading;
+  const definition = fromJSON(file.descriptor, { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: false, oneofs: true });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { spark?: { connect?: { SparkConnectService?: grpc.ServiceClientConstructor } } };
+  const Service = pkg.spark?.connect?.SparkConnectService;
+  if (!Service) throw new Error('the generated Spark Connect descriptor defines no spark.connect.SparkConnectService');
+  loaded = {
+    sparkVersion: file.sparkVersion,
+    source: file.source,
+    checksum: file.checksum,
+    files: file.files,
+    Service,
+    root: protobuf.Root.fromJSON(file.descriptor),
+  };
+  return loaded;
 }

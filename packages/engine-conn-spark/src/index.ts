@@ -1,17 +1,19 @@
 /**
  * @sluice/engine-conn-spark — Spark engines the way Linkis launches them: a Spark driver running the
  * Spark Connect server per user (or per share level), reused and reaped by the engine manager; SQL over Spark Connect
- * (gRPC, with the protocol loaded from the server's own jar) with Arrow results; PySpark and jar
+ * (gRPC, with protocol stubs generated at build time from the published Spark Connect jar) with Arrow results; PySpark and jar
  * batch applications through spark-submit.
  */
 export { compileReader, type DecodedBatches, decimalText, decodeArrowBatches, type JsonValue } from './arrow-rows.ts';
 export { BatchRun, type BatchSpec, batchArgs, JAR_CODE_TYPE, PYTHON_CODE_TYPES, resolveBatchFile } from './batch-run.ts';
 export { ConnectClient, type ConnectClientOptions, type ExecutePlanResponse, type PlanExecution } from './connect-client.ts';
-export { type ConnectProtocol, findConnectJar, loadConnectProtocol, ROOT_PROTOS, sparkJarsDir } from './connect-protos.ts';
+export { type ConnectProtocol, findConnectJar, loadConnectProtocol, sparkJarsDir } from './connect-protos.ts';
 export { CONNECT_SERVER_CLASS, DriverProcess, type DriverSpec } from './driver-process.ts';
 export { DriverWatchdog } from './driver-watchdog.ts';
 export { errorInfoOf, type GrpcFailure, mapConnectError, type SparkErrorInfo } from './error-mapping.ts';
 export { freePort } from './free-port.ts';
+export type * as SparkConnect from './generated/spark-connect.ts';
+export { GENERATED_PROTOCOL } from './generated/spark-connect.ts';
 export {
   ALLOWED_CONF_PREFIXES,
   checkConf,
@@ -29,6 +31,7 @@ export {
 } from './launch-params.ts';
 export { LINE_HIGH_WATER, LineQueue } from './line-queue.ts';
 export { signalGroup } from './process-group.ts';
+export { checkServerVersion, type ProtocolMatch, processWarning, protocolMatch } from './protocol-guard.ts';
 export {
   isSharedLevel,
   parseShareLevel,

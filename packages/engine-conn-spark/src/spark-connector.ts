@@ -2,11 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type EngineConnector, type EngineLaunchSpec, type EngineShareRequest, SluiceError } from '@sluice/core';
 import { ConnectClient } from './connect-client.ts';
-import { loadConnectProtocol } from './connect-protos.ts';
+import { type ConnectProtocol, loadConnectProtocol } from './connect-protos.ts';
 import { DriverProcess } from './driver-process.ts';
 import { DriverWatchdog } from './driver-watchdog.ts';
 import { freePort } from './free-port.ts';
 import { DEFAULT_SPARK_QUOTA, resolveDriverSettings, type SparkQuota } from './launch-params.ts';
+import { checkServerVersion, processWarning } from './protocol-guard.ts';
 import { isSharedLevel, type SparkShareLevel, shareLevelOf, sparkShare } from './share-level.ts';
 import { SPARK_CODE_TYPES, SparkEngine } from './spark-engine.ts';
 import { resolveInstall, type SparkInstall } from './spark-install.ts';
@@ -51,6 +52,11 @@ export interface SparkConnectorOptions {
   shareLevel?: SparkShareLevel;
   /** Whom engines shared beyond one user (GROUP, SERVER) run as: SPARK_USER and their own session's user (default `sluice`). */
   serviceUser?: string;
+  /**
+   * Where the protocol guard's warnings go (a Spark of another minor version than the generated
+   * protocol's); default: a Node.js process warning with code SLUICE_SPARK_PROTOCOL_VERSION.
+   */
+  warn?: (message: string) => void;
 }
 
 /** Whether a failed launch was a port clash (another process took the port in between). */
@@ -63,7 +69,8 @@ function portClash(err: unknown): boolean {
  * launched through spark-submit with the job's start-up params (within quota) on the master of the
  * job's `spark` data source (default local mode), bound to 127.0.0.1, guarded by a watchdog that
  * kills it if the manager dies. A data source with `connectUrl` instead opens a session on that
- * remote Connect server. SQL runs over Spark Connect (gRPC, stubs loaded from the server's jar);
+ * remote Connect server. SQL runs over Spark Connect (gRPC, stubs generated at build time; a server
+ * of another major Spark version is refused, another minor version warned about once);
  * `pyspark`/`py`/`python` and `jar` tasks run through spark-submit. `shareFor` tells the pool who
  * shares an engine (share levels CONNECTION, USER, GROUP, SERVER; see share-level.ts).
  */
@@ -76,6 +83,7 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
   const baseConf = options.conf ?? {};
   const defaultLevel = options.shareLevel ?? 'USER';
   const serviceUser = options.serviceUser ?? 'sluice';
+  const warn = options.warn ?? processWarning;
 
   const settingsFor = (spec: EngineLaunchSpec, sparkVersion: string, runAs: string, shared: boolean) => ({
     workDir: path.resolve(spec.workDir),
@@ -123,28 +131,37 @@ export function createSparkConnector(options: SparkConnectorOptions = {}): Engin
       } catch (err) {
         throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: (err as Error).message });
       }
-      const protocol = await loadConnectProtocol(resolved.connectJar).catch((err: Error) => {
-        throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `cannot load the Spark Connect protocol: ${err.message}` });
-      });
-      const engineSettings = settingsFor(spec, resolved.sparkVersion, runAs, shared);
+      let protocol: ConnectProtocol;
+      try {
+        protocol = loadConnectProtocol();
+      } catch (err) {
+        throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `cannot load the Spark Connect protocol: ${(err as Error).message}` });
+      }
 
       if (source?.connectUrl) {
         const client = new ConnectClient(protocol, { target: source.connectUrl, userId: runAs, token: source.token, tls: source.tls });
+        let serverVersion: string;
         try {
-          await client.getConf(['spark.app.id'], options.healthTimeoutMs ?? 10_000);
+          // Also the probe that the server answers.
+          serverVersion = await client.sparkVersion(options.healthTimeoutMs ?? 10_000);
         } catch (err) {
           client.close();
           throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: `Spark Connect at ${source.connectUrl}: ${(err as Error).message}` });
         }
         try {
+          checkServerVersion(serverVersion, `the Spark Connect server at ${source.connectUrl}`, warn);
           // The session's configuration from the data source and the job; Spark refuses static keys.
           await client.setConf(settings.conf);
         } catch (err) {
           client.close();
           throw err;
         }
-        return new SparkEngine(spec.engineId, client, undefined, undefined, engineSettings);
+        return new SparkEngine(spec.engineId, client, undefined, undefined, settingsFor(spec, serverVersion, runAs, shared));
       }
+
+      // The driver runs the distribution's own Connect server: its version is the jar's, known before any JVM starts.
+      checkServerVersion(resolved.sparkVersion, `the Spark distribution at ${resolved.sparkHome}`, warn);
+      const engineSettings = settingsFor(spec, resolved.sparkVersion, runAs, shared);
 
       await mkdir(engineSettings.workDir, { recursive: true });
       let driver: DriverProcess | undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { DataType } from './generated/spark-connect.ts';
 import { columnsOf, sparkTypeName } from './spark-types.ts';
 
 describe('spark type names', () => {
@@ -14,7 +15,7 @@ describe('spark type names', () => {
   });
 
   it('names nested types', () => {
-    const t = {
+    const t: DataType = {
       kind: 'struct',
       struct: {
         fields: [

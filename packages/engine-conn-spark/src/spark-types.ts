@@ -1,19 +1,8 @@
 import type { Column } from '@sluice/core';
+import type { DataType, DataType_DayTimeInterval, DataType_YearMonthInterval } from './generated/spark-connect.ts';
 
-/** A `spark.connect.DataType` as the protocol loader decodes it: one field set, named by `kind`. */
-export interface ConnectDataType {
-  kind?: string;
-  decimal?: { precision?: number; scale?: number };
-  char?: { length?: number };
-  var_char?: { length?: number };
-  array?: { element_type?: ConnectDataType; contains_null?: boolean };
-  map?: { key_type?: ConnectDataType; value_type?: ConnectDataType };
-  struct?: { fields?: { name: string; data_type?: ConnectDataType; nullable?: boolean }[] };
-  year_month_interval?: { start_field?: number; end_field?: number };
-  day_time_interval?: { start_field?: number; end_field?: number };
-  udt?: { sql_type?: ConnectDataType; jvm_class?: string };
-  [other: string]: unknown;
-}
+/** A `spark.connect.DataType` as the connector decodes it (generated): one field set, named by `kind`. */
+export type ConnectDataType = DataType;
 
 const SIMPLE: Readonly<Record<string, string>> = {
   null: 'void',
@@ -38,7 +27,7 @@ const SIMPLE: Readonly<Record<string, string>> = {
 const YEAR_MONTH = ['year', 'month'];
 const DAY_TIME = ['day', 'hour', 'minute', 'second'];
 
-function intervalName(fields: string[], range: { start_field?: number; end_field?: number } | undefined): string {
+function intervalName(fields: string[], range: DataType_YearMonthInterval | DataType_DayTimeInterval | undefined): string {
   const start = fields[range?.start_field ?? 0] ?? fields[0];
   const end = fields[range?.end_field ?? fields.length - 1] ?? fields[fields.length - 1];
   return start === end ? `interval ${start}` : `interval ${start} to ${end}`;
@@ -61,7 +50,7 @@ export function sparkTypeName(type: ConnectDataType | undefined): string {
     case 'map':
       return `map<${sparkTypeName(type.map?.key_type)},${sparkTypeName(type.map?.value_type)}>`;
     case 'struct':
-      return `struct<${(type.struct?.fields ?? []).map((f) => `${f.name}:${sparkTypeName(f.data_type)}`).join(',')}>`;
+      return `struct<${(type.struct?.fields ?? []).map((f) => `${f.name ?? ''}:${sparkTypeName(f.data_type)}`).join(',')}>`;
     case 'year_month_interval':
       return intervalName(YEAR_MONTH, type.year_month_interval);
     case 'day_time_interval':
@@ -75,5 +64,5 @@ export function sparkTypeName(type: ConnectDataType | undefined): string {
 
 /** The result columns of a struct schema, with Spark type names and nullability. */
 export function columnsOf(schema: ConnectDataType | undefined): Column[] {
-  return (schema?.struct?.fields ?? []).map((f) => ({ name: f.name, type: sparkTypeName(f.data_type), nullable: f.nullable === true }));
+  return (schema?.struct?.fields ?? []).map((f) => ({ name: f.name ?? '', type: sparkTypeName(f.data_type), nullable: f.nullable === true }));
 }

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Metadata, status } from '@grpc/grpc-js';
 import { SluiceError } from '@sluice/core';
-import { type ConnectProtocol, errorInfoOf, findConnectJar, loadConnectProtocol, mapConnectError, readZipEntries } from '../src/index.ts';
-import { ensureSpark } from './spark-home.ts';
+import { type ConnectProtocol, errorInfoOf, loadConnectProtocol, mapConnectError, readZipEntries } from '../src/index.ts';
+import { generateProtocol, type ProtocolArtifact, pysparkArtifact, pysparkArtifactAt } from '../src/protocol-codegen.ts';
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = path.resolve(packageDir, '../..');
 
 /** A trailer as a Spark Connect server sends it: google.rpc.Status with an ErrorInfo detail. */
 function statusTrailer(protocol: ConnectProtocol, info: Record<string, unknown>): Metadata {
@@ -15,26 +22,54 @@ function statusTrailer(protocol: ConnectProtocol, info: Record<string, unknown>)
   return md;
 }
 
-describe('Spark Connect protocol from the published jar', () => {
-  let protocol: ConnectProtocol;
+describe('Spark Connect protocol generated from the published artifact', () => {
+  let artifact: ProtocolArtifact;
 
   before(async () => {
-    const spark = await ensureSpark();
-    protocol = await loadConnectProtocol(await findConnectJar(spark.sparkHome));
+    // The artifact is the Spark Connect jar of the pyspark wheel that CI fetches before the tests.
+    // Without it this fails (and says to run the fetch script) rather than skip.
+    artifact = await pysparkArtifact(repoRoot);
   });
 
-  it('reads the .proto files out of the spark-connect jar and builds the service client from them', async () => {
-    assert.match(protocol.jar, /spark-connect_2\.13-4\.[\d.]+\.jar$/);
-    for (const file of ['spark/connect/base.proto', 'spark/connect/relations.proto', 'google/rpc/status.proto', 'google/protobuf/any.proto']) {
-      assert.ok(protocol.files.includes(file), `${file} was parsed; got ${protocol.files.join(', ')}`);
+  it('regenerates byte-identical files from the artifact', async () => {
+    const files = await generateProtocol(artifact);
+    assert.deepEqual([...files.keys()].sort(), ['spark-connect.json', 'spark-connect.ts']);
+    for (const [name, text] of files) {
+      const committed = await readFile(path.join(packageDir, 'src/generated', name), 'utf8');
+      assert.ok(text === committed, `src/generated/${name} is stale against ${artifact.source}@${artifact.sparkVersion}: run npm run generate:spark-protocol`);
+      assert.ok(committed.includes(`from ${artifact.source}@${artifact.sparkVersion} (${artifact.checksum}). Do not edit`), `${name} names its artifact`);
     }
-    for (const method of ['ExecutePlan', 'Config', 'Interrupt', 'ReleaseSession', 'AnalyzePlan']) {
-      assert.equal(typeof (protocol.Service.prototype as unknown as Record<string, unknown>)[method], 'function', method);
-    }
-    // The same bytes as in the jar: nothing was copied or edited on the way.
-    const entries = await readZipEntries(protocol.jar, (n) => n === 'spark/connect/base.proto');
+    // The service the connector loads is the one in the jar, untouched.
+    const entries = await readZipEntries(artifact.jar, (n) => n === 'spark/connect/base.proto');
     assert.match(entries.get('spark/connect/base.proto')?.toString() ?? '', /service SparkConnectService/);
-    assert.strictEqual(await loadConnectProtocol(protocol.jar), protocol, 'cached per jar');
+  });
+
+  it('refuses a jar that does not match the checksum the wheel records for it', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-artifact-'));
+    try {
+      const site = path.dirname(path.dirname(path.dirname(artifact.jar)));
+      const distInfo = `pyspark-${artifact.sparkVersion}.dist-info`;
+      await mkdir(path.join(dir, 'pyspark', 'jars'), { recursive: true });
+      await mkdir(path.join(dir, distInfo));
+      await copyFile(path.join(site, distInfo, 'RECORD'), path.join(dir, distInfo, 'RECORD'));
+      const copy = path.join(dir, 'pyspark', 'jars', path.basename(artifact.jar));
+      await copyFile(artifact.jar, copy);
+      assert.equal((await pysparkArtifactAt(path.join(dir, 'pyspark'))).checksum, artifact.checksum, 'the untouched copy verifies');
+      const bytes = await readFile(copy);
+      bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0xff;
+      await writeFile(copy, bytes);
+      await assert.rejects(pysparkArtifactAt(path.join(dir, 'pyspark')), /does not match the sha256 pyspark's RECORD lists/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Spark Connect error details', () => {
+  let protocol: ConnectProtocol;
+
+  before(() => {
+    protocol = loadConnectProtocol();
   });
 
   it('maps an error with a Spark error class to a user error carrying the class, SQLSTATE and parameters', () => {

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type EngineConnector, SluiceError } from '@sluice/core';
 import { testEnv } from '../../../../test/support/test-stack.ts';
-import { ConnectClient, createSparkConnector, decodeArrowBatches, findConnectJar, loadConnectProtocol, type SparkEngine } from '../../src/index.ts';
+import { ConnectClient, createSparkConnector, decodeArrowBatches, loadConnectProtocol, type SparkEngine } from '../../src/index.ts';
 import { ensureSpark, testConnectorOptions } from '../spark-home.ts';
 import { startSparkStack } from '../support/spark-stack.ts';
 
@@ -110,8 +110,7 @@ async function throughput(): Promise<Record<string, { rows: number; ms: number; 
     out.connectorRowsEvents = { rows: events.value, ms: events.ms, rowsPerSecond: events.value / (events.ms / 1000) };
 
     // The same query on the same server through a bare Connect client: Arrow bytes only.
-    const spark = await ensureSpark();
-    const protocol = await loadConnectProtocol(await findConnectJar(spark.sparkHome));
+    const protocol = loadConnectProtocol();
     const client = new ConnectClient(protocol, { target: engine.endpoint ?? '', userId: 'bench-raw' });
     const batches: Buffer[] = [];
     const raw = await timed(async () => {
