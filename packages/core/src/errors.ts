@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   SLUICE_JOB_RUN_TIMEOUT: { status: 408, category: 'user', message: 'The job ran longer than {seconds} s' },
   SLUICE_JOB_RETRIES_EXHAUSTED: { status: 500, category: 'engine', message: 'The job failed after {attempts} attempts: {reason}' },
   SLUICE_RESULT_NOT_FOUND: { status: 404, category: 'user', message: 'Job {jobId} has no result set {index}' },
+  SLUICE_RESULT_INCOMPLETE: { status: 409, category: 'user', message: 'Result set {index} of job {jobId} was dropped before it was complete' },
   SLUICE_RESULT_ROW_LIMIT: { status: 413, category: 'user', message: 'The result exceeds the limit of {limit} rows' },
   SLUICE_RESULT_BYTE_LIMIT: { status: 413, category: 'user', message: 'The result exceeds the limit of {limit} bytes' },
   SLUICE_ENGINE_QUERY_FAILED: { status: 400, category: 'user', message: '{engine}: {reason}' },

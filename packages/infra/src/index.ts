@@ -11,6 +11,6 @@ export * from './logger.ts';
 export { createJobQueue, ENTRY_NAME, type JobQueueOptions, QUEUE_NAME, queueSchema } from './queue/job-queue.ts';
 export { MAX_SLUICE_PRIORITY, MIN_SLUICE_PRIORITY, toBullPriority } from './queue/priority.ts';
 export { createLocalResultStore, OFFSET_STRIDE, type ResultIndexFile } from './results/local-result-store.ts';
-export { csvField, csvRecord, jsonlKeys, type ResultDownloadFormat, streamResultAs } from './results/result-download.ts';
+export { csvField, csvRecord, jsonlKeys, type ResultDownloadFormat, streamResultAs, streamRowsAs } from './results/result-download.ts';
 export { assertResultIndex, assertResultJobId, MAX_RESULT_INDEX, RESULT_JOB_ID } from './results/result-paths.ts';
 export * from './runtime.ts';

@@ -23,12 +23,42 @@ export interface ReadOptions {
   sizeHint?: number;
 }
 
+/** How {@link ResultStore.follow} learns that nobody will finish a set it waits for. */
+export interface FollowOptions {
+  /**
+   * Asked while the set has not begun, or has stopped growing, at most about once a second: false
+   * means its writer is gone (the job ended, or the set was indexed as sealed), so the follow stops
+   * waiting instead of hanging on a writer that crashed in another process.
+   */
+  stillWriting(): Promise<boolean>;
+  /** Ends the wait for the set to begin (the follow then resolves to undefined). */
+  signal?: AbortSignal;
+}
+
+/** A result set read while it is written. */
+export interface FollowedResultSet {
+  columns: Column[];
+  /**
+   * Every row of the set exactly once, in order, in batches as they are written; pulled only as fast
+   * as the consumer reads (the writer never waits for it). Ends when the set is sealed; throws
+   * SLUICE_RESULT_INCOMPLETE when the writer drops it (the job failed or was cancelled).
+   */
+  batches: AsyncIterable<Row[]>;
+}
+
 export interface ResultStore {
   create(jobId: string, index: number, columns: Column[]): Promise<ResultSetWriter>;
   /** Streams rows `offset .. offset+limit-1` (limit omitted: to the end). */
   read(jobId: string, index: number, opts?: ReadOptions): AsyncIterable<Row>;
   /** The same rows in batches: the fast path for downloads and protocol adapters that stream many rows. */
   readBatches(jobId: string, index: number, opts?: ReadOptions): AsyncIterable<Row[]>;
+  /**
+   * Tails result set `index` while it is written. Resolves once the set has begun (its columns are
+   * known), or to undefined when `stillWriting` says no first, or the signal aborts: then the set is
+   * either sealed and indexed (read it with {@link readBatches}) or never coming. A store may resolve
+   * to undefined for a set it cannot see until it is sealed (e.g. a small one written whole).
+   */
+  follow(jobId: string, index: number, opts: FollowOptions): Promise<FollowedResultSet | undefined>;
   /** Removes every result set of a job. */
   deleteJob(jobId: string): Promise<void>;
 }

@@ -6,6 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { type Column, type ResultSetWriter, type ResultStore, type Row, sluiceError } from '@sluice/core';
 import { rowToJson } from './json-line.ts';
 import { readLineBatches } from './line-reader.ts';
+import { LiveSet, LiveSets } from './live-set.ts';
+import { followLocal, type LiveSidecar } from './result-follow.ts';
 import { jobDir, type ResultPaths, resultPaths } from './result-paths.ts';
 
 /** Rows between two entries of the offsets index. */
@@ -47,10 +49,24 @@ class LocalResultWriter implements ResultSetWriter {
   readonly #columns: Column[];
   #error: Error | undefined;
   #state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
+  /** Tells followers in this process about every flush and the end; forgotten by `#sets` once the set ends. */
+  readonly #live: LiveSet;
+  readonly #sets: LiveSets;
+  readonly #key: string;
 
-  constructor(paths: ResultPaths, columns: Column[]) {
+  constructor(paths: ResultPaths, columns: Column[], sets: LiveSets, key: string) {
     this.#paths = paths;
     this.#columns = columns;
+    this.#live = new LiveSet(columns);
+    this.#sets = sets;
+    this.#key = key;
+    sets.add(key, this.#live);
+  }
+
+  /** The set ended one way or the other: followers are told, and the registry forgets it. */
+  #ended(state: 'sealed' | 'aborted'): void {
+    this.#sets.remove(this.#key, this.#live);
+    this.#live.bump(state);
   }
 
   #assertWritable(): void {
@@ -60,6 +76,10 @@ class LocalResultWriter implements ResultSetWriter {
 
   async #open(): Promise<WriteStream> {
     await mkdir(this.#paths.dir, { recursive: true });
+    // The live sidecar goes first: a follower in another process that sees it waits for the partial file.
+    const sidecar: LiveSidecar = { version: 1, columns: this.#columns };
+    await writeFile(`${this.#paths.live}.partial`, JSON.stringify(sidecar));
+    await rename(`${this.#paths.live}.partial`, this.#paths.live);
     const stream = createWriteStream(this.#paths.partial, { flags: 'w', highWaterMark: 256 * 1024 });
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -69,6 +89,7 @@ class LocalResultWriter implements ResultSetWriter {
       this.#error ??= e;
     });
     this.#stream = stream;
+    this.#live.bump('open');
     return stream;
   }
 
@@ -99,8 +120,11 @@ class LocalResultWriter implements ResultSetWriter {
       stream.write(this.#buffer.join(''));
       this.#buffer = [];
     }
-    if (!stream.write(chunk)) await this.#drain(stream);
+    // The callback runs once the bytes are in the file: that is when a follower can read them.
+    if (!stream.write(chunk, this.#flushed)) await this.#drain(stream);
   }
+
+  readonly #flushed = (): void => this.#live.bump();
 
   #drain(stream: WriteStream): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -149,6 +173,7 @@ class LocalResultWriter implements ResultSetWriter {
         // Data first: a reader that meets the old sidecar sees its size mismatch and scans instead.
         await rename(this.#paths.partial, this.#paths.data);
         await rename(tmp, this.#paths.index);
+        await rm(this.#paths.live, { force: true });
       }
     } catch (e) {
       this.#state = 'open';
@@ -156,6 +181,7 @@ class LocalResultWriter implements ResultSetWriter {
       throw e;
     }
     this.#state = 'finished';
+    this.#ended('sealed');
     return { rows: this.rows, bytes: this.bytes, uri: pathToFileURL(this.#paths.data).href };
   }
 
@@ -164,13 +190,17 @@ class LocalResultWriter implements ResultSetWriter {
     this.#state = 'aborted';
     this.#buffer = [];
     const stream = this.#stream;
-    if (!stream) {
-      await rm(this.#paths.data, { force: true });
-      return;
+    try {
+      if (!stream) {
+        await rm(this.#paths.data, { force: true });
+        return;
+      }
+      stream.destroy();
+      await finished(stream).catch(() => {});
+      await Promise.all([rm(this.#paths.partial, { force: true }), rm(`${this.#paths.index}.partial`, { force: true }), rm(this.#paths.live, { force: true })]);
+    } finally {
+      this.#ended('aborted');
     }
-    stream.destroy();
-    await finished(stream).catch(() => {});
-    await Promise.all([rm(this.#paths.partial, { force: true }), rm(`${this.#paths.index}.partial`, { force: true })]);
   }
 }
 
@@ -199,11 +229,26 @@ async function readIndexFile(file: string): Promise<ResultIndexFile | undefined>
  */
 export function createLocalResultStore(rootDir: string): ResultStore {
   const root = path.resolve(rootDir);
+  const live = new LiveSets();
   return {
     async create(jobId, index, columns) {
       const paths = resultPaths(root, jobId, index);
       // Nothing touches the disk yet: a small set is written whole when it is sealed.
-      return new LocalResultWriter(paths, columns);
+      return new LocalResultWriter(paths, columns, live, LiveSets.key(jobId, index));
+    },
+
+    follow(jobId, index, opts) {
+      const paths = resultPaths(root, jobId, index);
+      return followLocal(paths, jobId, index, live, opts, async () => {
+        // Sealed already, with a sidecar that names its columns (a large set; a small one has none).
+        const meta = await readIndexFile(paths.index);
+        if (!meta) return undefined;
+        const size = await stat(paths.data).then(
+          (s) => s.size,
+          () => -1,
+        );
+        return size === meta.bytes ? { columns: meta.columns, batches: this.readBatches(jobId, index) } : undefined;
+      });
     },
 
     async *read(jobId, index, opts = {}) {

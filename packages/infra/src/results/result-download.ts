@@ -45,10 +45,10 @@ function jsonlLine(keys: readonly string[], row: Row): string {
   return `${out}}\n`;
 }
 
-async function* render(store: ResultStore, jobId: string, index: number, columns: readonly Column[], format: ResultDownloadFormat): AsyncGenerator<string> {
+async function* render(batches: AsyncIterable<Row[]>, columns: readonly Column[], format: ResultDownloadFormat): AsyncGenerator<string> {
   const keys = format === 'jsonl' ? jsonlKeys(columns) : [];
   let batch = format === 'csv' ? csvRecord(columns.map((c) => c.name)) : '';
-  for await (const rows of store.readBatches(jobId, index)) {
+  for await (const rows of batches) {
     for (const row of rows) batch += format === 'csv' ? csvRecord(row) : jsonlLine(keys, row);
     if (batch.length >= BATCH_CHARS) {
       yield batch;
@@ -64,6 +64,14 @@ async function* render(store: ResultStore, jobId: string, index: number, columns
  * as the consumer reads (backpressure); a read error (e.g. SLUICE_RESULT_NOT_FOUND) destroys the stream.
  */
 export function streamResultAs(store: ResultStore, jobId: string, index: number, columns: readonly Column[], format: ResultDownloadFormat): Readable {
+  return streamRowsAs(store.readBatches(jobId, index), columns, format);
+}
+
+/**
+ * The same byte stream from any batches of rows, e.g. those of {@link ResultStore.follow} while the
+ * set is still written. An error of `batches` (SLUICE_RESULT_INCOMPLETE) destroys the stream.
+ */
+export function streamRowsAs(batches: AsyncIterable<Row[]>, columns: readonly Column[], format: ResultDownloadFormat): Readable {
   if (format !== 'csv' && format !== 'jsonl') throw new Error(`unknown download format ${String(format)}`);
-  return Readable.from(render(store, jobId, index, columns, format), { objectMode: false, highWaterMark: BATCH_CHARS });
+  return Readable.from(render(batches, columns, format), { objectMode: false, highWaterMark: BATCH_CHARS });
 }

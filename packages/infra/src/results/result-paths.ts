@@ -15,6 +15,8 @@ export interface ResultPaths {
   partial: string;
   /** The sidecar with columns, counts and row offsets. */
   index: string;
+  /** The sidecar naming the columns while rows go to `partial`, for followers in other processes. */
+  live: string;
 }
 
 /** Throws unless `jobId` is safe to use as one path segment. */
@@ -41,5 +43,5 @@ export function resultPaths(root: string, jobId: string, index: number): ResultP
   assertResultIndex(index);
   const dir = jobDir(root, jobId);
   const data = path.join(dir, `${index}.ndjson`);
-  return { dir, data, partial: `${data}.partial`, index: path.join(dir, `${index}.index.json`) };
+  return { dir, data, partial: `${data}.partial`, index: path.join(dir, `${index}.index.json`), live: path.join(dir, `${index}.live.json`) };
 }
