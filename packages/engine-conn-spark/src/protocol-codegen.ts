@@ -124,13 +124,14 @@ export async function mavenArtifact(version: string, cacheDir: string): Promise<
   const have = await sha('sha1', jar).catch(() => undefined);
   if (have?.toString('hex') !== expected) {
     const partial = `${jar}.partial-${process.pid}`;
-    await curl(url, partial);
-    const got = (await sha('sha1', partial)).toString('hex');
-    if (got !== expected) {
+    try {
+      await curl(url, partial);
+      const got = (await sha('sha1', partial)).toString('hex');
+      if (got !== expected) throw new Error(`${url} has SHA-1 ${got}, but Maven Central publishes ${expected}`);
+      await rename(partial, jar);
+    } finally {
       await rm(partial, { force: true });
-      throw new Error(`${url} has SHA-1 ${got}, but Maven Central publishes ${expected}`);
     }
-    await rename(partial, jar);
   }
   return { jar, sparkVersion: version, source: `maven:org.apache.spark:spark-connect_2.13`, checksum: `sha1:${expected}` };
 }
