@@ -21,7 +21,7 @@ import {
   topics,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import { streamResultAs } from '@sluice/infra';
+import { streamResultAs, streamRowsAs } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
@@ -280,9 +280,27 @@ export class EntranceService implements EntranceApi {
     return { resultSet: set, rows };
   }
 
-  async download(principal: Principal, ref: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable> {
-    const { jobId, set } = await this.resultSet(principal, ref, index);
-    return streamResultAs(this.results, jobId, index, set.columns, format);
+  /**
+   * A result set as a CSV or JSONL byte stream. With `follow`, a set the job has not sealed yet is
+   * streamed as it is written: the answer waits until the set begins (or the job ends without it:
+   * SLUICE_RESULT_NOT_FOUND), and the stream ends when the set is sealed, or is destroyed with
+   * SLUICE_RESULT_INCOMPLETE when the job fails or is cancelled before that.
+   */
+  async download(principal: Principal, ref: string, index: number, format: 'csv' | 'jsonl', follow = false): Promise<Readable> {
+    const { row, sets } = await this.authorizeWithResults(principal, ref);
+    const set = sets.find((s) => s.index === index);
+    if (set) return streamResultAs(this.results, row.id, index, set.columns, format);
+    if (!follow || isFinalState(row.state)) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
+    const jobId = row.id;
+    // Somebody still writes the set while the job has not ended and has not indexed it as sealed.
+    const stillWriting = async () => {
+      const now = await this.store.getWithResultSets(jobId);
+      return !!now && !isFinalState(now.row.state) && !now.sets.some((s) => s.index === index);
+    };
+    const followed = await this.results.follow(jobId, index, { stillWriting });
+    if (followed) return streamRowsAs(followed.batches, followed.columns, format);
+    // Sealed and indexed meanwhile, or never coming: the index decides.
+    return this.download(principal, jobId, index, format, false);
   }
 
   async renewLease(principal: Principal, ref: string): Promise<{ jobId: string; leaseUntil: string | null }> {

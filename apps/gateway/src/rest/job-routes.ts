@@ -164,15 +164,25 @@ export function jobRoutes(entrance: EntranceApi, ends?: JobEnds): AnyRouteSpec[]
       url: '/api/v1/jobs/:id/results/:n/download',
       operationId: 'downloadResult',
       summary: 'Stream a whole result set as CSV or JSON lines',
+      description:
+        'With follow=true the set may still be being written: the answer waits until the job begins the set ' +
+        '(404 SLUICE_RESULT_NOT_FOUND if the job ends without it) and streams rows as the job writes them, each once ' +
+        'and in order, at the pace the client reads; it ends when the set is sealed. If the job fails or is ' +
+        'cancelled before that, the response is aborted: the chunked body has no terminating chunk, so every HTTP ' +
+        'client reports a truncated transfer, never a short but complete-looking file; GET the job for its error. ' +
+        'Without follow, a set the job has not sealed is 404.',
       tags: ['results'],
       params: ResultParams,
-      query: z.object({ format: z.enum(['csv', 'jsonl']).default('csv') }),
+      query: z.object({
+        format: z.enum(['csv', 'jsonl']).default('csv'),
+        follow: z.enum(['true', 'false']).default('false').describe('stream a set that is still being written'),
+      }),
       responses: [
         { status: 200, description: 'CSV with a header row', contentType: 'text/csv' },
         { status: 200, description: 'one JSON object per line', contentType: 'application/x-ndjson' },
       ],
       async handler({ principal, params, query, reply }) {
-        const stream = await entrance.download(principal, params.id, params.n, query.format);
+        const stream = await entrance.download(principal, params.id, params.n, query.format, query.follow === 'true');
         const ext = query.format === 'csv' ? 'csv' : 'jsonl';
         reply.header('content-type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
         reply.header('content-disposition', `attachment; filename="${params.id}-${params.n}.${ext}"`);

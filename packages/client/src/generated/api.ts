@@ -117,7 +117,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stream a whole result set as CSV or JSON lines */
+        /**
+         * Stream a whole result set as CSV or JSON lines
+         * @description With follow=true the set may still be being written: the answer waits until the job begins the set (404 SLUICE_RESULT_NOT_FOUND if the job ends without it) and streams rows as the job writes them, each once and in order, at the pace the client reads; it ends when the set is sealed. If the job fails or is cancelled before that, the response is aborted: the chunked body has no terminating chunk, so every HTTP client reports a truncated transfer, never a short but complete-looking file; GET the job for its error. Without follow, a set the job has not sealed is 404.
+         */
         get: operations["downloadResult"];
         put?: never;
         post?: never;
@@ -1159,6 +1162,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "csv" | "jsonl";
+                /** @description stream a set that is still being written */
+                follow?: "true" | "false";
             };
             header?: never;
             path: {
