@@ -193,6 +193,9 @@ describe('spark engine on a real driver', () => {
     });
     try {
       assert.equal(remote.pid, undefined, 'no local process');
+      // The protocol guard asked the server its version (AnalyzePlan spark_version); health reports it.
+      const health = await remote.health();
+      assert.match(health.detail ?? '', new RegExp(`^Spark ${(await ensureSpark()).version.replace(/\./g, '\\.')}, `));
       // current_user() would name the server's user (SPARK_USER of its driver), not the session's.
       assert.deepEqual(await queryRows(remote, 'SELECT 40 + 2 AS v, current_database() AS db'), [[42, 'default']]);
       assert.deepEqual(
