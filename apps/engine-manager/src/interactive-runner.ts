@@ -3,6 +3,7 @@ import {
   type Config,
   type DataSourceConnection,
   type EngineEvent,
+  type EngineTask,
   type ErrorBody,
   type Principal,
   type Row,
@@ -20,6 +21,51 @@ const ACCESS_TTL_MS = 5_000;
 /** Log lines an interactive statement keeps (its rows go to the client, its log to the job). */
 const MAX_LOG_LINES = 1_000;
 
+/** Rows as PostgreSQL DataRow messages, back to back, as a JDBC engine on PostgreSQL received them. */
+export interface WireRows {
+  chunks: Buffer[];
+  /** How many DataRow messages the chunks hold. */
+  rows: number;
+}
+
+type WireRowsEvent = { type: 'wireRows'; wire: WireRows };
+
+/** An engine that can hand rows over as the PostgreSQL server's DataRow messages (the JDBC engine). */
+interface WireRowsEngine {
+  executeWire(task: EngineTask, accept: (columns: Column[]) => boolean): AsyncIterable<EngineEvent | WireRowsEvent>;
+}
+
+function offersWireRows(engine: unknown): engine is WireRowsEngine {
+  return typeof (engine as Partial<WireRowsEngine>).executeWire === 'function';
+}
+
+/** Splits the first `n` DataRow messages off `wire` (n < wire.rows), walking their length words. */
+function splitWire(wire: WireRows, n: number): [WireRows, WireRows] {
+  const head: Buffer[] = [];
+  let left = n;
+  let i = 0;
+  for (; i < wire.chunks.length && left > 0; i++) {
+    const chunk = wire.chunks[i] as Buffer;
+    let at = 0;
+    while (at < chunk.length && left > 0) {
+      at += 1 + chunk.readUInt32BE(at + 1);
+      left--;
+    }
+    if (at < chunk.length) {
+      head.push(chunk.subarray(0, at));
+      return [
+        { chunks: head, rows: n },
+        { chunks: [chunk.subarray(at), ...wire.chunks.slice(i + 1)], rows: wire.rows - n },
+      ];
+    }
+    head.push(chunk);
+  }
+  return [
+    { chunks: head, rows: n },
+    { chunks: wire.chunks.slice(i), rows: wire.rows - n },
+  ];
+}
+
 /** One statement of an interactive session, running on an engine the runner holds for it. */
 export interface InteractiveStatement {
   readonly jobId: string;
@@ -27,9 +73,10 @@ export interface InteractiveStatement {
   readonly columns: Column[] | undefined;
   /**
    * The next rows of the first result set, at most `limit`: the engine's next batch as it comes (at
-   * least one row, unless every row was read, then none).
+   * least one row, unless every row was read: then an empty array). Rows come as DataRow messages
+   * when the statement was started with `wireRows` and its engine could send them so.
    */
-  next(limit: number): Promise<Row[]>;
+  next(limit: number): Promise<Row[] | WireRows>;
   /** True once the statement ended and every row was read. */
   readonly done: boolean;
   /** Log lines so far (a connector reports affected row counts there). */
@@ -84,7 +131,12 @@ export class InteractiveRunner {
    * Starts `body` (a job submission) for `principal` and returns once its columns are known (or it
    * ended). Throws a SluiceError when the statement is refused or fails before its first result set.
    */
-  async start(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<InteractiveStatement> {
+  async start(
+    principal: Principal,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    options: { wireRows?: (columns: Column[]) => boolean } = {},
+  ): Promise<InteractiveStatement> {
     const { config, store, catalog, engines } = this.deps;
     const dsName = typeof body.dataSource === 'string' ? body.dataSource : undefined;
     const use =
@@ -149,6 +201,7 @@ export class InteractiveRunner {
       codeType: job.codeType,
       runtimeParams: job.runtimeParams,
       end: (outcome) => this.end(row, pooled, dataSource, recorded, outcome, () => signal.removeEventListener('abort', onAbort)),
+      wireRows: options.wireRows,
     });
     try {
       await statement.begin();
@@ -199,10 +252,9 @@ export class InteractiveRunner {
 class LiveStatement implements InteractiveStatement {
   readonly logLines: string[] = [];
   columns: Column[] | undefined;
-  private readonly events: AsyncIterator<EngineEvent>;
-  /** Batches the engine yielded and the client has not taken, the first from `taken` on. */
-  private batches: Row[][] = [];
-  private taken = 0;
+  private readonly events: AsyncIterator<EngineEvent | WireRowsEvent>;
+  /** Batches the engine yielded and the client has not taken yet. */
+  private batches: (Row[] | WireRows)[] = [];
   private sets = 0;
   private rows = 0;
   private ended = false;
@@ -226,6 +278,7 @@ class LiveStatement implements InteractiveStatement {
         rows: number;
         broken: boolean;
       }) => Promise<void>;
+      wireRows?: (columns: Column[]) => boolean;
     },
   ) {
     this.timer = setTimeout(() => {
@@ -233,9 +286,17 @@ class LiveStatement implements InteractiveStatement {
       controller.abort();
     }, runMs);
     this.timer.unref();
-    this.events = pooled.engine
-      .execute({ taskId: `${jobId}.0`, code: task.code, codeType: task.codeType, runtimeParams: task.runtimeParams, signal: controller.signal })
-      [Symbol.asyncIterator]();
+    const engineTask: EngineTask = {
+      taskId: `${jobId}.0`,
+      code: task.code,
+      codeType: task.codeType,
+      runtimeParams: task.runtimeParams,
+      signal: controller.signal,
+    };
+    const engine = pooled.engine;
+    const events: AsyncIterable<EngineEvent | WireRowsEvent> =
+      task.wireRows && offersWireRows(engine) ? engine.executeWire(engineTask, task.wireRows) : engine.execute(engineTask);
+    this.events = events[Symbol.asyncIterator]();
   }
 
   get done(): boolean {
@@ -249,7 +310,7 @@ class LiveStatement implements InteractiveStatement {
 
   /** Takes one event; ends the statement when the engine is through or fails. */
   private async pull(): Promise<void> {
-    let r: IteratorResult<EngineEvent>;
+    let r: IteratorResult<EngineEvent | WireRowsEvent>;
     try {
       r = await this.events.next();
     } catch (thrown) {
@@ -270,26 +331,32 @@ class LiveStatement implements InteractiveStatement {
         this.batches.push(ev.rows);
         this.rows += ev.rows.length;
       }
+    } else if (ev.type === 'wireRows') {
+      if (this.sets === 1 && ev.wire.rows > 0) {
+        this.batches.push(ev.wire);
+        this.rows += ev.wire.rows;
+      }
     } else if (ev.type === 'log' && this.logLines.length < MAX_LOG_LINES) this.logLines.push(this.redact(ev.line));
   }
 
-  async next(limit: number): Promise<Row[]> {
+  async next(limit: number): Promise<Row[] | WireRows> {
     // A batch goes to the client as it comes, not gathered into pages: the client's socket then
     // carries one batch while the engine fetches the next.
     while (this.batches.length === 0 && !this.ended) await this.pull();
     const first = this.batches[0];
     if (!first) return [];
-    if (this.taken === 0 && first.length <= limit) {
+    const count = Array.isArray(first) ? first.length : first.rows;
+    if (count <= limit) {
       this.batches.shift();
       return first;
     }
-    const out = first.slice(this.taken, this.taken + limit);
-    this.taken += out.length;
-    if (this.taken >= first.length) {
-      this.batches.shift();
-      this.taken = 0;
+    if (Array.isArray(first)) {
+      this.batches[0] = first.slice(limit);
+      return first.slice(0, limit);
     }
-    return out;
+    const [head, rest] = splitWire(first, limit);
+    this.batches[0] = rest;
+    return head;
   }
 
   private async finish(thrown: unknown): Promise<void> {
@@ -309,7 +376,6 @@ class LiveStatement implements InteractiveStatement {
     void this.task.end(outcome);
     if (error) {
       this.batches = [];
-      this.taken = 0;
       throw error;
     }
   }

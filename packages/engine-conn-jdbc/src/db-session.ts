@@ -1,5 +1,6 @@
 import type { Column, Row } from '@sluice/core';
 import type { JdbcDialect } from './param-schemas.ts';
+import type { WireRows } from './pg-datarow-tap.ts';
 
 /**
  * What one statement produces, in order: `columns` starting each result set (usually one; a MySQL
@@ -8,6 +9,8 @@ import type { JdbcDialect } from './param-schemas.ts';
 export type StatementEvent =
   | { kind: 'columns'; columns: Column[] }
   | { kind: 'rows'; rows: Row[] }
+  /** Rows as PostgreSQL DataRow messages, when the statement was run with {@link RunOptions.wireRows}. */
+  | { kind: 'wireRows'; wire: WireRows }
   | {
       kind: 'done';
       /** Rows inserted, updated or deleted, when the database says. */
@@ -24,6 +27,17 @@ export interface BatchLimits {
   bytes: number;
 }
 
+/** Options of one statement. */
+export interface RunOptions {
+  /**
+   * Asks for rows as the server's own DataRow messages (PostgreSQL sessions only), for a consumer
+   * that speaks the same protocol. Given the statement's columns, it says whether the consumer can
+   * take them as they are; the session also requires that every value's text is what its converted
+   * value would print as. Otherwise, and on other databases, rows come converted.
+   */
+  wireRows?: (columns: Column[]) => boolean;
+}
+
 /**
  * One database session of one engine, whatever the driver. It runs one statement at a time; the
  * engine serialises tasks. Reading is pulled: a session reads no further from the server than its
@@ -37,7 +51,7 @@ export interface DbSession {
    * Runs one statement. Throws StatementFailure (the statement's fault), StatementCancelled (after
    * {@link cancel}) or SessionLost. Ending the iteration early stops the statement and frees its cursor.
    */
-  run(sql: string, limits: BatchLimits): AsyncGenerator<StatementEvent, void, undefined>;
+  run(sql: string, limits: BatchLimits, options?: RunOptions): AsyncGenerator<StatementEvent, void, undefined>;
   /** Stops the running statement on the server, from a separate connection. Safe when none runs. */
   cancel(): Promise<void>;
   /** A round trip to the server within `timeoutMs`; rejects when the session is unusable. */

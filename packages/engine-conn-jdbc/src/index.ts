@@ -3,7 +3,7 @@
  * streamed typed results, server-side cancel, connection test and paged metadata browse.
  */
 export { createJdbcConnector, JDBC_VERSION, type JdbcConnector, type JdbcConnectorOptions } from './jdbc-connector.ts';
-export { JdbcEngine } from './jdbc-engine.ts';
+export { JdbcEngine, type WireRowsEvent } from './jdbc-engine.ts';
 export { createJdbcMetadataBrowser } from './jdbc-metadata.ts';
 export {
   type ClickhouseParams,
@@ -18,4 +18,5 @@ export {
   type PostgresqlParams,
   postgresqlParamsSchema,
 } from './param-schemas.ts';
+export type { WireRows } from './pg-datarow-tap.ts';
 export { REDACTED, redactText } from './redact.ts';

@@ -1,7 +1,8 @@
-import { type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import { type Column, type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
 import type { ResolvedDataSource } from './data-source.ts';
 import { messageOf, queryFailedError, SessionLost, StatementCancelled, StatementFailure } from './db-errors.ts';
-import type { BatchLimits, DbSession, StatementEvent } from './db-session.ts';
+import type { BatchLimits, DbSession, RunOptions, StatementEvent } from './db-session.ts';
+import type { WireRows } from './pg-datarow-tap.ts';
 import { redactText } from './redact.ts';
 import { splitStatements } from './sql-splitter.ts';
 import { TaskLock } from './task-lock.ts';
@@ -17,6 +18,12 @@ export interface JdbcEngineOptions {
 }
 
 const ENGINE = 'jdbc';
+
+/** Rows of the current result set as PostgreSQL DataRow messages, exactly as the server sent them. */
+export interface WireRowsEvent {
+  type: 'wireRows';
+  wire: WireRows;
+}
 
 /** Thrown inside a task when it must stop: cancelled, or its engine went away. */
 class Stop extends Error {
@@ -87,10 +94,19 @@ export class JdbcEngine implements Engine {
   }
 
   execute(task: EngineTask): AsyncIterable<EngineEvent> {
-    return this.runTask(task);
+    return this.runTask(task, {}) as AsyncIterable<EngineEvent>;
   }
 
-  private async *runTask(task: EngineTask): AsyncGenerator<EngineEvent> {
+  /**
+   * Runs a task as {@link execute} does, for a consumer that speaks the PostgreSQL wire protocol: a
+   * PostgreSQL statement whose columns `wireRows` accepts (and whose values need no conversion)
+   * yields its rows as `wireRows` events, the server's DataRow messages, instead of `rows`.
+   */
+  executeWire(task: EngineTask, wireRows: (columns: Column[]) => boolean): AsyncIterable<EngineEvent | WireRowsEvent> {
+    return this.runTask(task, { wireRows });
+  }
+
+  private async *runTask(task: EngineTask, options: RunOptions): AsyncGenerator<EngineEvent | WireRowsEvent> {
     if (task.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED');
     const gone = this.goneError();
     if (gone) throw gone;
@@ -102,7 +118,7 @@ export class JdbcEngine implements Engine {
     };
     stop.addEventListener('abort', onStop, { once: true });
     try {
-      yield* this.runStatements(task, stop);
+      yield* this.runStatements(task, stop, options);
     } catch (err) {
       throw this.mapError(err, task.signal);
     } finally {
@@ -116,7 +132,7 @@ export class JdbcEngine implements Engine {
     return this.goneError() ?? new SluiceError('SLUICE_JOB_CANCELLED');
   }
 
-  private async *runStatements(task: EngineTask, stop: AbortSignal): AsyncGenerator<EngineEvent> {
+  private async *runStatements(task: EngineTask, stop: AbortSignal, options: RunOptions): AsyncGenerator<EngineEvent | WireRowsEvent> {
     const check = () => {
       if (stop.aborted || this.goneError()) throw new Stop(this.stopError());
     };
@@ -132,13 +148,15 @@ export class JdbcEngine implements Engine {
       yield { type: 'log', line: `Statement ${i + 1}/${statements.length}: ${statement.keyword || 'statement'}` };
       check();
       let resultSet = false;
-      for await (const event of this.session.run(statement.text, limits)) {
+      for await (const event of this.session.run(statement.text, limits, options)) {
         check();
         if (event.kind === 'columns') {
           resultSet = true;
           yield { type: 'resultSet', columns: event.columns };
         } else if (event.kind === 'rows') {
           yield { type: 'rows', rows: event.rows };
+        } else if (event.kind === 'wireRows') {
+          yield { type: 'wireRows', wire: event.wire };
         } else if (!resultSet) {
           yield { type: 'log', line: affectedLine(event) };
         }

@@ -1,4 +1,5 @@
 import type { Row } from '@sluice/core';
+import type { WireRows } from './pg-datarow-tap.ts';
 
 /**
  * The part of node-postgres's connection that the extended query protocol needs. node-postgres
@@ -112,6 +113,8 @@ export class PgDescribe {
 /** What one fetch produced. */
 export interface PortalBatch {
   rows: Row[];
+  /** The fetch's DataRow messages as the server sent them, when the portal takes rows off the wire. */
+  wire?: WireRows;
   /** Bytes of the rows' DataRow messages as the server sent them (a free, exact size measure). */
   bytes: number;
   /** False once the statement completed; the portal is then gone. */
@@ -131,6 +134,7 @@ export class PgPortal {
   private connection: PgWireConnection | undefined;
   private rows: Row[] = [];
   private bytes = 0;
+  private wire: WireRows | undefined;
   private waiter: Waiter | undefined;
   private settled: { batch?: PortalBatch; error?: Error } | undefined;
   private state: 'fetching' | 'suspended' | 'completing' | 'done' | 'failed' = 'fetching';
@@ -147,6 +151,9 @@ export class PgPortal {
     private readonly convertRow: (fields: (string | null)[]) => Row,
     private readonly copyRefusal: string,
   ) {}
+
+  /** Called at the portal's ReadyForQuery (the connection is idle again). */
+  onReady: (() => void) | undefined;
 
   /** True while a fetch runs on the server (the statement may be executing). */
   get fetching(): boolean {
@@ -219,10 +226,21 @@ export class PgPortal {
   }
 
   private take(more: boolean): PortalBatch {
-    const batch = { rows: this.rows, bytes: this.bytes, more };
+    const batch: PortalBatch = { rows: this.rows, bytes: this.bytes, more };
+    if (this.wire) batch.wire = this.wire;
     this.rows = [];
     this.bytes = 0;
+    this.wire = undefined;
     return batch;
+  }
+
+  /** DataRow messages a {@link DataRowTap} took off the wire for this portal (instead of handleDataRow). */
+  addWireRows(chunk: Buffer, rows: number): void {
+    if (this.state !== 'fetching') return; // rows of a fetch being abandoned
+    this.wire ??= { chunks: [], rows: 0 };
+    this.wire.chunks.push(chunk);
+    this.wire.rows += rows;
+    this.bytes += chunk.length;
   }
 
   submit(connection: PgWireConnection): void {
@@ -248,6 +266,7 @@ export class PgPortal {
       this.state = 'completing';
       this.rows = [];
       this.bytes = 0;
+      this.wire = undefined;
       const connection = this.connection;
       corked(connection, () => {
         connection.close({ type: 'P', name: '' });
@@ -280,6 +299,7 @@ export class PgPortal {
   handleReadyForQuery(): void {
     const wasClosing = this.closed !== undefined;
     this.state = 'done';
+    this.onReady?.();
     this.onClosed?.();
     if (!wasClosing) this.settle(this.take(false));
   }
@@ -288,6 +308,7 @@ export class PgPortal {
     this.state = 'failed';
     this.rows = [];
     this.bytes = 0;
+    this.wire = undefined;
     // The backend skips everything up to the next Sync after an error.
     const synced = this.synced;
     this.sync();

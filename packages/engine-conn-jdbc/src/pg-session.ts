@@ -1,9 +1,10 @@
 import type { Column, Row } from '@sluice/core';
 import type pg from 'pg';
 import { errorCodeOf, messageOf, SessionLost, StatementFailure } from './db-errors.ts';
-import type { BatchLimits, DbSession, StatementEvent } from './db-session.ts';
+import type { BatchLimits, DbSession, RunOptions, StatementEvent } from './db-session.ts';
 import type { PostgresqlParams } from './param-schemas.ts';
 import { connectPg, pgClientConfig } from './pg-connect.ts';
+import { DataRowTap } from './pg-datarow-tap.ts';
 import { PgDescribe, type PgField, PgPortal } from './pg-portal.ts';
 import { type PgColumnType, PgTypeCache, TYPE_LOOKUP_SQL, type TypeLookupRow } from './pg-types.ts';
 import { convertValue, type PgConversion, type PgKind, type PgOutputStyle } from './pg-values.ts';
@@ -34,6 +35,12 @@ function rowConverter(conversions: readonly PgConversion[], style: PgOutputStyle
 
 /** Kinds whose row value is the server's text unchanged (see convertScalar). */
 const TEXT_AS_IS: ReadonlySet<PgKind> = new Set<PgKind>(['text', 'numeric', 'bigint', 'time']);
+
+/**
+ * Kinds whose converted value prints back as exactly the server's text (an integer's digits, `t`
+ * and `f`), so a consumer of the same wire format may take the server's bytes instead.
+ */
+const WIRE_AS_IS: ReadonlySet<PgKind> = new Set<PgKind>([...TEXT_AS_IS, 'int', 'bool']);
 
 /** SQLSTATE classes that mean the connection, not the statement, is gone. */
 const SESSION_GONE = /^(0800\d|57P0[1-3])/;
@@ -135,12 +142,18 @@ export class PgSession implements DbSession {
     return fields.map((f) => this.types.get(f.dataTypeID, f.dataTypeModifier));
   }
 
-  async *run(sql: string, limits: BatchLimits): AsyncGenerator<StatementEvent, void, undefined> {
+  /** The connection's socket (node-postgres's). */
+  private get stream(): NodeJS.EventEmitter {
+    return (this.client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream;
+  }
+
+  async *run(sql: string, limits: BatchLimits, options: RunOptions = {}): AsyncGenerator<StatementEvent, void, undefined> {
     if (this.lost || this.closing) throw new SessionLost('the session is closed');
     // A cancel of the previous statement must land before the next one starts.
     if (this.cancelling) await this.cancelling;
     this.inFlight = true;
     let portal: PgPortal | undefined;
+    let tap: DataRowTap | undefined;
     this.executing = () => portal === undefined || portal.fetching;
     try {
       let fields: PgField[] | undefined;
@@ -158,15 +171,22 @@ export class PgSession implements DbSession {
       } catch (err) {
         throw statementError(err);
       }
-      if (fields) {
-        const columns: Column[] = fields.map((f, i) => ({ name: f.name, type: types[i]!.name }));
-        yield { kind: 'columns', columns };
-      }
-      const convertRow = rowConverter(
-        types.map((t) => t.conversion),
-        this.style,
-      );
+      if (fields) yield { kind: 'columns', columns: fields.map((f, i) => ({ name: f.name, type: types[i]!.name })) };
+      const conversions = types.map((t) => t.conversion);
+      const columns: Column[] = (fields ?? []).map((f, i) => ({ name: f.name, type: types[i]!.name }));
+      // Rows go as the server's DataRow messages when the consumer takes them and every column's
+      // value would print as the server's own text anyway.
+      const wire =
+        fields !== undefined && options.wireRows !== undefined && conversions.every((c) => !c.array && WIRE_AS_IS.has(c.kind)) && options.wireRows(columns);
+      const convertRow = rowConverter(conversions, this.style);
       portal = new PgPortal(reparse ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
+      if (wire) {
+        const p = portal;
+        const t = new DataRowTap(this.stream, (chunk, rows) => p.addWireRows(chunk, rows));
+        t.install();
+        tap = t;
+        portal.onReady = () => t.uninstall();
+      }
       void this.client.query(portal as never);
       for (;;) {
         let batch: Awaited<ReturnType<PgPortal['next']>>;
@@ -179,10 +199,12 @@ export class PgSession implements DbSession {
         // the consumer handles this one: one batch ahead, as the session's contract allows. Wide rows
         // (by the bytes the server sent) make it smaller, so one batch stays near `limits.bytes`.
         if (batch.more) {
-          const perRow = batch.rows.length > 0 ? Math.max(1, batch.bytes / batch.rows.length) : 1;
+          const count = batch.wire ? batch.wire.rows : batch.rows.length;
+          const perRow = count > 0 ? Math.max(1, batch.bytes / count) : 1;
           portal.fetch(Math.max(1, Math.min(limits.rows, Math.floor(limits.bytes / perRow))));
         }
-        if (batch.rows.length > 0) yield { kind: 'rows', rows: batch.rows };
+        if (batch.wire) yield { kind: 'wireRows', wire: batch.wire };
+        else if (batch.rows.length > 0) yield { kind: 'rows', rows: batch.rows };
         if (!batch.more) break;
       }
       yield { kind: 'done', ...commandOf(portal.commandTag) };
@@ -196,6 +218,7 @@ export class PgSession implements DbSession {
         await portal.abandon();
         clearTimeout(timer);
       }
+      tap?.uninstall();
       this.inFlight = false;
       this.executing = () => false;
     }

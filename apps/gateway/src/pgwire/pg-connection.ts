@@ -81,6 +81,14 @@ interface Portal {
 const FLUSH_BYTES = 256 * 1024;
 /** Value kinds whose text form is not the value's own string (see scalarText). */
 const TEXT_CONVERTED: ReadonlySet<string> = new Set(['bool', 'bytea', 'timestamp', 'timestamptz', 'timetz', 'json', 'jsonb']);
+
+/**
+ * Whether a value announced as `t` is sent as PostgreSQL's own text of it: scalars printed as their
+ * string or number, and booleans (`t`/`f`). A source's DataRow texts of such columns pass unchanged.
+ */
+function passesAsText(t: PgType): boolean {
+  return !t.element && (!TEXT_CONVERTED.has(t.kind) || t.kind === 'bool');
+}
 const AUTH_TIMEOUT_MS = 60_000;
 const MAX_PENDING_INPUT = 1024 * 1024;
 const ROW_RETURNING = new Set(['SELECT', 'WITH', 'VALUES', 'TABLE', 'FROM']);
@@ -628,7 +636,10 @@ export class PgConnection {
   }
 
   private async portalResult(portal: Portal): Promise<StatementResult> {
-    portal.result ??= await this.runStatement(portal.sql);
+    portal.result ??= await this.runStatement(
+      portal.sql,
+      portal.resultFormats.every((f) => f === 0),
+    );
     return portal.result;
   }
 
@@ -664,7 +675,18 @@ export class PgConnection {
     while (maxRows === 0 || sent < maxRows) {
       if (this.running?.cancelled) throw new JobFailure({ code: 'SLUICE_JOB_CANCELLED', message: 'The job was cancelled' }, this.running.jobId ?? '');
       if (this.phase === 'closed') return true;
-      const rows: Row[] = await source.next(maxRows === 0 ? pageRows : Math.min(pageRows, maxRows - sent));
+      const page = await source.next(maxRows === 0 ? pageRows : Math.min(pageRows, maxRows - sent));
+      if (!Array.isArray(page)) {
+        // DataRow messages as the engine's PostgreSQL sent them: copied, not re-encoded.
+        if (page.rows === 0) break;
+        for (const chunk of page.chunks) {
+          this.w.bytes(chunk);
+          if (this.w.length >= FLUSH_BYTES) await this.flush();
+        }
+        sent += page.rows;
+        continue;
+      }
+      const rows: Row[] = page;
       if (rows.length === 0) break;
       const w = this.w;
       for (const row of rows) {
@@ -715,7 +737,7 @@ export class PgConnection {
   }
 
   /** Runs one statement: answered here when it is session state or a catalog query, else as a job. */
-  private async runStatement(sql: string): Promise<StatementResult> {
+  private async runStatement(sql: string, textResults = true): Promise<StatementResult> {
     this.running = undefined;
     if (splitStatements(sql, 'postgres').length === 0 && !/['"`]/.test(sql)) return { ...this.noRows(''), emptyQuery: true };
     const cmd = parseSessionCommand(sql);
@@ -727,7 +749,7 @@ export class PgConnection {
       const m = /^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?("?)([A-Za-z_][\w.]*)\1\s*(?:=|\bTO\b)\s*(.+?)\s*;?\s*$/is.exec(sql);
       if (m) this.settings.set((m[2] as string).toLowerCase(), (m[3] as string).replace(/^'(.*)'$/s, '$1'));
     }
-    return this.runJob(sql);
+    return this.runJob(sql, textResults);
   }
 
   private async runSessionCommand(cmd: SessionCommand): Promise<StatementResult> {
@@ -813,7 +835,7 @@ export class PgConnection {
   }
 
   /** Submits `sql` as a job on the connection's target and waits until it is final. */
-  private async runJob(sql: string): Promise<StatementResult> {
+  private async runJob(sql: string, textResults = true): Promise<StatementResult> {
     const principal = this.principal as Principal;
     const target = this.target as Target;
     const running: { jobId?: string; cancelled: boolean; abort?: () => void } = { cancelled: false };
@@ -828,7 +850,7 @@ export class PgConnection {
       ...(target.kind === 'datasource' ? { dataSource: target.name } : { engineType: target.name }),
     };
     const interactive = this.ctx.deps.interactive;
-    if (interactive) return this.runLive(interactive, principal, body, sql, running);
+    if (interactive) return this.runLive(interactive, principal, body, sql, running, textResults);
     const { job } = await this.ctx.deps.entrance.submit(principal, body);
     running.jobId = job.id;
     if (running.cancelled) await this.ctx.deps.entrance.cancel(principal, job.id).catch(() => {});
@@ -869,11 +891,15 @@ export class PgConnection {
     body: Record<string, unknown>,
     sql: string,
     running: { jobId?: string; cancelled: boolean; abort?: () => void },
+    textResults: boolean,
   ): Promise<StatementResult> {
     const controller = new AbortController();
     running.abort = () => controller.abort();
     if (running.cancelled) controller.abort();
-    const statement = await interactive.start(principal, body, controller.signal);
+    // Rows may come as the data source's own DataRow messages when every column goes to the client
+    // in text format with a type whose text is the value's own: they are then copied, not re-encoded.
+    const wireRows = textResults ? (columns: Column[]) => columns.every((c) => passesAsText(pgTypeOf(c.type))) : undefined;
+    const statement = await interactive.start(principal, body, controller.signal, { wireRows });
     running.jobId = statement.jobId;
     if (statement.columns) {
       return { source: new LiveRowSource(statement), types: statement.columns.map((c) => pgTypeOf(c.type)), tag: (n) => `SELECT ${n}` };

@@ -1,4 +1,4 @@
-import type { BrowsePage, BrowsePath, EventBus, Principal } from '@sluice/core';
+import type { BrowsePage, BrowsePath, Column, EventBus, Principal } from '@sluice/core';
 import type { EntranceApi, Logger } from '@sluice/entrance';
 import type { TokenStore } from '../auth/token-store.ts';
 import type { LiveStatement } from './row-source.ts';
@@ -15,7 +15,17 @@ export interface PgwireDataSources {
  * process): no queue hop, rows streamed as they come. Without it every statement goes through the queue.
  */
 export interface InteractiveStatements {
-  start(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<LiveStatement>;
+  /**
+   * Starts a statement. `wireRows`, given the statement's columns, says whether the connection can
+   * take its rows as text-format DataRow messages (every result column in text format, announced
+   * with a type whose text is the value's own).
+   */
+  start(
+    principal: Principal,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+    options?: { wireRows?: (columns: Column[]) => boolean },
+  ): Promise<LiveStatement>;
 }
 
 /** What {@link startPgwireServer} needs. */

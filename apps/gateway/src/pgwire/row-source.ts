@@ -1,11 +1,21 @@
 import type { Column, Principal, Row } from '@sluice/core';
 import type { EntranceApi } from '@sluice/entrance';
 
+/**
+ * Rows already encoded as DataRow messages in text format, back to back (a JDBC engine on
+ * PostgreSQL passes the server's own messages on when every value would print the same).
+ */
+export interface WireRows {
+  chunks: Buffer[];
+  /** How many DataRow messages the chunks hold. */
+  rows: number;
+}
+
 /** Where the rows of one statement come from, read in pages as the client consumes them. */
 export interface RowSource {
   readonly columns: Column[];
-  /** The next rows, at most `limit`; an empty array once every row was read. */
-  next(limit: number): Promise<Row[]>;
+  /** The next rows, at most `limit` (possibly fewer); an empty array once every row was read. */
+  next(limit: number): Promise<Row[] | WireRows>;
   /** True once every row was read. */
   readonly done: boolean;
   /** Drops read-ahead; the source is not used after this. */
@@ -86,16 +96,17 @@ export class JobRowSource implements RowSource {
 export interface LiveStatement {
   readonly jobId: string;
   readonly columns: Column[] | undefined;
-  next(limit: number): Promise<Row[]>;
+  /** At most `limit` rows, the engine's next batch as it comes; DataRow messages if the statement was started for them. */
+  next(limit: number): Promise<Row[] | WireRows>;
   readonly done: boolean;
   readonly logLines: readonly string[];
   close(): Promise<void>;
 }
 
 /**
- * Rows of a statement that is still running: each page is pulled from the engine as the client
+ * Rows of a statement that is still running: each batch is pulled from the engine as the client
  * takes it, so the first rows reach the client while the engine produces the rest, and the engine
- * never runs further ahead than the page in hand.
+ * never runs further ahead than one batch beyond the one in hand.
  */
 export class LiveRowSource implements RowSource {
   constructor(private readonly statement: LiveStatement) {}
@@ -108,7 +119,7 @@ export class LiveRowSource implements RowSource {
     return this.statement.done;
   }
 
-  next(limit: number): Promise<Row[]> {
+  next(limit: number): Promise<Row[] | WireRows> {
     return this.statement.next(limit);
   }
 
