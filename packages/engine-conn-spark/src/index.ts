@@ -31,7 +31,7 @@ export {
 } from './launch-params.ts';
 export { LINE_HIGH_WATER, LineQueue } from './line-queue.ts';
 export { signalGroup } from './process-group.ts';
-export { checkServerVersion, type ProtocolMatch, processWarning, protocolMatch } from './protocol-guard.ts';
+export { checkServerVersion, type ProtocolMatch, protocolMatch } from './protocol-guard.ts';
 export {
   isSharedLevel,
   parseShareLevel,

@@ -8,7 +8,7 @@ export interface SparkInstall {
   javaHome: string;
   /** Python for PySpark batch jobs and Python UDFs. */
   python: string;
-  /** The Spark Connect server jar, whose .proto files the client is built from. */
+  /** The Spark Connect server jar; its name gives the version the protocol guard checks. */
   connectJar: string;
   /** Spark version of the distribution, from the connect jar's name, e.g. `4.1.4`. */
   sparkVersion: string;
