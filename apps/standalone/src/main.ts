@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 
   if (stack.url && roles.length === ALL_ROLES.length) {
     // A fresh token per start; the previous start-up token stops working.
