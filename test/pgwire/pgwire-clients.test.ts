@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { requireEnv, uniqueSuffix, waitFor } from '@sluice/testkit';
 import pg from 'pg';
 import { type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
+import { cstr, rawLogin } from './raw-wire.ts';
 import { ensureClients, keyValues, runProcess } from './run-process.ts';
 
 const ROLE = `pgw_${uniqueSuffix()}`;
@@ -328,6 +329,79 @@ describe('pgwire with real PostgreSQL clients', () => {
         assert.equal(many.rowCount, 3);
       } finally {
         await c.end();
+      }
+    });
+
+    it("passes a PostgreSQL data source's rows through as PostgreSQL sends them, whole and in portal fetches that cut its batches", async () => {
+      // Integers, text, numeric and booleans (with NULLs) are the columns whose DataRow messages the
+      // JDBC engine hands over as the server sent them; 2,500 rows span three engine batches.
+      const sql = `SELECT g AS i, 'r-' || g AS t, (g::numeric(10,2) / 4)::numeric(10,2) AS n, CASE WHEN g % 5 = 0 THEN NULL ELSE g % 2 = 0 END AS b
+                     FROM generate_series(1, 2500) g ORDER BY g`;
+      const direct = new pg.Client({ connectionString: s.env.db.url });
+      const c = client('orders_pg');
+      await direct.connect();
+      await c.connect();
+      try {
+        const expected = await direct.query({ text: sql, rowMode: 'array' });
+        const got = await c.query({ text: sql, rowMode: 'array' });
+        assert.deepEqual(
+          got.fields.map((f) => f.dataTypeID),
+          expected.fields.map((f) => f.dataTypeID),
+        );
+        assert.equal(got.rowCount, 2500);
+        assert.deepEqual(got.rows, expected.rows);
+      } finally {
+        await direct.end();
+        await c.end();
+      }
+      // Execute with a row limit of 700: each fetch after the first starts inside an engine batch.
+      const w = await rawLogin(s.port, 'alice', alice, 'orders_pg');
+      try {
+        w.send('P', Buffer.concat([cstr(''), cstr(sql), Buffer.from([0, 0])]));
+        w.send('B', Buffer.concat([cstr(''), cstr(''), Buffer.from([0, 0, 0, 0, 0, 0])]));
+        const texts: string[][] = [];
+        const perFetch: number[] = [];
+        for (let fetch = 0; fetch < 10; fetch++) {
+          const limit = Buffer.alloc(4);
+          limit.writeInt32BE(700);
+          w.send('E', Buffer.concat([cstr(''), limit]));
+          w.send('H', Buffer.alloc(0));
+          let rows = 0;
+          let end: string | undefined;
+          while (!end) {
+            const m = await w.next();
+            assert.ok(m, 'the connection stays open');
+            if (m.type === 'D') {
+              const n = m.body.readInt16BE(0);
+              const row: string[] = [];
+              let at = 2;
+              for (let i = 0; i < n; i++) {
+                const len = m.body.readInt32BE(at);
+                at += 4;
+                row.push(len < 0 ? 'NULL' : m.body.toString('utf8', at, at + len));
+                at += Math.max(0, len);
+              }
+              texts.push(row);
+              rows++;
+            } else if (m.type === 's' || m.type === 'C' || m.type === 'E') end = m.type;
+          }
+          assert.notEqual(end, 'E', 'no error');
+          perFetch.push(rows);
+          if (end === 'C') break;
+        }
+        w.send('S', Buffer.alloc(0));
+        await w.until('Z');
+        assert.deepEqual(perFetch, [700, 700, 700, 400]);
+        const quarters = ['00', '25', '50', '75'];
+        assert.deepEqual(
+          texts,
+          Array.from({ length: 2500 }, (_, k) => {
+            const g = k + 1;
+            return [String(g), `r-${g}`, `${Math.floor(g / 4)}.${quarters[g % 4]}`, g % 5 === 0 ? 'NULL' : g % 2 === 0 ? 't' : 'f'];
+          }),
+        );
+      } finally {
+        w.close();
       }
     });
 
