@@ -104,7 +104,8 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     const extractor = new LineageExtractor({
       workers: config.SLUICE_LINEAGE_WORKERS,
       timeoutMs: config.SLUICE_LINEAGE_EXTRACT_TIMEOUT_MS,
-      onEvent: (e) => (e.type === 'warmed' ? log.debug(e, 'lineage grammar loaded') : log.warn(e, 'lineage extraction')),
+      idleMs: config.SLUICE_LINEAGE_WORKER_IDLE_MS,
+      onEvent: (e) => (e.type === 'warmed' || e.type === 'idle-stopped' ? log.debug(e, 'lineage worker') : log.warn(e, 'lineage extraction')),
     });
     stoppers.push(() => extractor.close());
     const lineage = new LineageRecorder({ namespace: config.SLUICE_LINEAGE_NAMESPACE, parser: config.SLUICE_LINEAGE_PARSER, extractor });

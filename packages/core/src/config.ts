@@ -165,6 +165,9 @@ export const ConfigSchema = z.object({
     .default('auto')
     .describe('SQL parser of lineage extraction: dt-sql-parser with the built-in parser as fallback (auto), or only one of them (docs/adr/0006)'),
   SLUICE_LINEAGE_WORKERS: int(1, 0, 16).describe('worker threads that parse SQL for lineage off the event loop; 0 parses inline (debugging only)'),
+  SLUICE_LINEAGE_WORKER_IDLE_MS: int(60_000, 0, 86_400_000).describe(
+    'a lineage worker with no SQL to parse for this long is stopped, giving back the memory of its grammars; the next job starts one that loads only the grammar it needs (0 keeps workers for good)',
+  ),
   SLUICE_LINEAGE_EXTRACT_TIMEOUT_MS: int(10_000, 100, 600_000).describe(
     'time one script may take in a lineage worker; past it the job gets an extraction error and the worker is replaced',
   ),

@@ -23,6 +23,12 @@ export interface LineageExtractorOptions {
    * at 0.3–12 ms for 5 KB once warm, but 150–450 ms for 50 KB, which goes to a worker. Default 8 KiB.
    */
   inlineMaxChars?: number;
+  /**
+   * A worker with nothing to do for this long is stopped, giving back the memory of its grammars
+   * (hundreds of MiB once warm); the next script starts a new one, which then loads only the grammar
+   * it needs (`SLUICE_LINEAGE_WORKER_IDLE_MS`). 0 keeps workers for good. Default 0.
+   */
+  idleMs?: number;
   /** Told about crashes, time-outs, a full queue and warm-up; the pool itself never logs. */
   onEvent?: (event: LineageExtractorEvent) => void;
   /** The worker's entry module; tests point it at a fake that can hang or crash. */
@@ -35,7 +41,8 @@ export type LineageExtractorEvent =
   | { type: 'timed-out'; dialect: Dialect; ms: number }
   | { type: 'queue-full'; limit: number }
   | { type: 'unavailable'; reason: string }
-  | { type: 'warmed'; dialect: Dialect; ms: number };
+  | { type: 'warmed'; dialect: Dialect; ms: number }
+  | { type: 'idle-stopped'; idleMs: number };
 
 interface ExtractTask {
   kind: 'extract';
@@ -56,8 +63,10 @@ interface Slot {
   /** Dialects still to load ahead of jobs. */
   toWarm: Dialect[];
   busy?: { task: ExtractTask | { kind: 'warm'; id: number; dialect: Dialect }; timer: NodeJS.Timeout; startedAt: number };
-  /** Set once the pool gave up on this worker (time-out, close): its exit is not a crash. */
+  /** Set once the pool gave up on this worker (time-out, idle, close): its exit is not a crash. */
   retired: boolean;
+  /** Runs while the worker has nothing to do; stops it when it fires. */
+  idleTimer?: NodeJS.Timeout;
   lastError?: string;
 }
 
@@ -83,6 +92,7 @@ export class LineageExtractor {
   private readonly coldStartMs: number;
   private readonly maxQueue: number;
   private readonly inlineMaxChars: number;
+  private readonly idleMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: ExtractTask[] = [];
   private warmList: Dialect[] = [];
@@ -97,6 +107,7 @@ export class LineageExtractor {
     this.coldStartMs = opts.coldStartMs ?? 60_000;
     this.maxQueue = opts.maxQueue ?? 1000;
     this.inlineMaxChars = opts.inlineMaxChars ?? 8 * 1024;
+    this.idleMs = Math.max(0, opts.idleMs ?? 0);
   }
 
   /**
@@ -155,6 +166,7 @@ export class LineageExtractor {
     await Promise.all(
       this.slots.splice(0).map((s) => {
         s.retired = true;
+        clearTimeout(s.idleTimer);
         if (s.busy) {
           clearTimeout(s.busy.timer);
           if (s.busy.task.kind === 'extract')
@@ -245,6 +257,7 @@ export class LineageExtractor {
   /** Gives up on a worker: its exit is expected, and a fresh one takes its place. */
   private retire(slot: Slot): void {
     slot.retired = true;
+    clearTimeout(slot.idleTimer);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     slot.worker.terminate().catch(() => 0);
@@ -262,10 +275,30 @@ export class LineageExtractor {
       }
       const dialect = slot.toWarm.shift();
       if (dialect && !slot.warmed.has(dialect)) this.send(slot, { kind: 'warm', id: this.nextId++, dialect }, this.timeoutMs + this.coldStartMs);
+      else this.idle(slot);
     }
   }
 
+  /** Starts the idle clock of a worker with nothing to do (when the pool has an idle limit). */
+  private idle(slot: Slot): void {
+    if (this.idleMs === 0 || slot.idleTimer) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.busy || slot.retired || this.closed) return;
+      slot.retired = true;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
+      // From now on grammars load when a script needs them, not all ahead of time.
+      this.warmList = [];
+      this.opts.onEvent?.({ type: 'idle-stopped', idleMs: this.idleMs });
+      slot.worker.terminate().catch(() => 0);
+    }, this.idleMs);
+    slot.idleTimer.unref();
+  }
+
   private send(slot: Slot, task: ExtractTask | { kind: 'warm'; id: number; dialect: Dialect }, limitMs: number): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     const timer = setTimeout(() => this.onTimeout(slot, limitMs), limitMs);
     // Warm-up alone must not keep the process alive.
     if (task.kind === 'warm') timer.unref();

@@ -118,6 +118,27 @@ describe('LineageExtractor: extraction in worker threads', () => {
       ['postgres', 'mysql'],
     );
   });
+
+  it('stops a worker that stays idle past idleMs; the next script starts one that loads only its own grammar', async () => {
+    const events: LineageExtractorEvent[] = [];
+    const pool = make({ workers: 1, idleMs: 300, onEvent: (e) => events.push(e) });
+    pool.warmUp(['postgres', 'mysql']);
+    const waitFor = async (what: () => boolean) => {
+      const deadline = Date.now() + 120_000;
+      while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(what(), 'in time');
+    };
+    await waitFor(() => events.some((e) => e.type === 'idle-stopped'));
+    assert.equal(events.filter((e) => e.type === 'warmed').length, 2, 'it went idle only after warming both grammars');
+    assert.equal(pool.size, 0, 'the idle worker was stopped');
+    const r = await pool.extract('INSERT INTO hive.mart.after_idle SELECT id FROM hive.raw.s', 'trino', TRINO, { noCache: true });
+    assert.equal(r.outputs[0]?.name, 'hive.mart.after_idle', 'lineage still comes after an idle stop');
+    assert.equal(pool.size, 1);
+    const warmedBefore = events.filter((e) => e.type === 'warmed').length;
+    await waitFor(() => events.filter((e) => e.type === 'idle-stopped').length === 2);
+    assert.equal(events.filter((e) => e.type === 'warmed').length, warmedBefore, 'the new worker loaded no grammar ahead of time');
+    assert.equal(pool.size, 0);
+  });
 });
 
 describe('LineageExtractor: a worker that hangs or dies (FAKE worker: a real parser cannot be made to fail on demand)', () => {

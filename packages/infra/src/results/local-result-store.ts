@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { type Column, type ResultSetWriter, type ResultStore, type Row, sluiceError } from '@sluice/core';
 import { rowToJson } from './json-line.ts';
 import { readLineBatches } from './line-reader.ts';
-import { LiveSet, LiveSets } from './live-set.ts';
+import { jsonStable, LiveSet, LiveSets } from './live-set.ts';
 import { followLocal, type LiveSidecar } from './result-follow.ts';
 import { jobDir, type ResultPaths, resultPaths } from './result-paths.ts';
 
@@ -66,6 +66,7 @@ class LocalResultWriter implements ResultSetWriter {
   /** The set ended one way or the other: followers are told, and the registry forgets it. */
   #ended(state: 'sealed' | 'aborted'): void {
     this.#sets.remove(this.#key, this.#live);
+    if (state === 'aborted') this.#live.forget();
     this.#live.bump(state);
   }
 
@@ -97,6 +98,7 @@ class LocalResultWriter implements ResultSetWriter {
     this.#assertWritable();
     if (rows.length === 0) return;
     let chunk = '';
+    const start = this.bytes;
     let bytes = this.bytes;
     let n = this.rows;
     const offsets: number[] = [];
@@ -111,6 +113,8 @@ class LocalResultWriter implements ResultSetWriter {
     this.rows = n;
     this.bytes = bytes;
     for (const o of offsets) this.#offsets.push(o);
+    // A follower in this process takes these rows as they are rather than parsing them back from the file.
+    if (this.#live.followers > 0 && jsonStable(rows)) this.#live.keep({ start, end: bytes, rows });
     if (!this.#stream && bytes <= SMALL_RESULT_BYTES) {
       this.#buffer.push(chunk);
       return;

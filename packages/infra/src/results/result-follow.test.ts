@@ -134,6 +134,30 @@ describe('following a result set while it is written', () => {
     assert.equal(n, 100_000);
   });
 
+  test('in the same process, values that do not survive JSON as they are (dates, bigints) arrive as a later read gives them', async () => {
+    const w = await store.create('ODDVALUES', 0, COLUMNS);
+    const f = await store.follow('ODDVALUES', 0, always);
+    assert.ok(f);
+    const got: Row[] = [];
+    const reading = (async () => {
+      for await (const rows of f.batches) got.push(...rows);
+    })();
+    for (let i = 0; i < 3000; i += 100) {
+      // Plain batches (taken as they are) and odd ones (read back from the file) in turn.
+      const batch = range(i, 100);
+      if ((i / 100) % 2 === 1) batch[0] = [new Date(Date.UTC(2024, 0, 1 + (i % 28))), BigInt(i) * 10n ** 20n];
+      await w.write(batch);
+      await sleep(1);
+    }
+    await w.finish();
+    await reading;
+    const after: Row[] = [];
+    for await (const rows of store.readBatches('ODDVALUES', 0)) after.push(...rows);
+    assert.equal(got.length, 3000);
+    assert.deepEqual(got, after);
+    assert.deepEqual(got[100], ['2024-01-17T00:00:00.000Z', '10000000000000000000000']);
+  });
+
   test('a writer that stops without sealing or dropping (its process died) ends the follow once nobody writes', async () => {
     const w = await store.create('CRASHSET', 0, COLUMNS);
     await w.write(range(0, 10_000));
