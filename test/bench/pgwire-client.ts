@@ -39,8 +39,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function latency(c: pg.Client, s: Settings): Promise<LatencyFigures> {
+/** Tells the bench process where a measured phase starts and ends (it reads its CPU time there). */
+function mark(name: string): void {
+  process.stdout.write(`mark:${name}\n`);
+}
+
+async function latency(c: pg.Client, s: Settings, phase?: string): Promise<LatencyFigures> {
   for (let i = 0; i < s.warmup; i++) await c.query('SELECT 1');
+  if (phase) mark(`${phase}:start`);
   const ms: number[] = [];
   for (let i = 0; i < s.rounds; i++) {
     const t = process.hrtime.bigint();
@@ -48,6 +54,7 @@ async function latency(c: pg.Client, s: Settings): Promise<LatencyFigures> {
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
     if (r.rows[0].one !== 1) throw new Error('wrong answer');
   }
+  if (phase) mark(`${phase}:end`);
   ms.sort((a, b) => a - b);
   return { meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), p99Ms: percentile(ms, 99) };
 }
@@ -89,7 +96,10 @@ async function main(): Promise<void> {
     await sluice.query('SELECT 1');
     // The three paths take turns within each half, so a neighbour's burst of load falls on all of them.
     const out = {
-      latency: s.only === 'throughput' ? undefined : { direct: await latency(direct, s), proxy: await latency(proxy, s), sluice: await latency(sluice, s) },
+      latency:
+        s.only === 'throughput'
+          ? undefined
+          : { direct: await latency(direct, s), proxy: await latency(proxy, s), sluice: await latency(sluice, s, 'sluice-latency') },
       throughput: s.only === 'latency' ? undefined : await throughput({ direct, proxy, sluice }, s),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);

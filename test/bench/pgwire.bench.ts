@@ -96,6 +96,10 @@ async function main(): Promise<void> {
       rows: ROWS,
       repeat: REPEAT,
     };
+    // CPU time of this process over the client's run, and over the measured SELECT 1 rounds through
+    // Sluice (the client marks them): what Sluice spends per statement, a figure that a busy machine
+    // does not inflate the way it inflates wall-clock latency.
+    const cpuBefore = process.cpuUsage();
     const child = spawn(
       process.execPath,
       ['--conditions=sluice-source', '--import', 'tsx', path.join(import.meta.dirname, 'pgwire-client.ts'), JSON.stringify(settings)],
@@ -104,11 +108,21 @@ async function main(): Promise<void> {
       },
     );
     let stdout = '';
+    const marks = new Map<string, NodeJS.CpuUsage>();
     child.stdout.on('data', (d) => {
+      const before = stdout.length;
       stdout += d;
+      for (const m of stdout.slice(Math.max(0, stdout.lastIndexOf('\n', before - 1))).matchAll(/^mark:(\S+)$/gm)) {
+        if (!marks.has(m[1] as string)) marks.set(m[1] as string, process.cpuUsage());
+      }
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`the benchmark client exited with ${code}`);
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const latStart = marks.get('sluice-latency:start');
+    const latEnd = marks.get('sluice-latency:end');
+    const latCpuMs = latStart && latEnd ? (latEnd.user - latStart.user + latEnd.system - latStart.system) / 1000 : undefined;
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
       latency?: Record<'direct' | 'proxy' | 'sluice', LatencyFigures>;
       throughput?: Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>;
@@ -126,6 +140,7 @@ async function main(): Promise<void> {
         warmup: WARMUP,
         rows: ROWS,
         repeat: REPEAT,
+        only: ONLY,
         client: 'node-postgres in its own process',
         dataSource: 'postgresql via the jdbc engine',
       },
@@ -137,6 +152,8 @@ async function main(): Promise<void> {
         target: '<= 2x',
         met: (latencyRatio as number) <= 2,
       },
+      sluiceProcessCpuMs: cpuMs,
+      sluiceCpuMsPerStatement: latCpuMs === undefined ? undefined : latCpuMs / ROUNDS,
       throughput: tp && {
         ...tp,
         proxyShare: tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond,
@@ -157,6 +174,9 @@ async function main(): Promise<void> {
       console.log(
         `| SELECT 1 p95 latency (ms)   | ${cell(f(lat.direct.p95Ms))} | ${cell(f(lat.proxy.p95Ms))} | ${cell(f(lat.sluice.p95Ms))} |               |               |        |     |`,
       );
+    }
+    if (latCpuMs !== undefined) {
+      console.log(`\nSluice process CPU during the measured SELECT 1 rounds: ${(latCpuMs / ROUNDS).toFixed(2)} ms per statement (all threads)`);
     }
     if (tp && throughputShare !== undefined) {
       const pct = (n: number) => `${(n * 100).toFixed(1)}%`;

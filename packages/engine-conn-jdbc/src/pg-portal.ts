@@ -148,7 +148,7 @@ export class PgPortal {
     private readonly parseText: string | undefined,
     private readonly firstFetch: number,
     /** Turns a DataRow's texts into a row; it may convert them in place and return the same array. */
-    private readonly convertRow: (fields: (string | null)[]) => Row,
+    private convertRow: (fields: (string | null)[]) => Row,
     private readonly copyRefusal: string,
   ) {}
 
@@ -248,12 +248,30 @@ export class PgPortal {
     corked(connection, () => {
       if (this.parseText !== undefined) connection.parse({ text: this.parseText });
       connection.bind({ portal: '', statement: '', values: [] });
+      if (this.onDescribe) connection.describe({ type: 'P', name: '' });
       connection.execute({ portal: '', rows: this.firstFetch });
       connection.flush();
     });
   }
 
-  handleRowDescription(): void {}
+  /**
+   * Set to have the portal described (Describe of the portal, sent with Bind): it is called with the
+   * columns before any row arrives, and may replace the row converter.
+   */
+  onDescribe: ((fields: PgField[]) => void) | undefined;
+  /** The columns a portal description reported (set only when {@link onDescribe} is). */
+  fields: PgField[] | undefined;
+
+  /** Replaces how rows are converted (before the first row arrives). */
+  setConverter(convertRow: (fields: (string | null)[]) => Row): void {
+    this.convertRow = convertRow;
+  }
+
+  handleRowDescription(message: { fields: PgField[] }): void {
+    if (!this.onDescribe) return;
+    this.fields = message.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, dataTypeModifier: f.dataTypeModifier }));
+    this.onDescribe(this.fields);
+  }
 
   handleDataRow(message: { fields: (string | null)[]; length: number }): void {
     this.rows.push(this.convertRow(message.fields));

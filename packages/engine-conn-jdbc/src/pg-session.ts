@@ -9,6 +9,16 @@ import { PgDescribe, type PgField, PgPortal } from './pg-portal.ts';
 import { type PgColumnType, PgTypeCache, TYPE_LOOKUP_SQL, type TypeLookupRow } from './pg-types.ts';
 import { convertValue, type PgConversion, type PgKind, type PgOutputStyle } from './pg-values.ts';
 
+/** Statement descriptions a session remembers (the most recently described), and the longest SQL text it keys one by. */
+const MAX_REMEMBERED = 256;
+const MAX_REMEMBERED_SQL = 16 * 1024;
+
+function sameFields(a: readonly PgField[], b: readonly PgField[]): boolean {
+  return (
+    a.length === b.length && a.every((f, i) => f.name === b[i]!.name && f.dataTypeID === b[i]!.dataTypeID && f.dataTypeModifier === b[i]!.dataTypeModifier)
+  );
+}
+
 /** How long a fetch in flight when the consumer walks away may take before it is cancelled. */
 const ABANDON_GRACE_MS = 50;
 
@@ -81,6 +91,8 @@ export class PgSession implements DbSession {
   readonly dialect = 'postgresql' as const;
   serverVersion = '';
   private readonly types = new PgTypeCache();
+  /** Columns of statements this session described, by SQL text (undefined: the statement returns no rows). */
+  private readonly descriptions = new Map<string, { fields: PgField[] | undefined }>();
   private readonly style: PgOutputStyle = { isoDates: true };
   private readonly lostListeners: ((reason: string) => void)[] = [];
   private closing = false;
@@ -142,6 +154,13 @@ export class PgSession implements DbSession {
     return fields.map((f) => this.types.get(f.dataTypeID, f.dataTypeModifier));
   }
 
+  private remember(sql: string, fields: PgField[] | undefined): void {
+    if (sql.length > MAX_REMEMBERED_SQL) return;
+    this.descriptions.delete(sql);
+    this.descriptions.set(sql, { fields });
+    if (this.descriptions.size > MAX_REMEMBERED) this.descriptions.delete(this.descriptions.keys().next().value as string);
+  }
+
   /** The connection's socket (node-postgres's). */
   private get stream(): NodeJS.EventEmitter {
     return (this.client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream;
@@ -160,18 +179,29 @@ export class PgSession implements DbSession {
       let types: PgColumnType[] = [];
       // A type lookup is a statement of its own: it replaces the unnamed statement, so parse again.
       let reparse = false;
-      try {
-        const describe = new PgDescribe(sql);
-        void this.client.query(describe as never);
-        fields = await describe.done;
-        if (fields) {
-          reparse = this.types.missing(fields).length > 0;
-          types = await this.resolveTypes(fields);
+      // A statement this session described before, whose column types it knows, is parsed, bound,
+      // described and run in one flight to the server; the description that comes back first is
+      // checked against the remembered one before any row is converted.
+      const remembered = this.descriptions.get(sql);
+      const pipelined = remembered !== undefined && (remembered.fields === undefined || this.types.missing(remembered.fields).length === 0);
+      if (pipelined) {
+        fields = remembered.fields;
+        types = (fields ?? []).map((f) => this.types.get(f.dataTypeID, f.dataTypeModifier));
+      } else {
+        try {
+          const describe = new PgDescribe(sql);
+          void this.client.query(describe as never);
+          fields = await describe.done;
+          if (fields) {
+            reparse = this.types.missing(fields).length > 0;
+            types = await this.resolveTypes(fields);
+          }
+        } catch (err) {
+          throw statementError(err);
         }
-      } catch (err) {
-        throw statementError(err);
+        this.remember(sql, fields);
+        if (fields) yield { kind: 'columns', columns: fields.map((f, i) => ({ name: f.name, type: types[i]!.name })) };
       }
-      if (fields) yield { kind: 'columns', columns: fields.map((f, i) => ({ name: f.name, type: types[i]!.name })) };
       const conversions = types.map((t) => t.conversion);
       const columns: Column[] = (fields ?? []).map((f, i) => ({ name: f.name, type: types[i]!.name }));
       // Rows go as the server's DataRow messages when the consumer takes them and every column's
@@ -179,7 +209,7 @@ export class PgSession implements DbSession {
       const wire =
         fields !== undefined && options.wireRows !== undefined && conversions.every((c) => !c.array && WIRE_AS_IS.has(c.kind)) && options.wireRows(columns);
       const convertRow = rowConverter(conversions, this.style);
-      portal = new PgPortal(reparse ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
+      portal = new PgPortal(reparse || pipelined ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
       if (wire) {
         const p = portal;
         const t = new DataRowTap(this.stream, (chunk, rows) => p.addWireRows(chunk, rows));
@@ -187,13 +217,38 @@ export class PgSession implements DbSession {
         tap = t;
         portal.onReady = () => t.uninstall();
       }
+      if (pipelined) {
+        const p = portal;
+        const expected = fields;
+        p.onDescribe = (actual) => {
+          if (expected && sameFields(actual, expected)) return;
+          // The statement now describes differently (the table changed, or search_path): its rows
+          // convert by what came back, never off the wire. A type this session has not seen yet
+          // cannot be looked up with the portal open: it passes as text this once.
+          this.descriptions.delete(sql);
+          p.setConverter(
+            rowConverter(
+              actual.map((f) => this.types.get(f.dataTypeID, f.dataTypeModifier).conversion),
+              this.style,
+            ),
+          );
+          tap?.uninstall();
+          tap = undefined;
+        };
+      }
       void this.client.query(portal as never);
-      for (;;) {
+      for (let first = true; ; first = false) {
         let batch: Awaited<ReturnType<PgPortal['next']>>;
         try {
           batch = await portal.next();
         } catch (err) {
           throw statementError(err);
+        }
+        if (first && pipelined) {
+          // The portal's description came before its first rows: the columns are what it said.
+          const actual = portal.fields;
+          if (!actual && fields) this.descriptions.delete(sql);
+          if (actual) yield { kind: 'columns', columns: actual.map((f) => ({ name: f.name, type: this.types.get(f.dataTypeID, f.dataTypeModifier).name })) };
         }
         // The next fetch goes out before this batch is handed over, so the server produces it while
         // the consumer handles this one: one batch ahead, as the session's contract allows. Wide rows

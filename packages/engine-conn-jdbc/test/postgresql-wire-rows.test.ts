@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Column, Row } from '@sluice/core';
 import { createJdbcConnector, type JdbcEngine, type WireRows } from '../src/index.ts';
 import { freshPostgres, type TestSource } from './jdbc-servers.ts';
-import { queryRows, rejectionOf } from './task-runner.ts';
+import { queryRows, rejectionOf, runTask } from './task-runner.ts';
 
 let taskSeq = 0;
 
@@ -125,5 +125,41 @@ describe('postgresql rows as the server’s DataRow messages (executeWire)', () 
       decodeDataRows(again.wire).map((r) => Number(r[0])),
       Array.from({ length: 1200 }, (_, i) => i + 1),
     );
+  });
+
+  it('runs a statement it described before in one flight, and follows the table when its shape changes', async () => {
+    await runTask(engine, "CREATE TABLE shape (id int, label text); INSERT INTO shape VALUES (1, 'one')");
+    const sql = 'SELECT * FROM shape ORDER BY id';
+    const first = await runWire(engine, sql);
+    const second = await runWire(engine, sql);
+    assert.deepEqual(decodeDataRows(second.wire), [['1', 'one']]);
+    assert.deepEqual(second.columns, first.columns);
+    // Same text, new shape: a column whose values convert (no longer off the wire), of a type this
+    // session has seen (timestamp), and one it has not (an enum).
+    await runTask(
+      engine,
+      "CREATE TYPE hue AS ENUM ('red', 'blue'); ALTER TABLE shape ADD COLUMN at timestamp DEFAULT '2024-05-06 07:08:09', ADD COLUMN h hue DEFAULT 'red'",
+    );
+    await queryRows(engine, "SELECT timestamp '2024-01-01' AS seen");
+    const changed = await runWire(engine, sql);
+    assert.equal(changed.wire.length, 0);
+    assert.deepEqual(changed.rows, [[1, 'one', '2024-05-06T07:08:09', 'red']]);
+    assert.deepEqual(
+      changed.columns.map((c) => c.name),
+      ['id', 'label', 'at', 'h'],
+    );
+    assert.equal(changed.columns[2]?.type, 'TIMESTAMP WITHOUT TIME ZONE');
+    // Described afresh the next time: the enum gets its name.
+    const after = await runWire(engine, sql);
+    assert.equal(after.columns[3]?.type, 'HUE');
+    assert.deepEqual(after.rows, [[1, 'one', '2024-05-06T07:08:09', 'red']]);
+    // A statement without rows, run twice (the second time in one flight), still reports its count.
+    const insert = "INSERT INTO shape (id, label) VALUES (2, 'two')";
+    await runTask(engine, insert);
+    const out = await runWire(engine, insert.replace('2, ', '3, '));
+    assert.equal(out.columns.length, 0);
+    const again = await runWire(engine, insert.replace('2, ', '3, '));
+    assert.equal(again.columns.length, 0);
+    assert.deepEqual(await queryRows(engine, 'SELECT count(*)::int AS n FROM shape'), [[4]]);
   });
 });
