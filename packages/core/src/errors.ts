@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   SLUICE_ENGINE_QUERY_FAILED: { status: 400, category: 'user', message: '{engine}: {reason}' },
   SLUICE_ENGINE_SCRIPT_FAILED: { status: 400, category: 'user', message: 'The script exited with code {exitCode}' },
   SLUICE_ENGINE_LAUNCH_FAILED: { status: 503, category: 'engine', message: 'Could not start a {engine} engine: {reason}', retryable: true },
+  SLUICE_ENGINE_VERSION_UNSUPPORTED: { status: 502, category: 'engine', message: 'The {engine} server cannot be used: {reason}' },
   SLUICE_ENGINE_CRASHED: { status: 503, category: 'engine', message: 'The {engine} engine stopped unexpectedly: {reason}', retryable: true },
   SLUICE_ENGINE_LOST: { status: 503, category: 'engine', message: 'The engine manager running the job stopped answering', retryable: true },
   SLUICE_ENGINE_QUOTA: { status: 429, category: 'user', message: 'User {user} already runs {count} engines, the maximum' },

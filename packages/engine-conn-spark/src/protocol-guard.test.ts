@@ -49,7 +49,8 @@ describe('protocol version guard', () => {
       () => checkServerVersion(other, 'the Spark Connect server at h:1', (m) => warnings.push(m)),
       (err: unknown) => {
         assert.ok(err instanceof SluiceError);
-        assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
+        assert.equal(err.code, 'SLUICE_ENGINE_VERSION_UNSUPPORTED');
+        assert.equal(err.retryable, false);
         assert.equal(err.details.serverVersion, other);
         assert.equal(err.details.protocolVersion, GENERATED_PROTOCOL.sparkVersion);
         assert.match(String(err.details.reason), /npm run generate:spark-protocol/);
@@ -80,7 +81,8 @@ describe('protocol version guard', () => {
       const spec = { engineId: 'e1', user: 'alice', version: '4', workDir: path.join(dir, 'work'), params: {} };
       await assert.rejects(connector.launch(spec), (err: unknown) => {
         assert.ok(err instanceof SluiceError);
-        assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
+        assert.equal(err.code, 'SLUICE_ENGINE_VERSION_UNSUPPORTED');
+        assert.equal(err.retryable, false);
         assert.equal(err.details.serverVersion, other);
         assert.match(String(err.details.reason), new RegExp(`the Spark distribution at .* runs Spark ${other.replace(/\./g, '\\.')}`));
         return true;

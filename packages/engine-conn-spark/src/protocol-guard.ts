@@ -29,7 +29,7 @@ const warned = new Set<string>();
 
 /**
  * The run-time guard against protocol drift, called before an engine is used: a server of another
- * major Spark version is refused with SLUICE_ENGINE_LAUNCH_FAILED (details carry both versions); one
+ * major Spark version is refused with SLUICE_ENGINE_VERSION_UNSUPPORTED, which is not retried (details carry both versions); one
  * of another minor version, or whose version is unreadable, is accepted with one warning per
  * version per process.
  */
@@ -38,7 +38,7 @@ export function checkServerVersion(serverVersion: string, where: string, warn: (
   const match = protocolMatch(serverVersion, generated);
   if (match === 'same') return;
   if (match === 'major') {
-    throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', {
+    throw new SluiceError('SLUICE_ENGINE_VERSION_UNSUPPORTED', {
       engine: 'spark',
       reason: `${where} runs Spark ${serverVersion}, but this connector speaks the Spark Connect protocol of Spark ${generated}; regenerate it for that release (npm run generate:spark-protocol) or use a Spark ${generated.split('.')[0]}.x server`,
       serverVersion,
