@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { uniqueSuffix } from '@sluice/testkit';
 import pg from 'pg';
 import { startPgwireStack } from '../pgwire/pgwire-stack.ts';
@@ -108,12 +109,12 @@ async function main(): Promise<void> {
       },
     );
     let stdout = '';
-    const marks = new Map<string, NodeJS.CpuUsage>();
+    const marks = new Map<string, { cpu: NodeJS.CpuUsage; elu: EventLoopUtilization }>();
     child.stdout.on('data', (d) => {
       const before = stdout.length;
       stdout += d;
       for (const m of stdout.slice(Math.max(0, stdout.lastIndexOf('\n', before - 1))).matchAll(/^mark:(\S+)$/gm)) {
-        if (!marks.has(m[1] as string)) marks.set(m[1] as string, process.cpuUsage());
+        if (!marks.has(m[1] as string)) marks.set(m[1] as string, { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() });
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -122,7 +123,9 @@ async function main(): Promise<void> {
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const latStart = marks.get('sluice-latency:start');
     const latEnd = marks.get('sluice-latency:end');
-    const latCpuMs = latStart && latEnd ? (latEnd.user - latStart.user + latEnd.system - latStart.system) / 1000 : undefined;
+    const latCpuMs = latStart && latEnd ? (latEnd.cpu.user - latStart.cpu.user + latEnd.cpu.system - latStart.cpu.system) / 1000 : undefined;
+    // The main thread's busy time (event-loop utilisation), where a statement's own work runs.
+    const latMainMs = latStart && latEnd ? performance.eventLoopUtilization(latEnd.elu, latStart.elu).active : undefined;
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
       latency?: Record<'direct' | 'proxy' | 'sluice', LatencyFigures>;
       throughput?: Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>;
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
       },
       sluiceProcessCpuMs: cpuMs,
       sluiceCpuMsPerStatement: latCpuMs === undefined ? undefined : latCpuMs / ROUNDS,
+      sluiceMainThreadMsPerStatement: latMainMs === undefined ? undefined : latMainMs / ROUNDS,
       throughput: tp && {
         ...tp,
         proxyShare: tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond,
@@ -176,7 +180,9 @@ async function main(): Promise<void> {
       );
     }
     if (latCpuMs !== undefined) {
-      console.log(`\nSluice process CPU during the measured SELECT 1 rounds: ${(latCpuMs / ROUNDS).toFixed(2)} ms per statement (all threads)`);
+      console.log(
+        `\nSluice during the measured SELECT 1 rounds, per statement: process CPU ${(latCpuMs / ROUNDS).toFixed(2)} ms (all threads), main thread busy ${((latMainMs ?? 0) / ROUNDS).toFixed(2)} ms`,
+      );
     }
     if (tp && throughputShare !== undefined) {
       const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
