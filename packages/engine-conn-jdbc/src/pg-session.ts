@@ -19,6 +19,9 @@ function sameFields(a: readonly PgField[], b: readonly PgField[]): boolean {
   );
 }
 
+/** Most rows in one fetch of DataRow messages passed on as they came (their bytes bound it first when rows are wide). */
+const WIRE_MAX_ROWS = 16_384;
+
 /** How long a fetch in flight when the consumer walks away may take before it is cancelled. */
 const ABANDON_GRACE_MS = 50;
 
@@ -256,7 +259,10 @@ export class PgSession implements DbSession {
         if (batch.more) {
           const count = batch.wire ? batch.wire.rows : batch.rows.length;
           const perRow = count > 0 ? Math.max(1, batch.bytes / count) : 1;
-          portal.fetch(Math.max(1, Math.min(limits.rows, Math.floor(limits.bytes / perRow))));
+          // DataRow messages passed on as they came cost no objects per row: their batches are
+          // bounded by bytes alone (up to WIRE_MAX_ROWS rows), which saves fetch round trips.
+          const maxRows = batch.wire ? WIRE_MAX_ROWS : limits.rows;
+          portal.fetch(Math.max(1, Math.min(maxRows, Math.floor(limits.bytes / perRow))));
         }
         if (batch.wire) yield { kind: 'wireRows', wire: batch.wire };
         else if (batch.rows.length > 0) yield { kind: 'rows', rows: batch.rows };
