@@ -8,7 +8,7 @@ export interface RecentBatch {
 }
 
 /** Serialized bytes of the recent batches kept for followers; older ones are read from the file. */
-export const RECENT_BYTES = 4 * 1024 * 1024;
+export const RECENT_BYTES = 1024 * 1024;
 
 /**
  * True when every value of the rows survives a JSON round trip unchanged (null, strings, booleans,
