@@ -102,13 +102,20 @@ class LocalResultWriter implements ResultSetWriter {
     let bytes = this.bytes;
     let n = this.rows;
     const offsets: number[] = [];
+    // Byte lengths are taken per stride of rows, not per row: the offsets index needs no more.
+    let stride = '';
     for (const row of rows) {
-      if (n % OFFSET_STRIDE === 0) offsets.push(bytes);
-      const line = `${rowToJson(row)}\n`;
-      bytes += Buffer.byteLength(line);
-      chunk += line;
+      if (n % OFFSET_STRIDE === 0) {
+        bytes += Buffer.byteLength(stride);
+        chunk += stride;
+        stride = '';
+        offsets.push(bytes);
+      }
+      stride += `${rowToJson(row)}\n`;
       n++;
     }
+    bytes += Buffer.byteLength(stride);
+    chunk += stride;
     // Counted once the whole batch serialized, so a bad row leaves the writer consistent.
     this.rows = n;
     this.bytes = bytes;
