@@ -58,7 +58,8 @@ export interface EntranceApi {
   log(principal: Principal, jobId: string, from: number, limit: number): Promise<LogPage>;
   resultSets(principal: Principal, jobId: string): Promise<ResultSetView[]>;
   readRows(principal: Principal, jobId: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }>;
-  download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl'): Promise<Readable>;
+  /** `follow`: stream a set the job is still writing (see {@link EntranceService.download}). */
+  download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl', follow?: boolean): Promise<Readable>;
   cancel(principal: Principal, jobId: string): Promise<JobView>;
   renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }>;
 }
