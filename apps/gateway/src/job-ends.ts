@@ -1,4 +1,4 @@
-import { type EventBus, isFinalState, type JobState, type Principal, topics } from '@sluice/core';
+import { type EventBus, isFinalState, type JobState, type JobView, type Principal, topics } from '@sluice/core';
 import type { EntranceApi, JobEnd } from '@sluice/entrance';
 
 /** How long a final state is remembered, to cover a job that ends before its waiter registers. */
@@ -8,7 +8,8 @@ const FIRST_POLL_MS = 50;
 const MAX_POLL_MS = 1_000;
 
 /**
- * Tells callers when jobs reach a final state, for every wait of one server (REST `wait`, ...). One
+ * Tells callers when jobs reach a final state, for every wait of one server (REST `?wait=`, pgwire
+ * statements run as queued jobs). One
  * bus subscription to the topic every final state is published on serves all waiters; a job's end is
  * remembered for a few seconds so a job that ends before its waiter registers is not missed. The bus
  * is best effort, so a wait also re-reads the job's state now and then (from 50 ms, doubling up to
@@ -59,6 +60,14 @@ export class JobEnds {
   async until(principal: Principal, jobId: string, timeoutMs: number): Promise<false | { end?: JobEnd }> {
     const seen = await this.seen(principal, jobId, timeoutMs);
     return seen ? { end: this.ended.get(jobId)?.end } : false;
+  }
+
+  /** Resolves with the job once it is final: as its end event told it, or as read then. */
+  async wait(principal: Principal, jobId: string): Promise<JobView> {
+    for (;;) {
+      const seen = await this.until(principal, jobId, 3_600_000);
+      if (seen) return seen.end?.job ?? this.entrance.get(principal, jobId);
+    }
   }
 
   private async seen(principal: Principal, jobId: string, timeoutMs: number): Promise<boolean> {

@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import { type Column, type JobView, type Principal, type Row, SluiceError, toSluiceError } from '@sluice/core';
+import type { JobEnds } from '../job-ends.ts';
 import { AUTH_HINT, Authenticator, type AuthRequest } from './authenticator.ts';
 import type { BackendKeys } from './backend-keys.ts';
 import * as out from './backend-messages.ts';
 import { ProtocolViolation } from './byte-reader.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { parseBind, parseExecute, parseParse, parseQuery, parseStartupPacket, parseTarget, type StartupPacket } from './frontend-messages.ts';
-import type { JobWaiter } from './job-waiter.ts';
 import { localSelect } from './local-select.ts';
 import { type FrontendMessage, MessageFramer, MessageTooLarge } from './message-framer.ts';
 import { type PgType, pgTypeOf } from './pg-types.ts';
@@ -24,7 +24,7 @@ import { valueText } from './value-text.ts';
 export interface ConnectionContext {
   deps: PgwireServerDeps;
   keys: BackendKeys;
-  waiter: JobWaiter;
+  waiter: JobEnds;
   secureContext?: SecureContext;
   /** Passes a CancelRequest this gateway has no connection for to the other gateways. */
   cancelElsewhere?(pid: number, secret: number): void;

@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { topics } from '@sluice/core';
+import { JobEnds } from '../job-ends.ts';
 import { BackendKeys } from './backend-keys.ts';
-import { JobWaiter } from './job-waiter.ts';
 import { PgConnection } from './pg-connection.ts';
 import type { PgwireServerDeps } from './pgwire-deps.ts';
 
@@ -22,7 +22,7 @@ export interface PgwireServer {
  */
 export async function startPgwireServer(deps: PgwireServerDeps): Promise<PgwireServer> {
   const keys = new BackendKeys();
-  const waiter = new JobWaiter(deps.bus, deps.entrance);
+  const waiter = new JobEnds(deps.bus, deps.entrance);
   await waiter.start();
   // A client may send its CancelRequest to another gateway of the cluster (behind a load balancer,
   // say): a gateway that does not know the key passes it on, and the one that does cancels.
