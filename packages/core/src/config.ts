@@ -182,6 +182,9 @@ export const ConfigSchema = z.object({
     .describe('JSON map of Linkis engineType labels onto Sluice engines and data sources (docs/linkis-compatibility.md)'),
   SLUICE_ADMIN_USER: z.string().default('admin').describe('user of the token printed by the embedded default'),
   SLUICE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SLUICE_HEAP_GROWING_PERCENT: int(25, 0, 400).describe(
+    "how far V8 lets the heap grow past the live data before a full collection, in percent (V8's --heap-growing-percent); low keeps a process's memory near what it really holds, at a little more GC work; 0 keeps V8's own heuristics",
+  ),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
