@@ -14,6 +14,7 @@ export class LogSink {
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private engineId: string | undefined;
+  private flushed = false;
 
   constructor(
     private readonly jobId: string,
@@ -22,6 +23,11 @@ export class LogSink {
     private readonly fence: Fence,
     private readonly redact: (line: string) => string = (l) => l,
     private readonly flushMs = 20,
+    /**
+     * The first batch waits longer: a short job ends before it, and its lines then go with the final
+     * transition instead of a write of their own. A watcher sees a long job's first lines this late.
+     */
+    private readonly firstFlushMs = 100,
   ) {
     this.next = firstLine;
   }
@@ -41,7 +47,7 @@ export class LogSink {
     const text = clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… [line truncated]` : clean;
     this.pending.push(text);
     if (this.pending.length >= MAX_BATCH_LINES) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushMs);
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushed ? this.flushMs : this.firstFlushMs);
   }
 
   /**
@@ -74,6 +80,7 @@ export class LogSink {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return this.flushing;
+    this.flushed = true;
     const from = this.next;
     this.next += batch.length;
     const engineId = this.engineId;
