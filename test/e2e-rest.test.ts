@@ -92,7 +92,9 @@ for (const backend of BACKENDS) {
     });
 
     it('answers a submit with ?wait= when the job ends, with the first rows of each result set', async () => {
-      type Outcome = JobBody & { results?: { resultSet: { index: number; rows: number; columns: { name: string }[] }; rows: unknown[][]; complete: boolean }[] };
+      type Outcome = JobBody & {
+        results?: { resultSet: { index: number; rows: number; columns: { name: string }[] }; rows: unknown[][]; complete: boolean }[];
+      };
       const sub = await alice.request<Outcome>('POST', '/api/v1/jobs?wait=20&rows=3', {
         code: "select range as n from range(5); select 'x' as s",
         creator: 'wait',
