@@ -1,5 +1,5 @@
 /** @sluice/engine-manager — runs jobs on pooled engines. */
 export { EngineManager, type EngineManagerDeps } from './engine-manager.ts';
 export { EnginePool, type EngineState, type PooledEngine } from './engine-pool.ts';
-export { InteractiveRunner, type InteractiveStatement } from './interactive-runner.ts';
+export { InteractiveRunner } from './interactive-runner.ts';
 export { type DataSourceResolver, JobRunner } from './job-runner.ts';

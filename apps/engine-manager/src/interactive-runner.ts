@@ -5,10 +5,14 @@ import {
   type EngineEvent,
   type EngineTask,
   type ErrorBody,
+  type InteractiveStatement,
+  offersWireRows,
   type Principal,
   type Row,
   SluiceError,
   toSluiceError,
+  type WireRows,
+  type WireRowsEvent,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
 import type { DataSourceAccess, EntranceService, JobRow, JobStore, LineageRecorder, Logger } from '@sluice/entrance';
@@ -21,25 +25,6 @@ const ACCESS_TTL_MS = 5_000;
 /** Log lines an interactive statement keeps (its rows go to the client, its log to the job). */
 const MAX_LOG_LINES = 1_000;
 
-/** Rows as PostgreSQL DataRow messages, back to back, as a JDBC engine on PostgreSQL received them. */
-export interface WireRows {
-  chunks: Buffer[];
-  /** How many DataRow messages the chunks hold. */
-  rows: number;
-}
-
-type WireRowsEvent = { type: 'wireRows'; wire: WireRows };
-
-/** An engine that can hand rows over as the PostgreSQL server's DataRow messages (the JDBC engine). */
-interface WireRowsEngine {
-  executeWire(task: EngineTask, accept: (columns: Column[]) => boolean): AsyncIterable<EngineEvent | WireRowsEvent>;
-}
-
-function offersWireRows(engine: unknown): engine is WireRowsEngine {
-  return typeof (engine as Partial<WireRowsEngine>).executeWire === 'function';
-}
-
-/** Splits the first `n` DataRow messages off `wire` (n < wire.rows), walking their length words. */
 function splitWire(wire: WireRows, n: number): [WireRows, WireRows] {
   const head: Buffer[] = [];
   let left = n;
@@ -64,25 +49,6 @@ function splitWire(wire: WireRows, n: number): [WireRows, WireRows] {
     { chunks: head, rows: n },
     { chunks: wire.chunks.slice(i), rows: wire.rows - n },
   ];
-}
-
-/** One statement of an interactive session, running on an engine the runner holds for it. */
-export interface InteractiveStatement {
-  readonly jobId: string;
-  /** Columns of the statement's first result set; undefined when it returned none. */
-  readonly columns: Column[] | undefined;
-  /**
-   * The next rows of the first result set, at most `limit`: the engine's next batch as it comes (at
-   * least one row, unless every row was read: then an empty array). Rows come as DataRow messages
-   * when the statement was started with `wireRows` and its engine could send them so.
-   */
-  next(limit: number): Promise<Row[] | WireRows>;
-  /** True once the statement ended and every row was read. */
-  readonly done: boolean;
-  /** Log lines so far (a connector reports affected row counts there). */
-  readonly logLines: readonly string[];
-  /** Stops the statement if it still runs (the client went away or dropped the portal). */
-  close(): Promise<void>;
 }
 
 interface Cached<T> {

@@ -2,8 +2,10 @@
  * @sluice/engine-conn-jdbc — SQL sessions on PostgreSQL, MySQL/MariaDB and ClickHouse data sources:
  * streamed typed results, server-side cancel, connection test and paged metadata browse.
  */
+
+export type { WireRowsEvent } from '@sluice/core';
 export { createJdbcConnector, JDBC_VERSION, type JdbcConnector, type JdbcConnectorOptions } from './jdbc-connector.ts';
-export { JdbcEngine, type WireRowsEvent } from './jdbc-engine.ts';
+export { JdbcEngine } from './jdbc-engine.ts';
 export { createJdbcMetadataBrowser } from './jdbc-metadata.ts';
 export {
   type ClickhouseParams,

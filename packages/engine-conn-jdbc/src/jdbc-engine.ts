@@ -1,8 +1,17 @@
-import { type Column, type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import {
+  type Column,
+  type Engine,
+  type EngineEvent,
+  type EngineHealth,
+  type EngineTask,
+  SluiceError,
+  type WireRows,
+  type WireRowsEngine,
+  type WireRowsEvent,
+} from '@sluice/core';
 import type { ResolvedDataSource } from './data-source.ts';
 import { messageOf, queryFailedError, SessionLost, StatementCancelled, StatementFailure } from './db-errors.ts';
 import type { BatchLimits, DbSession, RunOptions, StatementEvent } from './db-session.ts';
-import type { WireRows } from './pg-datarow-tap.ts';
 import { redactText } from './redact.ts';
 import { splitStatements } from './sql-splitter.ts';
 import { TaskLock } from './task-lock.ts';
@@ -18,12 +27,6 @@ export interface JdbcEngineOptions {
 }
 
 const ENGINE = 'jdbc';
-
-/** Rows of the current result set as PostgreSQL DataRow messages, exactly as the server sent them. */
-export interface WireRowsEvent {
-  type: 'wireRows';
-  wire: WireRows;
-}
 
 /** Thrown inside a task when it must stop: cancelled, or its engine went away. */
 class Stop extends Error {
@@ -42,7 +45,7 @@ function affectedLine(event: Extract<StatementEvent, { kind: 'done' }>): string 
  * temporary tables, an open transaction) persists across its tasks. Tasks run one at a time, each
  * script statement by statement; results stream in batches pulled by the consumer.
  */
-export class JdbcEngine implements Engine {
+export class JdbcEngine implements Engine, WireRowsEngine {
   readonly id: string;
   private readonly lock = new TaskLock();
   private readonly exitListeners: ((reason: string) => void)[] = [];

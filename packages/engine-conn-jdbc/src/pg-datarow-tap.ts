@@ -1,10 +1,6 @@
-/** A run of whole DataRow messages exactly as the server sent them. */
-export interface WireRows {
-  /** Consecutive DataRow messages (type byte, length, values), back to back. */
-  chunks: Buffer[];
-  /** How many messages the chunks hold. */
-  rows: number;
-}
+import type { WireRows } from '@sluice/core';
+
+export type { WireRows };
 
 type DataListener = (chunk: Buffer) => void;
 

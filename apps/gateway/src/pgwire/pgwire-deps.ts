@@ -1,7 +1,6 @@
-import type { BrowsePage, BrowsePath, Column, EventBus, Principal } from '@sluice/core';
+import type { BrowsePage, BrowsePath, Column, EventBus, InteractiveStatement, Principal } from '@sluice/core';
 import type { EntranceApi, Logger } from '@sluice/entrance';
 import type { TokenStore } from '../auth/token-store.ts';
-import type { LiveStatement } from './row-source.ts';
 import type { ScramVerifierStore } from './scram-verifier-store.ts';
 
 /** The data-source service calls pgwire uses: may the user run on it, and its metadata. */
@@ -25,7 +24,7 @@ export interface InteractiveStatements {
     body: Record<string, unknown>,
     signal: AbortSignal,
     options?: { wireRows?: (columns: Column[]) => boolean },
-  ): Promise<LiveStatement>;
+  ): Promise<InteractiveStatement>;
 }
 
 /** What {@link startPgwireServer} needs. */

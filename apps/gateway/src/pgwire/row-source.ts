@@ -1,15 +1,5 @@
-import type { Column, Principal, Row } from '@sluice/core';
+import type { Column, InteractiveStatement, Principal, Row, WireRows } from '@sluice/core';
 import type { EntranceApi } from '@sluice/entrance';
-
-/**
- * Rows already encoded as DataRow messages in text format, back to back (a JDBC engine on
- * PostgreSQL passes the server's own messages on when every value would print the same).
- */
-export interface WireRows {
-  chunks: Buffer[];
-  /** How many DataRow messages the chunks hold. */
-  rows: number;
-}
 
 /** Where the rows of one statement come from, read in pages as the client consumes them. */
 export interface RowSource {
@@ -92,24 +82,13 @@ export class JobRowSource implements RowSource {
   }
 }
 
-/** A statement an interactive session runs on a held engine, its rows read as the engine yields them. */
-export interface LiveStatement {
-  readonly jobId: string;
-  readonly columns: Column[] | undefined;
-  /** At most `limit` rows, the engine's next batch as it comes; DataRow messages if the statement was started for them. */
-  next(limit: number): Promise<Row[] | WireRows>;
-  readonly done: boolean;
-  readonly logLines: readonly string[];
-  close(): Promise<void>;
-}
-
 /**
  * Rows of a statement that is still running: each batch is pulled from the engine as the client
  * takes it, so the first rows reach the client while the engine produces the rest, and the engine
  * never runs further ahead than one batch beyond the one in hand.
  */
 export class LiveRowSource implements RowSource {
-  constructor(private readonly statement: LiveStatement) {}
+  constructor(private readonly statement: InteractiveStatement) {}
 
   get columns(): Column[] {
     return this.statement.columns ?? [];

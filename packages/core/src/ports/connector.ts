@@ -151,3 +151,52 @@ export interface Engine {
   /** Called once if the engine dies on its own (not through close()). */
   onExit(listener: (reason: string) => void): void;
 }
+
+/**
+ * Rows as PostgreSQL DataRow messages in text format, back to back, exactly as a PostgreSQL server sent
+ * them: what a JDBC engine on PostgreSQL can hand the pgwire front door to copy instead of re-encoding.
+ */
+export interface WireRows {
+  /** Consecutive DataRow messages (type byte, length, values). */
+  chunks: Buffer[];
+  /** How many messages the chunks hold. */
+  rows: number;
+}
+
+/** An event of a task run for wire rows: rows of the current result set as DataRow messages. */
+export interface WireRowsEvent {
+  type: 'wireRows';
+  wire: WireRows;
+}
+
+/**
+ * An optional engine capability: run a task handing rows over as {@link WireRows} whenever `accept`
+ * says the result set's columns may go so (as ordinary `rows` events otherwise).
+ */
+export interface WireRowsEngine {
+  executeWire(task: EngineTask, accept: (columns: Column[]) => boolean): AsyncIterable<EngineEvent | WireRowsEvent>;
+}
+
+/** True when the engine offers {@link WireRowsEngine.executeWire}. */
+export function offersWireRows(engine: unknown): engine is WireRowsEngine {
+  return typeof (engine as Partial<WireRowsEngine> | undefined)?.executeWire === 'function';
+}
+
+/** One statement an interactive session runs on an engine held for it (pgwire's direct path). */
+export interface InteractiveStatement {
+  readonly jobId: string;
+  /** Columns of the statement's first result set; undefined when it returned none. */
+  readonly columns: Column[] | undefined;
+  /**
+   * The next rows of the first result set, at most `limit`: the engine's next batch as it comes (at
+   * least one row, unless every row was read: then an empty array). Rows come as DataRow messages
+   * when the statement was started for them and its engine could send them so.
+   */
+  next(limit: number): Promise<Row[] | WireRows>;
+  /** True once the statement ended and every row was read. */
+  readonly done: boolean;
+  /** Log lines so far (a connector reports affected row counts there). */
+  readonly logLines: readonly string[];
+  /** Stops the statement if it still runs (the client went away or dropped the portal). */
+  close(): Promise<void>;
+}
