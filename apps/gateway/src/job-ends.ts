@@ -1,19 +1,21 @@
 import { type EventBus, isFinalState, type JobState, type JobView, type Principal, topics } from '@sluice/core';
 import type { EntranceApi, JobEnd } from '@sluice/entrance';
 
-/** How long a final state is remembered, to cover a job that ends before its waiter registers. */
+/**
+ * How long a final state is remembered, to cover a job that ends before its waiter registers (a gap
+ * of milliseconds), and at most how many (each holds the job's view, about 1 KB).
+ */
 const REMEMBER_MS = 15_000;
-const REMEMBER_MAX = 100_000;
+const REMEMBER_MAX = 20_000;
 const FIRST_POLL_MS = 50;
 const MAX_POLL_MS = 1_000;
 
 /**
  * Tells callers when jobs reach a final state, for every wait of one server (REST `?wait=`, pgwire
- * statements run as queued jobs). One
- * bus subscription to the topic every final state is published on serves all waiters; a job's end is
- * remembered for a few seconds so a job that ends before its waiter registers is not missed. The bus
- * is best effort, so a wait also re-reads the job's state now and then (from 50 ms, doubling up to
- * 1 s): a lost event costs latency, never a hang.
+ * statements run as queued jobs). One bus subscription to the topic every final state is published on
+ * serves all waiters; a job's end is remembered for a few seconds so a job that ends before its waiter
+ * registers is not missed. The bus is best effort, so a wait also re-reads the job's state now and
+ * then (from 50 ms, doubling up to 1 s): a lost event costs latency, never a hang.
  */
 export class JobEnds {
   private readonly waiters = new Map<string, Set<() => void>>();
