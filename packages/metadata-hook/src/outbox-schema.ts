@@ -91,6 +91,19 @@ CREATE INDEX sluice_lineage_outbox_dead ON sluice_lineage_outbox (dead_at) WHERE
 CREATE INDEX sluice_lineage_outbox_delivered ON sluice_lineage_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
 `;
 
+/**
+ * The third lineage migration: the edge trigger fires only for events that name a dataset. Most jobs'
+ * events (a `select 1`, a shell script) name none, and each still paid a PL/pgSQL call on insert.
+ * A key that is missing still fires it, as before.
+ */
+export const LINEAGE_EDGE_TRIGGER_WHEN_SQL = `
+DROP TRIGGER sluice_lineage_edges_from_event ON sluice_lineage_outbox;
+CREATE TRIGGER sluice_lineage_edges_from_event AFTER INSERT ON sluice_lineage_outbox
+  FOR EACH ROW
+  WHEN (NEW.payload -> 'inputs' IS DISTINCT FROM '[]'::jsonb OR NEW.payload -> 'outputs' IS DISTINCT FROM '[]'::jsonb)
+  EXECUTE FUNCTION sluice_lineage_edges_from_event();
+`;
+
 /** A schema change, shaped like `@sluice/infra`'s `Migration`. */
 export interface LineageMigration {
   version: number;
@@ -105,4 +118,5 @@ export interface LineageMigration {
 export const LINEAGE_MIGRATIONS: readonly LineageMigration[] = [
   { version: 200, name: 'lineage outbox and edges', sql: LINEAGE_MIGRATION_SQL },
   { version: 201, name: 'lineage dead letters and retention', sql: LINEAGE_DEAD_LETTER_MIGRATION_SQL },
+  { version: 202, name: 'lineage edge trigger only for events with datasets', sql: LINEAGE_EDGE_TRIGGER_WHEN_SQL },
 ];
