@@ -5,7 +5,6 @@ import {
   type EngineHealth,
   type EngineTask,
   SluiceError,
-  type WireRows,
   type WireRowsEngine,
   type WireRowsEvent,
 } from '@sluice/core';
