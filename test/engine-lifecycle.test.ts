@@ -49,9 +49,16 @@ describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
     assert.notEqual(b1.engineId, a1.engineId);
     const b2 = await bob.waitFor((await bob.submit({ code: 'select x from t' })).body.id);
     assert.equal(b2.state, 'Failed', "bob cannot see alice's engine state");
-    const row = await engine(a1.engineId as string);
-    // Idle now, or already reclaimed by the 2 s idle timeout when the machine is slow.
-    assert.ok(row && (['Idle', 'Busy'].includes(row.state) || row.end_reason === 'idle timeout'), JSON.stringify(row));
+    // Idle now, or already reclaimed by the 2 s idle timeout when the machine is slow (a stop in
+    // progress, ShuttingDown without an end yet, is waited out: it must then end for that reason).
+    const row = await waitFor(
+      async () => {
+        const r = await engine(a1.engineId as string);
+        return r && (r.state !== 'ShuttingDown' || r.ended_at) ? r : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the engine to be idle, busy or stopped' },
+    );
+    assert.ok(['Idle', 'Busy'].includes(row.state) || row.end_reason === 'idle timeout', JSON.stringify(row));
   });
 
   it('runs executeOnce jobs on fresh engines that stop afterwards', async () => {
