@@ -15,7 +15,7 @@ import {
   type WireRowsEvent,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { DataSourceAccess, EntranceService, JobRow, JobStore, LineageRecorder, Logger } from '@sluice/entrance';
+import { type DataSourceAccess, type EntranceService, type JobStore, type LineageRecorder, type Logger, StatementJournal } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import type { DataSourceResolver } from './job-runner.ts';
 import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
@@ -61,13 +61,14 @@ interface Cached<T> {
  * engines, skipping admission and the queue: a session is one client waiting for each answer, so a
  * statement goes straight to the user's warm engine and its rows stream to the client as the engine
  * produces them, with the engine's own backpressure. Each statement is still a job: it is validated
- * and intercepted like any submission, recorded as Running (with its START lineage event) while it
- * starts, and ended with its log, state and lineage once it finishes. Its rows are not kept in the
- * result store: the client has them.
+ * and intercepted like any submission, and recorded with its state, log and lineage by the
+ * {@link StatementJournal}: once it ends, in a batch with the others that ended meanwhile, or as
+ * Running first when it runs long. Its rows are not kept in the result store: the client has them.
  */
 export class InteractiveRunner {
   private readonly access = new Map<string, Cached<{ type: string; engine: string }>>();
   private readonly connections = new Map<string, Cached<DataSourceConnection>>();
+  private readonly journal: StatementJournal;
 
   constructor(
     private readonly deps: {
@@ -81,8 +82,17 @@ export class InteractiveRunner {
       access?: DataSourceAccess;
       dataSources?: DataSourceResolver;
       lineage?: LineageRecorder;
+      /** The record of the statements; by default one of the store's own. */
+      journal?: StatementJournal;
     },
-  ) {}
+  ) {
+    this.journal = deps.journal ?? new StatementJournal({ store: deps.store, log: deps.log, lineage: deps.lineage });
+  }
+
+  /** Writes the records of finished statements still in memory; statements started later are written as they start. */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
 
   private async cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const hit = map.get(key);
@@ -103,7 +113,7 @@ export class InteractiveRunner {
     signal: AbortSignal,
     options: { wireRows?: (columns: Column[]) => boolean } = {},
   ): Promise<InteractiveStatement> {
-    const { config, store, catalog, engines } = this.deps;
+    const { config, catalog, engines } = this.deps;
     const dsName = typeof body.dataSource === 'string' ? body.dataSource : undefined;
     const use =
       dsName && this.deps.access
@@ -139,34 +149,21 @@ export class InteractiveRunner {
         signal.removeEventListener('abort', onAbort);
         throw e;
       });
-    // What the lineage recorder and the final transition read of the job.
-    const row = {
-      id: job.id,
-      attempt: 0,
-      username: job.user,
-      creator: job.creator,
-      engine_type: job.engineType,
-      code_type: job.codeType,
-      code: job.code,
-      labels: job.labels,
-      data_source: job.dataSource,
-      run_timeout_s: job.runTimeoutS,
-    } as unknown as JobRow;
-    // The record is written behind the statement, in order (its end waits for it), off the client's
-    // path: a SELECT answers in about one engine round trip, as the wire protocol's users expect. A
-    // record that cannot be written is logged; the statement has run by then.
-    const recorded = (async () =>
-      store.insertRunning(
-        job,
-        { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS },
-        await this.deps.lineage?.started(row, dataSource),
-      ))();
-    recorded.catch(() => {});
+    // The statement's record: kept in memory while it is short, written with its batch once it ends
+    // (or as Running if it runs long), off the client's path.
+    const entry = this.journal.begin(job, { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS }, dataSource);
     const statement = new LiveStatement(job.id, pooled, controller, job.runTimeoutS * 1000, dataSource ? redactorFor(dataSource) : (t) => t, {
       code: job.code,
       codeType: job.codeType,
       runtimeParams: job.runtimeParams,
-      end: (outcome) => this.end(row, pooled, dataSource, recorded, outcome, () => signal.removeEventListener('abort', onAbort)),
+      end: (outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        const lines = [`Job ${job.id} runs on ${job.engineType} engine ${pooled.id} for ${job.user} (interactive)`, ...outcome.logLines];
+        if (outcome.state === 'Succeed') lines.push(`${outcome.rows} row(s) streamed to the client`);
+        if (outcome.error) lines.push(`ERROR ${outcome.error.code}: ${outcome.error.message}`);
+        entry.end({ state: outcome.state, error: outcome.error, logLines: lines });
+        return this.deps.engines.release(pooled, { broken: outcome.broken }).catch((e) => this.deps.log.warn({ err: String(e) }, 'engine release failed'));
+      },
       wireRows: options.wireRows,
     });
     try {
@@ -176,41 +173,6 @@ export class InteractiveRunner {
       throw toSluiceError(e);
     }
     return statement;
-  }
-
-  /** Releases the engine and writes the statement's end: state, log, lineage. Never throws. */
-  private async end(
-    row: JobRow,
-    pooled: PooledEngine,
-    ds: DataSourceConnection | undefined,
-    recorded: Promise<JobRow>,
-    outcome: { state: 'Succeed' | 'Failed' | 'Cancelled' | 'Timeout'; error?: ErrorBody; logLines: string[]; rows: number; broken: boolean },
-    detach: () => void,
-  ): Promise<void> {
-    detach();
-    await this.deps.engines.release(pooled, { broken: outcome.broken }).catch((e) => this.deps.log.warn({ err: String(e) }, 'engine release failed'));
-    try {
-      await recorded;
-    } catch (e) {
-      this.deps.log.warn({ jobId: row.id, err: String(e) }, 'interactive statement could not be recorded');
-      return;
-    }
-    const lines = [`Job ${row.id} runs on ${row.engine_type} engine ${pooled.id} for ${row.username} (interactive)`, ...outcome.logLines];
-    if (outcome.state === 'Succeed') lines.push(`${outcome.rows} row(s) streamed to the client`);
-    if (outcome.error) lines.push(`ERROR ${outcome.error.code}: ${outcome.error.message}`);
-    try {
-      await this.deps.store.transition(
-        row.id,
-        ['Running'],
-        outcome.state,
-        { error: outcome.error ?? null, logs: { first: 1, lines }, logLines: lines.length, resultSets: 0 },
-        { managerId: this.deps.managerId, attempt: 0 },
-        undefined,
-        await this.deps.lineage?.ended(row, outcome.state, { ds, error: outcome.error?.message }),
-      );
-    } catch (e) {
-      this.deps.log.warn({ jobId: row.id, err: String(e) }, 'interactive statement end could not be recorded');
-    }
   }
 }
 

@@ -16,3 +16,4 @@ export {
 } from './job-store.ts';
 export { type LineageRecord, LineageRecorder } from './lineage-recorder.ts';
 export { type Logger, Scheduler } from './scheduler.ts';
+export { type JournalEntry, type JournalRun, StatementJournal, type StatementJournalOptions, type StatementOutcome } from './statement-journal.ts';

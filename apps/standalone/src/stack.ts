@@ -204,6 +204,8 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
             })
           : undefined;
       stack.interactive = interactive;
+      // After the listener has closed (stoppers run in reverse): the records of its last statements are written.
+      if (interactive) stoppers.push(() => interactive.close());
       const pgwire = await startPgwireServer({
         host: config.SLUICE_HOST,
         port: config.SLUICE_PG_PORT,

@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LineageRecorder, StatementJournal } from '@sluice/entrance';
+import { waitFor } from '@sluice/testkit';
+import pg from 'pg';
+import { type PgwireStack, startPgwireStack } from './pgwire/pgwire-stack.ts';
+
+interface JobRecord {
+  id: string;
+  state: string;
+  username: string;
+  creator: string;
+  engine_type: string;
+  code: string;
+  error: { code: string; message: string } | null;
+  log_lines: number;
+  labels: Record<string, string>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  manager_id: string | null;
+  engine_id: string | null;
+}
+
+/**
+ * The statement journal: interactive (pgwire) statements are recorded as jobs in batches once they
+ * end, or as Running first when they run long, against the real PostgreSQL of the job store.
+ */
+describe('statement journal', () => {
+  let s: PgwireStack;
+  let db: pg.Client;
+  const alice = { user: 'alice', admin: false };
+
+  const job = async (id: string) => (await db.query<JobRecord>('SELECT * FROM sluice_jobs WHERE id = $1', [id])).rows[0];
+  const history = async (id: string) =>
+    (
+      await db.query<{ from_state: string | null; to_state: string }>('SELECT from_state, to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [id])
+    ).rows.map((r) => `${r.from_state ?? '-'}>${r.to_state}`);
+  const logs = async (id: string) =>
+    (await db.query<{ text: string }>('SELECT text FROM sluice_job_logs WHERE job_id = $1 ORDER BY line_no', [id])).rows.map((r) => r.text);
+  const lineage = async (id: string) =>
+    (
+      await db.query<{ seq: number; type: string }>("SELECT seq, payload->>'eventType' AS type FROM sluice_lineage_outbox WHERE run_key = $1 ORDER BY seq", [
+        id,
+      ])
+    ).rows.map((r) => r.type);
+  const prepare = async (code: string) =>
+    (await s.ts.stack.entrance.prepare(alice, { code, engineType: 'duckdb', creator: 'pgwire', labels: { test: 'journal' } })).job;
+
+  before(async () => {
+    s = await startPgwireStack({ overrides: { SLUICE_DENY_PATTERNS: '\\bdrop\\s+database\\b' } });
+    db = new pg.Client({ connectionString: s.env.db.url });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+    await s?.stop();
+  });
+
+  it('records a pgwire statement after it ends: final state, user, engine, timings, state history, log and lineage', async () => {
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: s.port,
+      user: 'alice',
+      password: s.ts.tokens.alice,
+      database: 'duckdb',
+      application_name: 'journal-ok',
+    });
+    await c.connect();
+    try {
+      const r = await c.query('SELECT 41 + 1 AS answer');
+      assert.equal(r.rows[0].answer, 42);
+    } finally {
+      await c.end();
+    }
+    const row = await waitFor(
+      async () => (await db.query<JobRecord>("SELECT * FROM sluice_jobs WHERE labels->>'applicationName' = 'journal-ok' ORDER BY seq DESC LIMIT 1")).rows[0],
+      { timeoutMs: 10_000, what: 'the statement to be recorded' },
+    );
+    assert.equal(row.state, 'Succeed');
+    assert.equal(row.username, 'alice');
+    assert.equal(row.creator, 'pgwire');
+    assert.match(row.engine_type, /^duckdb/);
+    assert.equal(row.code, 'SELECT 41 + 1 AS answer');
+    assert.equal(row.labels['sluice.interactive'], 'true');
+    assert.ok(row.engine_id, 'the engine that ran it');
+    assert.ok(row.manager_id, 'the manager that ran it');
+    assert.ok(row.started_at && row.finished_at && row.finished_at >= row.started_at, 'started and finished times');
+    assert.deepEqual(await history(row.id), ['->Inited', 'Inited>Scheduled', 'Scheduled>Running', 'Running>Succeed']);
+    const lines = await logs(row.id);
+    assert.equal(row.log_lines, lines.length);
+    assert.match(lines[0] ?? '', /interactive/);
+    assert.equal(lines.at(-1), '1 row(s) streamed to the client');
+    assert.deepEqual(await lineage(row.id), ['START', 'COMPLETE']);
+    // The REST API lists it and shows it like any job.
+    const listed = await s.ts.api(s.ts.tokens.alice).request<{ items: { id: string; state: string }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=50');
+    assert.equal(listed.body.items.find((j) => j.id === row.id)?.state, 'Succeed');
+    const one = await s.ts.api(s.ts.tokens.alice).request<{ state: string; finishedAt: string }>('GET', `/api/v1/jobs/${row.id}`);
+    assert.equal(one.status, 200);
+    assert.equal(one.body.state, 'Succeed');
+    assert.ok(one.body.finishedAt);
+  });
+
+  it('records a failed pgwire statement as Failed with its error, its log and a FAIL lineage event', async () => {
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: s.port,
+      user: 'alice',
+      password: s.ts.tokens.alice,
+      database: 'duckdb',
+      application_name: 'journal-fail',
+    });
+    await c.connect();
+    try {
+      await assert.rejects(c.query('SELECT * FROM no_such_table_here'), (e: { code?: string }) => e.code === '42P01');
+    } finally {
+      await c.end();
+    }
+    const row = await waitFor(
+      async () => (await db.query<JobRecord>("SELECT * FROM sluice_jobs WHERE labels->>'applicationName' = 'journal-fail' ORDER BY seq DESC LIMIT 1")).rows[0],
+      { timeoutMs: 10_000, what: 'the failed statement to be recorded' },
+    );
+    assert.equal(row.state, 'Failed');
+    assert.ok(row.error, 'the error is kept');
+    assert.match(row.error.message, /no_such_table_here/);
+    assert.deepEqual(await history(row.id), ['->Inited', 'Inited>Scheduled', 'Scheduled>Running', 'Running>Failed']);
+    assert.match((await logs(row.id)).at(-1) ?? '', /^ERROR SLUICE_\w+: .*no_such_table_here/);
+    assert.deepEqual(await lineage(row.id), ['START', 'FAIL']);
+  });
+
+  it('still applies the statement policy: a denied statement is refused and runs nowhere', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'duckdb' });
+    await c.connect();
+    try {
+      await assert.rejects(
+        c.query('DROP DATABASE prod'),
+        (e: { code?: string; detail?: string }) => e.code === '42501' && /SLUICE_JOB_STATEMENT_DENIED/.test(e.detail ?? ''),
+      );
+      assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1, 'the session goes on');
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('writes a statement that runs long as Running while it runs, visible to the REST API, then ends it', async () => {
+    const journal = new StatementJournal({
+      store: s.ts.stack.store,
+      log: s.ts.stack.log,
+      lineage: new LineageRecorder({ namespace: 'test' }),
+      runningAfterMs: 100,
+    });
+    const j = await prepare('SELECT 2 AS long_one');
+    const entry = journal.begin(j, { managerId: 'journal-test', engineId: 'engine-x', leaseMs: 30_000 });
+    assert.equal(await job(j.id), undefined, 'nothing is written at the start');
+    const running = await waitFor(async () => job(j.id), { timeoutMs: 5_000, what: 'the Running row' });
+    assert.equal(running.state, 'Running');
+    const view = await s.ts.api(s.ts.tokens.alice).request<{ state: string }>('GET', `/api/v1/jobs/${j.id}`);
+    assert.equal(view.body.state, 'Running');
+    assert.deepEqual(await lineage(j.id), ['START']);
+    entry.end({ state: 'Succeed', logLines: ['one line', 'two lines'] });
+    const ended = await waitFor(async () => ((await job(j.id))?.state === 'Succeed' ? job(j.id) : undefined), { timeoutMs: 5_000, what: 'the end' });
+    assert.equal(ended?.log_lines, 2);
+    assert.deepEqual(await logs(j.id), ['one line', 'two lines']);
+    assert.deepEqual(await history(j.id), ['->Inited', 'Inited>Scheduled', 'Scheduled>Running', 'Running>Succeed']);
+    assert.deepEqual(await lineage(j.id), ['START', 'COMPLETE']);
+    await journal.close();
+  });
+
+  it('keeps short statements in memory until a flush, writes many in one batch, and flushes what is left on close', async () => {
+    const journal = new StatementJournal({ store: s.ts.stack.store, log: s.ts.stack.log, flushMs: 60_000, runningAfterMs: 60_000 });
+    const jobs = await Promise.all(Array.from({ length: 5 }, (_, i) => prepare(`SELECT ${i} AS n`)));
+    for (const [i, j] of jobs.entries()) {
+      const e = journal.begin(j, { managerId: 'journal-test', engineId: 'engine-y', leaseMs: 30_000 });
+      e.end(
+        i === 4
+          ? { state: 'Cancelled', error: { code: 'SLUICE_JOB_CANCELLED', message: 'The job was cancelled', details: {} }, logLines: [] }
+          : { state: 'Succeed', logLines: [`line ${i}`] },
+      );
+    }
+    assert.equal(journal.backlog, 5);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const j of jobs) assert.equal(await job(j.id), undefined, 'not written before the flush');
+    await journal.close();
+    assert.equal(journal.backlog, 0);
+    const rows = (await db.query<JobRecord>('SELECT * FROM sluice_jobs WHERE id = ANY($1) ORDER BY seq', [jobs.map((j) => j.id)])).rows;
+    assert.deepEqual(
+      rows.map((r) => r.state),
+      ['Succeed', 'Succeed', 'Succeed', 'Succeed', 'Cancelled'],
+    );
+    assert.equal(rows[4]?.error?.code, 'SLUICE_JOB_CANCELLED');
+    assert.deepEqual(await logs(jobs[2]?.id ?? ''), ['line 2']);
+    // After close a statement is written as it starts (a stopping process keeps nothing in memory).
+    const late = await prepare('SELECT 9');
+    const e = journal.begin(late, { managerId: 'journal-test', engineId: 'engine-y', leaseMs: 30_000 });
+    assert.equal((await waitFor(async () => job(late.id), { timeoutMs: 5_000, what: 'the late statement' })).state, 'Running');
+    e.end({ state: 'Succeed', logLines: [] });
+    await journal.close();
+    assert.equal((await job(late.id))?.state, 'Succeed');
+  });
+
+  it('the stack writes the records of the last statements when it stops', async () => {
+    const own = await startPgwireStack();
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: own.port,
+      user: 'alice',
+      password: own.ts.tokens.alice,
+      database: 'duckdb',
+      application_name: 'journal-stop',
+    });
+    await c.connect();
+    await c.query('SELECT 7');
+    await c.end();
+    const url = own.env.db.url;
+    // Stop at once, within the flush interval: what is in memory must reach PostgreSQL.
+    await own.pg.close();
+    await own.ts.stop();
+    const after = new pg.Client({ connectionString: url });
+    await after.connect();
+    try {
+      const r = await after.query<{ state: string }>("SELECT state FROM sluice_jobs WHERE labels->>'applicationName' = 'journal-stop'");
+      assert.deepEqual(
+        r.rows.map((x) => x.state),
+        ['Succeed'],
+      );
+    } finally {
+      await after.end();
+      await own.env.cleanup();
+    }
+  });
+});
