@@ -3,11 +3,15 @@
  * dialect and translates its parse tree to the lineage tree with that grammar's adapter.
  *
  * Grammars load lazily, one per dialect family, on first use: loading and the first parse cost a few
- * hundred milliseconds each. dt-sql-parser is published as ESM with directory imports, which plain
- * Node cannot load; Sluice runs under tsx, which can. If a grammar cannot be loaded, the front end
- * reports itself unavailable and extraction uses the built-in parser.
+ * hundred milliseconds each. dt-sql-parser is published as ESM with extension-less imports, which plain
+ * Node cannot load: from source, tsx loads it; the production build (scripts/build.mjs) bundles each
+ * grammar into `dt-sql-parser/<grammar>.cjs` beside the built module, which is loaded instead. If a
+ * grammar cannot be loaded, the front end reports itself unavailable and extraction uses the built-in
+ * parser.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Dialect } from './dialect.ts';
 import type { DtAdapter } from './dt-adapter.ts';
 import { FlinkAdapter } from './dt-flink.ts';
@@ -56,7 +60,8 @@ function parserFor(g: Grammar): DtParser {
   if (!p) {
     try {
       const require = createRequire(import.meta.url);
-      const mod = require(`dt-sql-parser/dist/parser/${g.module}/index.js`) as Record<string, new () => DtParser>;
+      const bundled = fileURLToPath(new URL(`./dt-sql-parser/${g.module}.cjs`, import.meta.url));
+      const mod = require(existsSync(bundled) ? bundled : `dt-sql-parser/dist/parser/${g.module}/index.js`) as Record<string, new () => DtParser>;
       const Ctor = mod[g.className];
       if (!Ctor) throw new Error(`dt-sql-parser has no ${g.className}`);
       p = new Ctor();
