@@ -15,13 +15,25 @@ import {
   type WireRowsEvent,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import { type DataSourceAccess, type EntranceService, type JobStore, type LineageRecorder, type Logger, StatementJournal } from '@sluice/entrance';
+import {
+  type DataSourceAccess,
+  type EntranceService,
+  type JobStore,
+  type LineageRecorder,
+  type Logger,
+  type NewJob,
+  newJobId,
+  StatementJournal,
+} from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import type { DataSourceResolver } from './job-runner.ts';
 import { type Redactor, redactError, redactorFor } from './secret-redactor.ts';
 
 /** How long a session trusts a data-source permission check and its published connection. */
 const ACCESS_TTL_MS = 5_000;
+/** Prepared submissions kept (oldest dropped first), and the largest code kept. */
+const MAX_PREPARED = 2_000;
+const MAX_PREPARED_CODE = 16 * 1024;
 /** Log lines an interactive statement keeps (its rows go to the client, its log to the job). */
 const MAX_LOG_LINES = 1_000;
 
@@ -68,6 +80,8 @@ interface Cached<T> {
 export class InteractiveRunner {
   private readonly access = new Map<string, Cached<{ type: string; engine: string }>>();
   private readonly connections = new Map<string, Cached<DataSourceConnection>>();
+  /** Prepared submissions by (principal, body), for code without variables: see {@link prepare}. */
+  private readonly prepared = new Map<string, Cached<{ principal: Principal; job: NewJob }>>();
   private readonly journal: StatementJournal;
 
   constructor(
@@ -104,6 +118,30 @@ export class InteractiveRunner {
   }
 
   /**
+   * Validates and intercepts a submission as the entrance does. A session sends the same texts again
+   * and again (a dashboard's, a driver's), so the result is kept for the same time as the access
+   * check it rests on, for code that names no variable (whose interception is then a pure function of
+   * the text, the principal and the configuration): a hit only gives the job a new id. A refused
+   * submission is not kept, so it is checked (and refused) each time.
+   */
+  private async prepare(principal: Principal, body: Record<string, unknown>, use: { type: string; engine: string } | undefined) {
+    const labels = { ...((body.labels as Record<string, string> | undefined) ?? {}), 'sluice.interactive': 'true' };
+    const code = body.code;
+    const key =
+      typeof code === 'string' && !code.includes('${') && body.variables === undefined && code.length <= MAX_PREPARED_CODE
+        ? `${principal.user}\u001f${principal.admin ? 1 : 0}\u001f${use?.engine ?? ''}\u001f${JSON.stringify(body)}`
+        : undefined;
+    const hit = key === undefined ? undefined : this.prepared.get(key);
+    if (hit && Date.now() - hit.at < ACCESS_TTL_MS) return { principal: hit.value.principal, job: { ...hit.value.job, id: newJobId() } };
+    const prepared = await this.deps.entrance.prepare(principal, { ...body, labels }, { use });
+    if (key !== undefined) {
+      if (this.prepared.size >= MAX_PREPARED) this.prepared.delete(this.prepared.keys().next().value as string);
+      this.prepared.set(key, { value: prepared, at: Date.now() });
+    }
+    return prepared;
+  }
+
+  /**
    * Starts `body` (a job submission) for `principal` and returns once its columns are known (or it
    * ended). Throws a SluiceError when the statement is refused or fails before its first result set.
    */
@@ -119,8 +157,7 @@ export class InteractiveRunner {
       dsName && this.deps.access
         ? await this.cached(this.access, `${principal.user}\u001f${dsName}`, () => this.deps.access!.checkUse(principal, dsName))
         : undefined;
-    const labels = { ...((body.labels as Record<string, string> | undefined) ?? {}), 'sluice.interactive': 'true' };
-    const prepared = await this.deps.entrance.prepare(principal, { ...body, labels }, { use });
+    const prepared = await this.prepare(principal, body, use);
     const job = prepared.job;
     const owner = prepared.principal;
     let dataSource: DataSourceConnection | undefined;

@@ -190,6 +190,20 @@ function scalar(name: string): PgType {
  * json and sent as JSON text; anything unknown is text.
  */
 export function pgTypeOf(sluiceType: string): PgType {
+  // Every statement maps its columns' types, and a session sees the same few again and again.
+  let t = TYPE_OF.get(sluiceType);
+  if (t === undefined) {
+    t = mapType(sluiceType);
+    if (TYPE_OF.size >= 1_000) TYPE_OF.clear();
+    TYPE_OF.set(sluiceType, t);
+  }
+  return t;
+}
+
+/** Mapped types by Sluice type text (the objects are never modified). */
+const TYPE_OF = new Map<string, PgType>();
+
+function mapType(sluiceType: string): PgType {
   const name = sluiceType.trim().toUpperCase().replace(/\s+/g, ' ');
   const arr = /^(.*?)(\[\d*\])+$/.exec(name) ?? /^ARRAY\((.*)\)$/.exec(name) ?? /^ARRAY<(.*)>$/.exec(name);
   if (arr) {
