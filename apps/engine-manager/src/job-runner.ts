@@ -8,6 +8,7 @@ import {
   type QueuedJob,
   type ResultSetWriter,
   type ResultStore,
+  type Row,
   SluiceError,
   topics,
   toSluiceError,
@@ -35,8 +36,23 @@ interface ActiveJob {
 const PROGRESS_INTERVAL_MS = 250;
 
 /** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
+/** A result set of at most this many rows, all plain values, travels with the job's end as well. */
+const INLINE_MAX_ROWS = 20;
+
+/** True when every value of the rows is a string, a finite number, a boolean or null. */
+function plainRows(rows: unknown[][]): boolean {
+  for (const row of rows) {
+    for (const v of row) {
+      if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+      if (typeof v === 'number' && Number.isFinite(v)) continue;
+      return false;
+    }
+  }
+  return true;
+}
+
 class ResultWriter {
-  private current: { writer: ResultSetWriter; index: number; columns: Column[] } | undefined;
+  private current: { writer: ResultSetWriter; index: number; columns: Column[]; inline: Row[] | undefined } | undefined;
   private count = 0;
   private rowsBefore = 0;
   private bytesBefore = 0;
@@ -59,7 +75,7 @@ class ResultWriter {
   async begin(columns: Column[]): Promise<void> {
     await this.end();
     const index = this.count;
-    this.current = { writer: await this.results.create(this.job.id, index, columns), index, columns };
+    this.current = { writer: await this.results.create(this.job.id, index, columns), index, columns, inline: [] };
     this.live.begin(index);
   }
 
@@ -69,6 +85,9 @@ class ResultWriter {
     if (this.rowsBefore + w.rows + rows.length > this.limits.maxRows) throw new SluiceError('SLUICE_RESULT_ROW_LIMIT', { limit: this.limits.maxRows });
     await w.write(rows);
     if (this.bytesBefore + w.bytes > this.limits.maxBytes) throw new SluiceError('SLUICE_RESULT_BYTE_LIMIT', { limit: this.limits.maxBytes });
+    const inline = this.current.inline;
+    if (inline && inline.length + rows.length <= INLINE_MAX_ROWS && plainRows(rows)) for (const r of rows) inline.push(r as Row);
+    else this.current.inline = undefined;
     this.live.add(rows);
   }
 
@@ -85,7 +104,8 @@ class ResultWriter {
     this.rowsBefore += done.rows;
     this.bytesBefore += done.bytes;
     this.count++;
-    return { index: cur.index, columns: cur.columns, rows: done.rows, bytes: done.bytes, uri: done.uri, truncated: false };
+    const inline = cur.inline && cur.inline.length === done.rows ? { inline: cur.inline } : {};
+    return { index: cur.index, columns: cur.columns, rows: done.rows, bytes: done.bytes, uri: done.uri, truncated: false, ...inline };
   }
 
   /** Seals the current result set, indexes it and announces it. */

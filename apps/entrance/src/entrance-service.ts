@@ -62,6 +62,8 @@ export interface EntranceApi {
   download(principal: Principal, jobId: string, index: number, format: 'csv' | 'jsonl', follow?: boolean): Promise<Readable>;
   cancel(principal: Principal, jobId: string): Promise<JobView>;
   renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }>;
+  /** Ends of jobs as this process commits them (see {@link JobStore.onEnded}); returns the unsubscribe. */
+  onJobEnded?(listener: (jobId: string, end: JobEnd) => void): () => void;
 }
 
 function canonicalJson(v: unknown): string {
@@ -213,9 +215,13 @@ export class EntranceService implements EntranceApi {
     return toJobView(await this.authorize(principal, jobId));
   }
 
+  onJobEnded(listener: (jobId: string, end: JobEnd) => void): () => void {
+    return this.store.onEnded(listener);
+  }
+
   async outcome(principal: Principal, ref: string, rowsPerSet: number, known?: JobEnd): Promise<JobOutcome> {
     let job: JobView;
-    let sets: ResultSetView[];
+    let sets: (ResultSetView & { inline?: Row[] })[];
     if (known?.sets && known.job.id === ref && isFinalState(known.job.state)) {
       if (known.job.user !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
       job = known.job;
@@ -227,9 +233,11 @@ export class EntranceService implements EntranceApi {
     }
     if (!isFinalState(job.state)) return job;
     const results: InlineResult[] = [];
-    for (const set of sets) {
-      const rows: Row[] = [];
-      if (rowsPerSet > 0 && set.rows > 0)
+    for (const { inline, ...set } of sets) {
+      let rows: Row[] = [];
+      // A small set came with the job's end: no result file to read.
+      if (inline && inline.length === set.rows) rows = inline.slice(0, rowsPerSet);
+      else if (rowsPerSet > 0 && set.rows > 0)
         for await (const batch of this.results.readBatches(job.id, set.index, { offset: 0, limit: rowsPerSet, sizeHint: set.bytes })) rows.push(...batch);
       results.push({ resultSet: set, rows, complete: rows.length >= set.rows });
     }

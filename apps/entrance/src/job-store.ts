@@ -12,6 +12,7 @@ import {
   type LogLine,
   type QueuedJob,
   type ResultSetView,
+  type Row,
   type StatusEvent,
   topics,
 } from '@sluice/core';
@@ -111,6 +112,8 @@ export interface SealedResultSet {
   bytes: number;
   uri: string;
   truncated: boolean;
+  /** Every row of the set, when it is small enough to travel with the job's end (see {@link JobEnd}). */
+  inline?: Row[];
 }
 
 /** Guards a write so a manager that lost its lease cannot touch a job another manager now runs. */
@@ -149,11 +152,20 @@ function toResultSetView(x: StoredResultSet): ResultSetView & { uri: string } {
  */
 export interface JobEnd {
   job: JobView;
-  sets?: ResultSetView[];
+  /** `inline`: every row of a small set, so a waiting request reads no result file either. */
+  sets?: (ResultSetView & { inline?: Row[] })[];
 }
 
 /** The most bytes of a {@link JobEnd} put on the bus (PostgreSQL's NOTIFY takes under 8,000). */
 const MAX_END_BYTES = 4000;
+
+/** The end as it fits on the bus: without its inline rows when they make it too big, or not at all. */
+function fitEnd(ended: JobEnd): { ended?: JobEnd } {
+  if (JSON.stringify(ended).length <= MAX_END_BYTES) return { ended };
+  if (!ended.sets?.some((s) => s.inline)) return {};
+  const bare: JobEnd = { ...ended, sets: ended.sets.map(({ inline: _rows, ...set }) => set) };
+  return JSON.stringify(bare).length <= MAX_END_BYTES ? { ended: bare } : {};
+}
 
 /** A job row without its code, variables and parameters: what views and authorization read. */
 export type JobBrief = Omit<JobRow, 'code' | 'submitted_code' | 'variables' | 'runtime_params' | 'startup_params' | 'request_hash'>;
@@ -219,12 +231,37 @@ export class JobStore {
   private readonly admittedHere = new Map<string, JobRow>();
   private admittedBytes = 0;
   private runsHere = false;
+  /** Told of every final state this store commits, before the bus is (see {@link onEnded}). */
+  private readonly endListeners = new Set<(jobId: string, end: JobEnd) => void>();
+  /** Bus publishes issued and not yet answered; {@link settled} waits for them. */
+  private readonly publishing = new Set<Promise<unknown>>();
 
   constructor(
     readonly pool: Pool,
     private readonly bus: EventBus,
     private readonly opts: { maxRunningPerGroup: number },
   ) {}
+
+  /**
+   * Calls `listener` with each job's end as this process commits it: a waiter in the same process
+   * learns of it without the bus's round trip (the bus still carries it to every other process).
+   * Returns the call that removes the listener.
+   */
+  onEnded(listener: (jobId: string, end: JobEnd) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.publishing.add(p);
+    const done = () => this.publishing.delete(p);
+    p.then(done, done);
+  }
+
+  /** Waits until every bus publish this store issued has been answered (before the bus closes). */
+  async settled(): Promise<void> {
+    while (this.publishing.size > 0) await Promise.allSettled([...this.publishing]);
+  }
 
   async get(id: string): Promise<JobRow | null> {
     const r = await queryPrepared<JobRow>(this.pool, 'SELECT * FROM sluice_jobs WHERE id = $1', [id]);
@@ -380,7 +417,7 @@ export class JobStore {
       args,
     );
     const row = r.rows[0] as JobRow;
-    void this.publishStatus(row);
+    this.track(this.publishStatus(row));
     return row;
   }
 
@@ -532,12 +569,31 @@ export class JobStore {
         stored.result_sets === 0
           ? []
           : stored.result_sets === 1 && patch.resultSet?.index === 0
-            ? [{ index: 0, columns: patch.resultSet.columns, rows: patch.resultSet.rows, bytes: patch.resultSet.bytes, truncated: patch.resultSet.truncated }]
+            ? [
+                {
+                  index: 0,
+                  columns: patch.resultSet.columns,
+                  rows: patch.resultSet.rows,
+                  bytes: patch.resultSet.bytes,
+                  truncated: patch.resultSet.truncated,
+                  ...(patch.resultSet.inline ? { inline: patch.resultSet.inline } : {}),
+                },
+              ]
             : undefined;
       ended = { job: toJobView(stored as JobBrief), ...(sets ? { sets } : {}) };
+      for (const listener of this.endListeners) {
+        try {
+          listener(stored.id, ended);
+        } catch {
+          // a listener's failure is its own; the state is committed either way
+        }
+      }
     }
     published.push(this.publishStatus(stored as JobRow, groupWaiting, ended));
-    await Promise.all(published);
+    // Not awaited: the state is committed, and each publish is handed to the bus before this returns,
+    // so the bus keeps their order against the caller's next ones. Waiting for the bus's answers
+    // would put a round trip to it on every job's path (each publish catches its own failure).
+    this.track(Promise.all(published));
     return stored as JobRow;
   }
 
@@ -717,7 +773,7 @@ export class JobStore {
             group: row.group_key,
             ...(groupWaiting === undefined ? {} : { waiting: groupWaiting }),
             // Left out when large (a long error, many columns): the bus has a message size limit.
-            ...(ended && JSON.stringify(ended).length <= MAX_END_BYTES ? { ended } : {}),
+            ...(ended ? fitEnd(ended) : {}),
           })
         : undefined,
     ]).catch(() => {});

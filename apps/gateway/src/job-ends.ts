@@ -20,8 +20,9 @@ const MAX_POLL_MS = 1_000;
 export class JobEnds {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Recently ended jobs, oldest first (a Map keeps insertion order): when, and what the event told. */
-  private readonly ended = new Map<string, { at: number; end?: JobEnd }>();
+  private readonly ended = new Map<string, { at: number; end?: JobEnd; local?: boolean }>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  private stopLocal: (() => void) | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -32,21 +33,34 @@ export class JobEnds {
     this.unsubscribe = await this.bus.subscribe(topics.jobStates, (raw) => {
       const m = raw as { type?: unknown; jobId?: unknown; state?: unknown; ended?: JobEnd };
       if (m?.type !== 'status' || typeof m.jobId !== 'string' || !isFinalState(m.state as JobState)) return;
+      // Already told by this process's own store: the bus's copy adds nothing.
+      if (this.ended.get(m.jobId)?.local) return;
       this.remember(m.jobId, m.ended?.job?.id === m.jobId ? m.ended : undefined);
-      for (const wake of this.waiters.get(m.jobId) ?? []) wake();
+      this.wake(m.jobId);
+    });
+    // Jobs that end in this process are known at once, without the bus's round trip.
+    this.stopLocal = this.entrance.onJobEnded?.((jobId, end) => {
+      this.remember(jobId, end, true);
+      this.wake(jobId);
     });
   }
 
+  private wake(jobId: string): void {
+    for (const wake of this.waiters.get(jobId) ?? []) wake();
+  }
+
   async stop(): Promise<void> {
+    this.stopLocal?.();
+    this.stopLocal = undefined;
     await this.unsubscribe?.().catch(() => {});
     this.unsubscribe = undefined;
     for (const set of this.waiters.values()) for (const wake of set) wake();
   }
 
-  private remember(jobId: string, end: JobEnd | undefined): void {
+  private remember(jobId: string, end: JobEnd | undefined, local = false): void {
     const now = Date.now();
     this.ended.delete(jobId);
-    this.ended.set(jobId, { at: now, end });
+    this.ended.set(jobId, local ? { at: now, end, local } : { at: now, end });
     // Oldest first: drop from the front until the first entry is recent enough (amortized O(1)).
     for (const [id, { at }] of this.ended) {
       if (at >= now - REMEMBER_MS && this.ended.size <= REMEMBER_MAX) break;

@@ -226,6 +226,8 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
     }
     stack.stop = async () => {
       for (const s of stoppers.reverse()) await s().catch((err) => log.warn({ err: String(err) }, 'stop failed'));
+      // The last states' bus events are on their way; let them leave before the bus closes.
+      await store.settled();
       await infra.close();
     };
     return stack;

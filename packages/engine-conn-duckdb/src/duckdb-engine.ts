@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Engine, type EngineEvent, type EngineHealth, type EngineLaunchSpec, type EngineTask, SluiceError } from '@sluice/core';
 import { resolveLaunchParams } from './launch-params.ts';
-import { type ChildMessage, ChildMessageSchema, type ParentMessageBody, stamp, type TaskOutcome } from './protocol.ts';
+import { ChildBatchSchema, type ChildMessage, ChildMessageSchema, type ParentMessageBody, stamp, type TaskOutcome } from './protocol.ts';
 import { TaskChannel } from './task-channel.ts';
 
 /** Tunables of DuckDB engines; every field has a default. */
@@ -185,6 +185,21 @@ export class DuckdbEngine implements Engine {
   }
 
   private handleMessage(raw: unknown): void {
+    if ((raw as { type?: unknown } | null)?.type === 'batch') {
+      const batch = ChildBatchSchema.safeParse(raw);
+      if (!batch.success) {
+        this.kill(`protocol violation: ${batch.error.issues[0]?.message ?? 'invalid batch'}`);
+        return;
+      }
+      for (const inner of batch.data.messages) {
+        if ((inner as { type?: unknown } | null)?.type === 'batch') {
+          this.kill('protocol violation: a batch inside a batch');
+          return;
+        }
+        this.handleMessage(inner);
+      }
+      return;
+    }
     const parsed = ChildMessageSchema.safeParse(raw);
     if (!parsed.success) {
       this.kill(`protocol violation: ${parsed.error.issues[0]?.message ?? 'invalid message'}`);
@@ -305,8 +320,9 @@ export class DuckdbEngine implements Engine {
           return;
         }
         yield item.event;
-        // The consumer pulled again: the batch it was given is consumed, so the worker may send one more.
-        if (item.event.type === 'rows') this.send({ type: 'credit', taskId: task.taskId, batches: 1 });
+        // The consumer pulled again: the batch it was given is consumed, so the worker may send one more
+        // (not needed once the task has ended: a short query's rows and end arrive together).
+        if (item.event.type === 'rows' && !channel.ended) this.send({ type: 'credit', taskId: task.taskId, batches: 1 });
       }
     } finally {
       task.signal.removeEventListener('abort', onAbort);

@@ -20,18 +20,45 @@ let limits: RunnerLimits | undefined;
 let current: Current | undefined;
 let shuttingDown = false;
 
+/** The longest a task message waits to travel with the next one. */
+const HOLD_MS = 10;
+
+/** Task messages held back to leave together (see {@link emit}). */
+let held: ChildMessageBody[] = [];
+let holdTimer: NodeJS.Timeout | undefined;
+
+/** Sends the held messages: one alone as itself, several as one `batch`. */
+function flush(): void {
+  if (holdTimer) clearTimeout(holdTimer);
+  holdTimer = undefined;
+  if (held.length === 0) return;
+  const out = held;
+  held = [];
+  if (!process.connected) return;
+  const message = out.length === 1 ? stamp(out[0] as ChildMessageBody) : stamp({ type: 'batch' as const, messages: out.map((m) => stamp(m)) });
+  process.send!(message, undefined, {}, () => {});
+}
+
 /**
  * Sends a message to the parent. It does not wait for the write: the IPC channel keeps the order, and
  * rows are already bounded by the parent's credits, so waiting would only add a turn of the event
  * loop per message to every task.
+ *
+ * A task's messages are held for at most {@link HOLD_MS} so that they leave together: the log line,
+ * the result set and the rows of a short query, and its end, are one write instead of four. The end
+ * sends at once, and so does everything held when the task must wait for a credit (see
+ * `TaskControl`), so holding never delays what the parent needs to go on.
  */
 function emit(body: ChildMessageBody): Promise<void> {
-  if (process.connected) process.send!(stamp(body), undefined, {}, () => {});
+  held.push(body);
+  if (body.type === 'done' || body.type === 'pong' || body.type === 'ready') flush();
+  else holdTimer ??= setTimeout(flush, HOLD_MS);
   return Promise.resolve();
 }
 
 /** Sends a message and waits until it is written: for the last words before the process exits. */
 function emitAndWait(body: ChildMessageBody): Promise<void> {
+  flush();
   return new Promise((resolve) => {
     if (!process.connected) return resolve();
     process.send!(stamp(body), undefined, {}, () => resolve());
@@ -61,7 +88,7 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
     void emit({ type: 'done', taskId: message.taskId, outcome: { status: 'internal', reason } });
     return;
   }
-  const control = new TaskControl(message.credits);
+  const control = new TaskControl(message.credits, flush);
   const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
   current = task;
   task.done = runStatements(connection, message.taskId, message.code, control, emit, limits).then(async (outcome) => {

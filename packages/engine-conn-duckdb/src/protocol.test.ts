@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChildMessageSchema, ParentMessageSchema, stamp } from './protocol.ts';
+import { ChildBatchSchema, ChildMessageSchema, ParentMessageSchema, stamp } from './protocol.ts';
 
 describe('worker protocol', () => {
   it('accepts stamped messages of the catalog', () => {
@@ -18,5 +18,15 @@ describe('worker protocol', () => {
     assert.equal(ChildMessageSchema.safeParse(stamp({ type: 'rows', taskId: 't1', rows: 'not rows' })).success, false);
     assert.equal(ChildMessageSchema.safeParse(stamp({ type: 'progress', taskId: 't1', progress: 1.5, info: {} })).success, false);
     assert.equal(ChildMessageSchema.safeParse(stamp({ type: 'done', taskId: 't1', outcome: { status: 'maybe' } })).success, false);
+  });
+
+  it('carries several task messages in one batch, never an empty one', () => {
+    const inner = [stamp({ type: 'log', taskId: 't1', line: 'Statement 1/1: SELECT' }), stamp({ type: 'done', taskId: 't1', outcome: { status: 'ok' } })];
+    const batch = ChildBatchSchema.safeParse(stamp({ type: 'batch', messages: inner }));
+    assert.ok(batch.success);
+    assert.equal(batch.data.messages.length, 2);
+    for (const m of batch.data.messages) assert.ok(ChildMessageSchema.safeParse(m).success);
+    assert.equal(ChildBatchSchema.safeParse(stamp({ type: 'batch', messages: [] })).success, false);
+    assert.equal(ChildBatchSchema.safeParse({ v: 2, type: 'batch', messages: inner }).success, false);
   });
 });

@@ -62,6 +62,12 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
 /** A message from the worker to the parent. */
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;
 
+/**
+ * Several task messages in one write, in order: a short task's log, result set, rows and end cross
+ * the process boundary together. Each inner message is validated like one sent alone.
+ */
+export const ChildBatchSchema = z.object({ v, type: z.literal('batch'), messages: z.array(z.unknown()).min(1) });
+
 /** Distributive Omit, so `Omit<Union, 'v'>` keeps each member's own fields. */
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
 

@@ -24,7 +24,11 @@ export class TaskControl {
   private wake: (() => void) | undefined;
   cancelled = false;
 
-  constructor(initialCredits: number) {
+  /** `starving`: called before the task waits for a credit (the worker sends what it holds then). */
+  constructor(
+    initialCredits: number,
+    private readonly starving: () => void = () => {},
+  ) {
     this.credits = initialCredits;
   }
 
@@ -40,6 +44,7 @@ export class TaskControl {
 
   /** Waits for one credit; false when the task was cancelled meanwhile. */
   async take(): Promise<boolean> {
+    if (this.credits <= 0 && !this.cancelled) this.starving();
     while (this.credits <= 0 && !this.cancelled) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
