@@ -24,8 +24,9 @@ interface LineageEvent {
 /**
  * The production build (`npm run build`, then `node apps/standalone/dist/main.js`): plain Node.js, no
  * tsx. Runs the whole stack from the built output against the test PostgreSQL and checks that the
- * entry points it starts by path work there too: the DuckDB child process, and the lineage worker
- * thread (a PostgreSQL job's SQL is parsed with a dt-sql-parser grammar in it).
+ * entry points it starts by path work there too: the DuckDB child process, the shell engine's
+ * watchdog process, and the lineage worker thread (a PostgreSQL job's SQL is parsed with a
+ * dt-sql-parser grammar in it).
  */
 describe('the production build runs a job', () => {
   let db: TestDatabase;
@@ -73,7 +74,7 @@ describe('the production build runs a job', () => {
       SLUICE_PORT: '0',
       SLUICE_PG_PORT: '0',
       SLUICE_LOG_LEVEL: 'warn',
-      SLUICE_ENGINES: 'duckdb,jdbc',
+      SLUICE_ENGINES: 'duckdb,jdbc,shell',
       SLUICE_MASTER_KEYS: `built1:${randomBytes(32).toString('base64')}`,
       SLUICE_LINEAGE_TRANSPORT: 'http',
       SLUICE_LINEAGE_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
@@ -122,6 +123,12 @@ describe('the production build runs a job', () => {
     const rows = await call('GET', `/api/v1/jobs/${String(job.body.id)}/results/0`);
     assert.equal(rows.status, 200, JSON.stringify(rows.body));
     assert.equal((rows.body.rows as unknown[][])[0]?.[0], 42);
+  });
+
+  it('runs a shell job (its engine starts the watchdog process by path)', async () => {
+    const job = await call('POST', '/api/v1/jobs?wait=60', { code: 'echo built-ok', engineType: 'shell' });
+    assert.equal(job.status, 201, JSON.stringify(job.body));
+    assert.equal(job.body.state, 'Succeed', JSON.stringify(job.body.error));
   });
 
   it('emits the lineage of a PostgreSQL job, parsed by the grammar in the lineage worker thread', async () => {
