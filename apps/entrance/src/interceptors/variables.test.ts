@@ -13,6 +13,8 @@ function run(code: string, variables: VariableContext['variables'] = {}, extra: 
 }
 const sub = (code: string, variables: VariableContext['variables'] = {}, extra: Partial<VariableContext> = {}) => run(code, variables, extra).code;
 const at = (runDate: string, expr: string) => sub(`\${${expr}}`, { run_date: runDate });
+/** Code that refers to every built-in, so the job records them all. */
+const EVERY_BUILT_IN = BUILT_IN_VARIABLES.map((name) => `\${${name}}`).join(' ');
 
 function invalidVariable(name?: string, reason?: RegExp) {
   return (e: unknown) => {
@@ -84,7 +86,7 @@ describe('run_date set by the job', () => {
 
 describe('built-in values', () => {
   test('every built-in for run_date=20261120 (the table of docs/variables.md)', () => {
-    const { variables } = run('select 1', { run_date: '20261120' });
+    const { variables } = run(EVERY_BUILT_IN, { run_date: '20261120' });
     const expected: Record<string, string> = {
       run_date: '20261120',
       run_date_std: '2026-11-20',
@@ -134,7 +136,7 @@ describe('built-in values', () => {
   });
 
   test('leap day 20240229 matches the Linkis documentation table', () => {
-    const { variables: v } = run('select 1', { run_date: '20240229' });
+    const { variables: v } = run(EVERY_BUILT_IN, { run_date: '20240229' });
     assert.equal(v.run_today, '20240301');
     assert.equal(v.run_mon, '202402');
     assert.equal(v.run_month_begin, '20240201');
@@ -149,7 +151,7 @@ describe('built-in values', () => {
   });
 
   test('year end: run_today is in the next year', () => {
-    const { variables: v } = run('select 1', { run_date: '20261231' });
+    const { variables: v } = run(EVERY_BUILT_IN, { run_date: '20261231' });
     assert.equal(v.run_today, '20270101');
     assert.equal(v.run_month_now_begin, '20261201');
     assert.equal(v.run_month_now_end, '20261231');
@@ -160,7 +162,7 @@ describe('built-in values', () => {
   });
 
   test('first day of a year: the "now" month variables look at the month before run_today', () => {
-    const { variables: v } = run('select 1', { run_date: '20270101' });
+    const { variables: v } = run(EVERY_BUILT_IN, { run_date: '20270101' });
     assert.equal(v.run_month_begin, '20270101');
     assert.equal(v.run_month_now_begin, '20261201');
     assert.equal(v.run_last_mon_now, '202612');
@@ -169,21 +171,21 @@ describe('built-in values', () => {
   });
 
   test('month, quarter and half-year ends', () => {
-    assert.equal(run('select 1', { run_date: '20260331' }).variables.run_quarter_end, '20260331');
-    assert.equal(run('select 1', { run_date: '20260401' }).variables.run_quarter_begin, '20260401');
-    assert.equal(run('select 1', { run_date: '20260630' }).variables.run_half_year_end, '20260630');
-    assert.equal(run('select 1', { run_date: '20260701' }).variables.run_half_year_begin, '20260701');
-    assert.equal(run('select 1', { run_date: '20260930' }).variables.run_quarter_end_std, '2026-09-30');
-    assert.equal(run('select 1', { run_date: '20260415' }).variables.run_month_end, '20260430');
+    assert.equal(run('select ${run_quarter_end}', { run_date: '20260331' }).variables.run_quarter_end, '20260331');
+    assert.equal(run('select ${run_quarter_begin}', { run_date: '20260401' }).variables.run_quarter_begin, '20260401');
+    assert.equal(run('select ${run_half_year_end}', { run_date: '20260630' }).variables.run_half_year_end, '20260630');
+    assert.equal(run('select ${run_half_year_begin}', { run_date: '20260701' }).variables.run_half_year_begin, '20260701');
+    assert.equal(run('select ${run_quarter_end_std}', { run_date: '20260930' }).variables.run_quarter_end_std, '2026-09-30');
+    assert.equal(run('select ${run_month_end}', { run_date: '20260415' }).variables.run_month_end, '20260430');
   });
 
   test('leap-year rules for February ends and run_today', () => {
-    assert.equal(run('select 1', { run_date: '20230228' }).variables.run_today, '20230301');
-    assert.equal(run('select 1', { run_date: '20240228' }).variables.run_today, '20240229');
-    assert.equal(run('select 1', { run_date: '19000228' }).variables.run_today, '19000301');
-    assert.equal(run('select 1', { run_date: '20000228' }).variables.run_today, '20000229');
-    assert.equal(run('select 1', { run_date: '21000215' }).variables.run_month_end, '21000228');
-    assert.equal(run('select 1', { run_date: '20240310' }).variables.run_month_now_end, '20240229');
+    assert.equal(run('select ${run_today}', { run_date: '20230228' }).variables.run_today, '20230301');
+    assert.equal(run('select ${run_today}', { run_date: '20240228' }).variables.run_today, '20240229');
+    assert.equal(run('select ${run_today}', { run_date: '19000228' }).variables.run_today, '19000301');
+    assert.equal(run('select ${run_today}', { run_date: '20000228' }).variables.run_today, '20000229');
+    assert.equal(run('select ${run_month_end}', { run_date: '21000215' }).variables.run_month_end, '21000228');
+    assert.equal(run('select ${run_month_now_end}', { run_date: '20240310' }).variables.run_month_now_end, '20240229');
   });
 });
 
@@ -431,10 +433,34 @@ describe('code types', () => {
   test('an unknown code type is returned unchanged', () => {
     const r = run('${nope} ${run_date} &{yyyy}', {}, { codeType: 'brainfuck' });
     assert.equal(r.code, '${nope} ${run_date} &{yyyy}');
-    assert.equal(r.variables.run_date, '20261120');
+    // Nothing was substituted, so no built-in was used, and none is recorded.
+    assert.equal(r.variables.run_date, undefined);
   });
 
   test('json is substituted but has no @set', () => {
     assert.equal(sub('{"dt": "${run_date}", "p": "&{yyyyMMdd%-1d}"}', {}, { codeType: 'data_calc' }), '{"dt": "20261120", "p": "20261119"}');
+  });
+});
+
+describe('what a job records', () => {
+  test('the variables it was given, and only the built-ins it referred to', () => {
+    const r = run('--@set t=orders\nselect * from ${t} where dt = ${run_date_std}', { n: 1 });
+    assert.deepEqual(r.variables, { run_date_std: '2026-11-20', t: 'orders', n: '1' });
+  });
+
+  test('code that refers to nothing records nothing, a given run_date is recorded', () => {
+    assert.deepEqual(run('select 1').variables, {});
+    assert.deepEqual(run('select 1', { run_date: '20260101' }).variables, { run_date: '20260101' });
+  });
+
+  test('a bad run_date fails the job even when nothing refers to it', () => {
+    assert.throws(() => run('select 1', { run_date: '2026-01-01' }), invalidVariable('run_date'));
+    assert.throws(() => run('select 1', { run_today_h: 'soon' }), invalidVariable('run_today_h'));
+  });
+
+  test('a user variable that refers to a built-in records the built-in too', () => {
+    const r = run('select ${d}', { d: '${run_date}' });
+    assert.equal(r.code, 'select 20261120');
+    assert.deepEqual(r.variables, { run_date: '20261120', d: '20261120' });
   });
 });

@@ -241,21 +241,36 @@ interface ScanOptions {
   readonly where: (offset: number) => string;
 }
 
+/** Names whose value the job's date and user fix: the calendar built-ins and the system variables. */
+const FIXED_NAMES: ReadonlySet<string> = new Set([...BUILT_IN_VARIABLES, ...SYSTEM_VARIABLES]);
+
 class Scope {
   private readonly resolved = new Map<string, Var>();
   private readonly resolving: string[] = [];
+  private fixedVars: ReadonlyMap<string, Var> | undefined;
+  /** Fixed variables the code or a user variable referred to. */
+  readonly used = new Set<string>();
 
+  /** `fixed` computes the built-ins, once and only when something refers to one. */
   constructor(
-    private readonly fixed: ReadonlyMap<string, Var>,
+    private readonly computeFixed: () => ReadonlyMap<string, Var>,
     private readonly raw: ReadonlyMap<string, string>,
     private readonly keepUndefined: boolean,
-    private readonly timeBase: CivilDateTime,
+    private readonly timeBase: () => CivilDateTime,
   ) {}
+
+  fixed(): ReadonlyMap<string, Var> {
+    this.fixedVars ??= this.computeFixed();
+    return this.fixedVars;
+  }
 
   /** The variable `name`, resolving `${…}` and `&{…}` in a user variable's value on first use. */
   get(name: string): Var | undefined {
-    const fixed = this.fixed.get(name);
-    if (fixed) return fixed;
+    const fixed = FIXED_NAMES.has(name) ? this.fixed().get(name) : undefined;
+    if (fixed) {
+      this.used.add(name);
+      return fixed;
+    }
     const done = this.resolved.get(name);
     if (done) return done;
     const raw = this.raw.get(name);
@@ -267,7 +282,7 @@ class Scope {
     try {
       let text = raw;
       if (text.includes('${')) text = substituteReferences(text, this, { keepUndefined: this.keepUndefined, where: () => `in the value of ${name}` });
-      if (text.includes('&{')) text = expandPatterns(text, this.timeBase);
+      if (text.includes('&{')) text = expandPatterns(text, this.timeBase());
       const v = classify(text);
       this.resolved.set(name, v);
       return v;
@@ -280,7 +295,7 @@ class Scope {
   userTexts(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [name, raw] of this.raw) {
-      if (this.fixed.has(name)) continue;
+      if (FIXED_NAMES.has(name)) continue;
       try {
         out[name] = textOf(this.get(name)!);
       } catch {
@@ -418,7 +433,8 @@ function toText(value: string | number | boolean): string {
 
 /**
  * Replaces the job variables of `code`: `${name}`, `${name op operand}` (e.g. `${run_date-1}`) and
- * `&{yyyyMMdd%-1d}`. Returns the new code and every variable in effect as text. Throws
+ * `&{yyyyMMdd%-1d}`. Returns the new code and, as text, the variables the job was given (or @set) and
+ * the built-ins it referred to. Throws
  * SLUICE_JOB_VARIABLE_INVALID for an undefined reference, a bad run_date or a bad expression.
  */
 export function substituteVariables(code: string, ctx: VariableContext): SubstitutionResult {
@@ -436,32 +452,48 @@ export function substituteVariables(code: string, ctx: VariableContext): Substit
   }
   for (const name of SYSTEM_VARIABLES) raw.delete(name);
 
-  const now = zonedDateTime(ctx.now, ctx.timeZone ?? processTimeZone());
-  const runDateText = raw.get('run_date');
-  let runDate: CivilDate;
-  if (runDateText === undefined || runDateText.trim() === '') {
-    runDate = addDays(now, -1);
-  } else {
-    const parsed = parseCompactDate(runDateText.trim());
-    if (!parsed) throw invalid('run_date', `"${runDateText}" is not a date in the form yyyyMMdd`);
-    runDate = parsed;
-  }
-  const hourVariable = (name: string): { date: CivilDate; hour: number } => {
+  // The clock, the run date and the ~50 calendar built-ins are worked out only when something refers
+  // to them: most code refers to none. A run date or hour given in a bad form fails the job either way.
+  const parseHour = (name: string): { date: CivilDate; hour: number } | undefined => {
     const text = raw.get(name)?.trim();
-    if (text === undefined || text === '') return { date: addDays(runDate, 1), hour: now.hour };
+    if (text === undefined || text === '') return undefined;
     const parsed = parseCompactHour(text);
     if (!parsed) throw invalid(name, `"${text}" is not an hour in the form yyyyMMddHH`);
     return parsed;
   };
-  const fixed = builtIns(runDate, hourVariable('run_today_h'), hourVariable('run_today_hour'));
-  fixed.set('user', { type: 'text', text: ctx.user });
-  fixed.set('execute_user', { type: 'text', text: ctx.user });
-  fixed.set('submit_user', { type: 'text', text: ctx.submitUser ?? ctx.user });
+  const runDateText = raw.get('run_date');
+  let givenRunDate: CivilDate | undefined;
+  if (runDateText !== undefined && runDateText.trim() !== '') {
+    givenRunDate = parseCompactDate(runDateText.trim()) ?? undefined;
+    if (!givenRunDate) throw invalid('run_date', `"${runDateText}" is not a date in the form yyyyMMdd`);
+  }
+  const givenTodayH = parseHour('run_today_h');
+  const givenTodayHour = parseHour('run_today_hour');
+  let clock: { now: CivilDateTime; runDate: CivilDate } | undefined;
+  const at = () => {
+    if (!clock) {
+      const now = zonedDateTime(ctx.now, ctx.timeZone ?? processTimeZone());
+      clock = { now, runDate: givenRunDate ?? addDays(now, -1) };
+    }
+    return clock;
+  };
+  const computeFixed = (): Map<string, Var> => {
+    const { now, runDate } = at();
+    const defaultHour = { date: addDays(runDate, 1), hour: now.hour };
+    const fixed = builtIns(runDate, givenTodayH ?? defaultHour, givenTodayHour ?? defaultHour);
+    fixed.set('user', { type: 'text', text: ctx.user });
+    fixed.set('execute_user', { type: 'text', text: ctx.user });
+    fixed.set('submit_user', { type: 'text', text: ctx.submitUser ?? ctx.user });
+    return fixed;
+  };
+  const timeBase = (): CivilDateTime => {
+    const { now, runDate } = at();
+    return { ...runDate, hour: now.hour, minute: now.minute, second: now.second, millisecond: now.millisecond };
+  };
 
   // Undefined names are kept where ${…} is the language's own syntax: shell parameters and Scala interpolation.
   const keepUndefined = language === 'shell' || language === 'scala';
-  const timeBase: CivilDateTime = { ...runDate, hour: now.hour, minute: now.minute, second: now.second, millisecond: now.millisecond };
-  const scope = new Scope(fixed, raw, keepUndefined, timeBase);
+  const scope = new Scope(computeFixed, raw, keepUndefined, timeBase);
 
   let out = code;
   if (language) {
@@ -474,12 +506,14 @@ export function substituteVariables(code: string, ctx: VariableContext): Substit
       for (const d of definitions) ranges.push([lineStart[d.line - 1]!, lineStart[d.line - 1]! + lines[d.line - 1]!.length]);
     }
     const comments = mergeRanges(ranges);
-    out = substituteReferences(code, scope, { keepUndefined, comments, where: (offset) => `at line ${lineAt(code, offset)}` });
-    out = expandPatterns(out, timeBase);
+    if (code.includes('${')) out = substituteReferences(code, scope, { keepUndefined, comments, where: (offset) => `at line ${lineAt(code, offset)}` });
+    if (out.includes('&{')) out = expandPatterns(out, timeBase());
   }
 
+  // What the job records: the variables it was given (or @set), and the built-ins it referred to.
   const variables: Record<string, string> = {};
-  for (const [name, v] of fixed) variables[name] = textOf(v);
+  for (const name of raw.keys()) if (FIXED_NAMES.has(name)) scope.used.add(name);
+  for (const name of scope.used) variables[name] = textOf(scope.fixed().get(name) as Var);
   Object.assign(variables, scope.userTexts());
   return { code: out, variables };
 }
