@@ -45,6 +45,7 @@ export async function startDeployment(opts: { backend: Backend; redisUrl: string
     SLUICE_HOME: home,
     SLUICE_HOST: '127.0.0.1',
     SLUICE_PORT: '0',
+    SLUICE_PG_PORT: '0',
     SLUICE_LOG_LEVEL: 'silent',
     // Production mode (DATABASE_URL set) needs a data-source master key: a throw-away one per run.
     SLUICE_MASTER_KEYS: `bench1:${randomBytes(32).toString('base64')}`,
