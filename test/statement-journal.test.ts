@@ -165,6 +165,45 @@ describe('statement journal', () => {
     await journal.close();
   });
 
+  it('a long pgwire statement is listed as Running while it runs and a REST cancel stops it (57014, Cancelled)', { timeout: 120_000 }, async () => {
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: s.port,
+      user: 'alice',
+      password: s.ts.tokens.alice,
+      database: 'duckdb',
+      application_name: 'journal-long',
+    });
+    await c.connect();
+    try {
+      const q = c.query('SELECT count(*) FROM range(2000000000) a, range(1000) b');
+      q.catch(() => {});
+      const api = s.ts.api(s.ts.tokens.alice);
+      const running = await waitFor(
+        async () => {
+          const list = await api.request<{ items: { id: string; state: string; labels: Record<string, string> }[] }>(
+            'GET',
+            '/api/v1/jobs?creator=pgwire&limit=20',
+          );
+          return list.body.items.find((j) => j.labels.applicationName === 'journal-long' && j.state === 'Running');
+        },
+        { timeoutMs: 20_000, what: 'the long statement listed as Running' },
+      );
+      const cancel = await api.request<{ state: string }>('POST', `/api/v1/jobs/${running.id}/cancel`);
+      assert.equal(cancel.status, 200);
+      await assert.rejects(q, (e: { code?: string }) => e.code === '57014');
+      const ended = await waitFor(async () => ((await job(running.id))?.state === 'Cancelled' ? job(running.id) : undefined), {
+        timeoutMs: 20_000,
+        what: 'the statement recorded Cancelled',
+      });
+      assert.equal(ended?.error?.code, 'SLUICE_JOB_CANCELLED');
+      assert.deepEqual(await lineage(running.id), ['START', 'ABORT']);
+      assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1, 'the session goes on');
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps short statements in memory until a flush, writes many in one batch, and flushes what is left on close', async () => {
     const journal = new StatementJournal({ store: s.ts.stack.store, log: s.ts.stack.log, flushMs: 60_000, runningAfterMs: 60_000 });
     const jobs = await Promise.all(Array.from({ length: 5 }, (_, i) => prepare(`SELECT ${i} AS n`)));

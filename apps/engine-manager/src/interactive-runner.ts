@@ -5,11 +5,14 @@ import {
   type EngineEvent,
   type EngineTask,
   type ErrorBody,
+  type EventBus,
   type InteractiveStatement,
+  ManagerCommandSchema,
   offersWireRows,
   type Principal,
   type Row,
   SluiceError,
+  topics,
   toSluiceError,
   type WireRows,
   type WireRowsEvent,
@@ -83,6 +86,9 @@ export class InteractiveRunner {
   /** Prepared submissions by (principal, body), for code without variables: see {@link prepare}. */
   private readonly prepared = new Map<string, Cached<{ principal: Principal; job: NewJob }>>();
   private readonly journal: StatementJournal;
+  /** Statements running here, by job id: what a cancel command stops. */
+  private readonly live = new Map<string, AbortController>();
+  private readonly unsubscribe: Promise<() => Promise<void>> | undefined;
 
   constructor(
     private readonly deps: {
@@ -98,14 +104,28 @@ export class InteractiveRunner {
       lineage?: LineageRecorder;
       /** The record of the statements; by default one of the store's own. */
       journal?: StatementJournal;
+      /** The bus that carries the manager's cancel commands (a REST cancel of a long statement). */
+      bus?: EventBus;
     },
   ) {
     this.journal = deps.journal ?? new StatementJournal({ store: deps.store, log: deps.log, lineage: deps.lineage });
+    // A statement written as Running is listed by the REST API and may be cancelled there: the
+    // entrance sends the cancel to the manager named in its row, which is this runner's.
+    this.unsubscribe = deps.bus
+      ?.subscribe(topics.manager(deps.managerId), (m) => {
+        const cmd = ManagerCommandSchema.safeParse(m);
+        if (cmd.success && cmd.data.type === 'cancel') this.live.get(cmd.data.jobId)?.abort();
+      })
+      .catch((err) => {
+        deps.log.warn({ err: String(err) }, 'interactive statements cannot be cancelled through the REST API');
+        return async () => {};
+      });
   }
 
   /** Writes the records of finished statements still in memory; statements started later are written as they start. */
-  close(): Promise<void> {
-    return this.journal.close();
+  async close(): Promise<void> {
+    await (await this.unsubscribe)?.().catch(() => {});
+    await this.journal.close();
   }
 
   private async cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
@@ -189,12 +209,14 @@ export class InteractiveRunner {
     // The statement's record: kept in memory while it is short, written with its batch once it ends
     // (or as Running if it runs long), off the client's path.
     const entry = this.journal.begin(job, { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS }, dataSource);
+    this.live.set(job.id, controller);
     const statement = new LiveStatement(job.id, pooled, controller, job.runTimeoutS * 1000, dataSource ? redactorFor(dataSource) : (t) => t, {
       code: job.code,
       codeType: job.codeType,
       runtimeParams: job.runtimeParams,
       end: (outcome) => {
         signal.removeEventListener('abort', onAbort);
+        this.live.delete(job.id);
         const lines = [`Job ${job.id} runs on ${job.engineType} engine ${pooled.id} for ${job.user} (interactive)`, ...outcome.logLines];
         if (outcome.state === 'Succeed') lines.push(`${outcome.rows} row(s) streamed to the client`);
         if (outcome.error) lines.push(`ERROR ${outcome.error.code}: ${outcome.error.message}`);

@@ -201,6 +201,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
               access: dataSources,
               dataSources,
               lineage,
+              bus: infra.bus,
             })
           : undefined;
       stack.interactive = interactive;
