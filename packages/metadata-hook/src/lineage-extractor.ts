@@ -73,6 +73,13 @@ interface Slot {
 const BOOT = new URL('./lineage-worker-boot.mjs', import.meta.url);
 // Run from source, the entry is TypeScript; from a build, JavaScript.
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './lineage-worker.ts' : './lineage-worker.js', import.meta.url);
+/**
+ * A worker's young generation, in MiB. V8's default (semi-spaces of up to 16 MiB on 64-bit Node 20)
+ * is sized for a busy main thread; a worker that parses one statement at a time keeps tens of MiB of
+ * nursery it does not need. Measured with the Trino grammar warm and 50 statements parsed: ~70 MiB of
+ * RSS per worker with the default, ~51 MiB with 4 MiB, no slower to warm up or parse.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
 /** Workers that die before they start, in a row, before the pool gives up. */
 const MAX_BOOT_FAILURES = 3;
 
@@ -192,7 +199,10 @@ export class LineageExtractor {
   }
 
   private spawn(): void {
-    const worker = new Worker(BOOT, { workerData: { entry: (this.opts.workerEntry ?? ENTRY).href } });
+    const worker = new Worker(BOOT, {
+      workerData: { entry: (this.opts.workerEntry ?? ENTRY).href },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     // An idle worker must not keep the process alive; a busy one does, so an awaited extraction finishes.
     worker.unref();
     const slot: Slot = { worker, ready: false, warmed: new Set(), toWarm: [...this.warmList], retired: false };
