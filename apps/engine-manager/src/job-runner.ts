@@ -36,8 +36,9 @@ interface ActiveJob {
 const PROGRESS_INTERVAL_MS = 250;
 
 /** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
-/** A result set of at most this many rows, all plain values, travels with the job's end as well. */
+/** A result set of at most this many rows and bytes, all plain values, travels with the job's end as well. */
 const INLINE_MAX_ROWS = 20;
+const INLINE_MAX_BYTES = 2048;
 
 /** True when every value of the rows is a string, a finite number, a boolean or null. */
 function plainRows(rows: unknown[][]): boolean {
@@ -86,7 +87,7 @@ class ResultWriter {
     await w.write(rows);
     if (this.bytesBefore + w.bytes > this.limits.maxBytes) throw new SluiceError('SLUICE_RESULT_BYTE_LIMIT', { limit: this.limits.maxBytes });
     const inline = this.current.inline;
-    if (inline && inline.length + rows.length <= INLINE_MAX_ROWS && plainRows(rows)) for (const r of rows) inline.push(r as Row);
+    if (inline && inline.length + rows.length <= INLINE_MAX_ROWS && w.bytes <= INLINE_MAX_BYTES && plainRows(rows)) for (const r of rows) inline.push(r as Row);
     else this.current.inline = undefined;
     this.live.add(rows);
   }
