@@ -10,14 +10,14 @@
 // to their own module: the DuckDB child process, the lineage worker thread (and its boot module) and
 // the process watchdog. Code they share goes to chunks; modules loaded with `import()` stay lazy.
 // Uses esbuild, which the repository already has as tsx's dependency.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'apps/standalone/dist');
+const defaultOutdir = path.join(root, 'apps/standalone/dist');
 const require = createRequire(path.join(root, 'packages/metadata-hook/package.json'));
 
 /** Output file name (without `.js`) → source entry. */
@@ -58,9 +58,8 @@ const externalDependencies = {
   },
 };
 
-export async function buildSluice({ quiet = false } = {}) {
-  const started = performance.now();
-  rmSync(outdir, { recursive: true, force: true });
+/** One build into an empty `outdir`; returns esbuild's metafile of the server bundle. */
+async function buildInto(outdir, quiet) {
   const result = await build({
     absWorkingDir: root,
     entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(root, file)])),
@@ -100,14 +99,37 @@ export async function buildSluice({ quiet = false } = {}) {
     mkdirSync(path.dirname(path.join(outdir, to)), { recursive: true });
     copyFileSync(path.join(root, from), path.join(outdir, to));
   }
+  return result.metafile;
+}
+
+/**
+ * Builds into `outdir` (default apps/standalone/dist; another directory must also sit three levels
+ * below the repository root, where the modules look for its package.json). The new output is written
+ * beside it and swapped in at the end, so a process started from the old one keeps finding its files
+ * until the swap, and two builds never write into the same directory.
+ */
+export async function buildSluice({ quiet = false, outdir: finalOutdir = defaultOutdir } = {}) {
+  const started = performance.now();
+  const outdir = `${finalOutdir}.new-${process.pid}-${Date.now()}`;
+  let metafile;
+  try {
+    metafile = await buildInto(outdir, quiet);
+  } catch (err) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw err;
+  }
+  const old = `${finalOutdir}.old-${process.pid}-${Date.now()}`;
+  if (existsSync(finalOutdir)) renameSync(finalOutdir, old);
+  renameSync(outdir, finalOutdir);
+  rmSync(old, { recursive: true, force: true });
   if (!quiet) {
-    const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-    const bytes = files.reduce((n, f) => n + result.metafile.outputs[f].bytes, 0);
+    const files = Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'));
+    const bytes = files.reduce((n, f) => n + metafile.outputs[f].bytes, 0);
     process.stderr.write(
-      `built ${path.relative(root, outdir)}/: ${Object.keys(entries).length} entries, ${files.length} JS files, ${(bytes / 1024 / 1024).toFixed(1)} MiB, in ${Math.round(performance.now() - started)} ms\n`,
+      `built ${path.relative(root, finalOutdir)}/: ${Object.keys(entries).length} entries, ${files.length} JS files, ${(bytes / 1024 / 1024).toFixed(1)} MiB, in ${Math.round(performance.now() - started)} ms\n`,
     );
   }
-  return { outdir, main: path.join(outdir, 'main.js') };
+  return { outdir: finalOutdir, main: path.join(finalOutdir, 'main.js') };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -31,6 +31,7 @@ interface LineageEvent {
 describe('the production build runs a job', () => {
   let db: TestDatabase;
   let home: string;
+  let buildDir: string | undefined;
   let child: ChildProcess | undefined;
   let output = '';
   let receiver: Server;
@@ -49,7 +50,10 @@ describe('the production build runs a job', () => {
   };
 
   before(async () => {
-    const { main } = (await buildSluice({ quiet: true })) as { main: string };
+    // A build of its own (three levels below the root, as apps/standalone/dist), so a developer's
+    // dist/ and a concurrent run are left alone.
+    buildDir = path.join(ROOT, '.cache', `built-test-${process.pid}`);
+    const { main } = (await buildSluice({ quiet: true, outdir: path.join(buildDir, 'dist') })) as { main: string };
     assert.ok(existsSync(main), 'the build wrote its main module');
     receiver = createServer((req, res) => {
       let body = '';
@@ -113,6 +117,7 @@ describe('the production build runs a job', () => {
     receiver?.close();
     await db?.drop().catch(() => {});
     if (home) rmSync(home, { recursive: true, force: true });
+    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
   it('answers a DuckDB job (in its child process) over REST', async () => {
