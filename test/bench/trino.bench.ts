@@ -324,7 +324,7 @@ async function main(): Promise<void> {
         s.memoryAtPeakMiB = await memoryAtPeak();
         sluice[format].push(s);
         line.push(
-          `Sluice ${format} ${Math.round(s.rowsPerSecond)} rows/s (${Math.round(s.ms)} ms, first byte ${Math.round(s.phases?.firstByteMs ?? 0)} ms, peak RSS ${s.peakRssMiB} MiB)`,
+          `Sluice ${format} ${Math.round(s.rowsPerSecond)} rows/s = ${((s.rowsPerSecond / d.rowsPerSecond) * 100).toFixed(1)} % of this run's trino-client (${Math.round(s.ms)} ms, first byte ${Math.round(s.phases?.firstByteMs ?? 0)} ms, peak RSS ${s.peakRssMiB} MiB)`,
         );
       }
       console.error(line.join('; '));
