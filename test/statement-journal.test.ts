@@ -236,6 +236,30 @@ describe('statement journal', () => {
     assert.equal((await job(late.id))?.state, 'Succeed');
   });
 
+  it('a record the database refuses costs only itself, and characters jsonb cannot hold are dropped, not the record', async () => {
+    const run = { managerId: 'journal-test', engineId: 'engine-z', leaseMs: 30_000 };
+    const [dup, nul, surrogate] = await Promise.all([prepare('SELECT 11'), prepare('SELECT 12'), prepare('SELECT 13')]);
+    if (!dup || !nul || !surrogate) throw new Error('prepared');
+    const first = new StatementJournal({ store: s.ts.stack.store, log: s.ts.stack.log, flushMs: 60_000, runningAfterMs: 60_000 });
+    first.begin(dup, run).end({ state: 'Succeed', logLines: ['first'] });
+    await first.close();
+    const journal = new StatementJournal({ store: s.ts.stack.store, log: s.ts.stack.log, flushMs: 60_000, runningAfterMs: 60_000 });
+    // The same job again: its id is taken, so PostgreSQL refuses it (a unique violation).
+    journal.begin(dup, run).end({ state: 'Failed', logLines: ['second'] });
+    journal.begin(nul, run).end({ state: 'Succeed', logLines: ['before\u0000after'] });
+    journal
+      .begin(surrogate, run)
+      .end({ state: 'Failed', error: { code: 'SLUICE_ENGINE_QUERY_FAILED', message: 'bad \ud800 text', details: {} }, logLines: ['x'] });
+    await journal.close();
+    assert.equal((await job(dup.id))?.state, 'Succeed', 'the first record stays');
+    assert.deepEqual(await logs(dup.id), ['first']);
+    assert.equal((await job(nul.id))?.state, 'Succeed');
+    assert.deepEqual(await logs(nul.id), ['beforeafter']);
+    const bad = await job(surrogate.id);
+    assert.equal(bad?.state, 'Failed');
+    assert.equal(bad?.error?.message, 'bad \ufffd text');
+  });
+
   it('the stack writes the records of the last statements when it stops', async () => {
     const own = await startPgwireStack();
     const c = new pg.Client({

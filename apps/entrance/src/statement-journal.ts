@@ -210,6 +210,12 @@ export class StatementJournal {
       try {
         await this.write(batch);
       } catch (e) {
+        if (batch.length > 1 && refused(e)) {
+          // A statement the database refuses (a value it cannot store, an id it has already) must not
+          // take its batch with it: each is written alone, and only the refused one is lost.
+          await this.writeAlone(batch);
+          continue;
+        }
         const again = batch.filter((f) => ++f.tries < 3);
         this.deps.log.warn(
           { statements: batch.length, retried: again.length, err: String(e) },
@@ -224,6 +230,17 @@ export class StatementJournal {
           }, 250);
           return;
         }
+      }
+    }
+  }
+
+  private async writeAlone(batch: Finished[]): Promise<void> {
+    for (const f of batch) {
+      try {
+        await this.write([f]);
+      } catch (e) {
+        if (!refused(e) && ++f.tries < 3) this.pending.push(f);
+        else this.deps.log.warn({ jobId: f.job.id, err: String(e) }, 'interactive statement could not be recorded');
       }
     }
   }
@@ -272,13 +289,18 @@ export class StatementJournal {
         started_at: f.startedAt.toISOString(),
         finished_at: f.finishedAt.toISOString(),
       });
-      // PostgreSQL's text holds no NUL: an engine's log line with one loses it rather than the batch.
       f.outcome.logLines.forEach((t, n) => {
-        logs.push({ j: j.id, n: n + 1, t: t.includes('\0') ? t.replaceAll('\0', '') : t });
+        logs.push({ j: j.id, n: n + 1, t });
       });
       for (const e of built[i] ?? []) events.push({ j: j.id, s: e.seqOffset, p: e.event });
     });
-    await queryPrepared(this.deps.store.pool, FLUSH_SQL, [JSON.stringify({ jobs, logs, lineage: events })]);
+    const batchDoc = { jobs, logs, lineage: events };
+    let doc = JSON.stringify(batchDoc);
+    // jsonb holds no NUL and no lone surrogate: such a character in a log line or an error message is
+    // dropped (or replaced) rather than the record. Rare, so the document is looked at once and only
+    // then built again with every string cleaned.
+    if (UNSTORABLE.test(doc)) doc = JSON.stringify(batchDoc, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '').toWellFormed() : v));
+    await queryPrepared(this.deps.store.pool, FLUSH_SQL, [doc]);
   }
 
   /**
@@ -305,6 +327,15 @@ export class StatementJournal {
     await Promise.all([...this.transitions]);
     if (this.pending.length > 0) await this.flush();
   }
+}
+
+/** Escapes JSON.stringify writes for characters jsonb refuses: NUL and lone surrogates. */
+const UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
+
+/** An error of the data (class 22) or of a constraint (class 23): writing it again fails again. */
+function refused(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /** What the lineage recorder reads of a job, for a statement not (yet) stored. */
