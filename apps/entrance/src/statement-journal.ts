@@ -299,7 +299,7 @@ export class StatementJournal {
     // jsonb holds no NUL and no lone surrogate: such a character in a log line or an error message is
     // dropped (or replaced) rather than the record. Rare, so the document is looked at once and only
     // then built again with every string cleaned.
-    if (UNSTORABLE.test(doc)) doc = JSON.stringify(batchDoc, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '').toWellFormed() : v));
+    if (UNSTORABLE.test(doc)) doc = JSON.stringify(batchDoc, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '').replace(LONE_SURROGATE, '\ufffd') : v));
     await queryPrepared(this.deps.store.pool, FLUSH_SQL, [doc]);
   }
 
@@ -331,6 +331,7 @@ export class StatementJournal {
 
 /** Escapes JSON.stringify writes for characters jsonb refuses: NUL and lone surrogates. */
 const UNSTORABLE = /\\u0000|\\ud[89a-f]/i;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** An error of the data (class 22) or of a constraint (class 23): writing it again fails again. */
 function refused(e: unknown): boolean {
