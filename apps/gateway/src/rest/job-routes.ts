@@ -117,8 +117,10 @@ export function jobRoutes(entrance: EntranceApi, ends?: JobEnds): AnyRouteSpec[]
       query: WaitQuerySchema,
       responses: [{ status: 200, description: 'the job (with `results` when it ended within the wait)', schema: JobOutcomeSchema }],
       async handler({ principal, params, query }) {
-        const job = await entrance.get(principal, params.id);
-        return waited(entrance, ends, principal, job, query.wait, query.rows);
+        if (query.wait <= 0 || !ends) return entrance.get(principal, params.id);
+        // One read: a job that has already ended comes back with its rows at once.
+        const now = await entrance.outcome(principal, params.id, query.rows);
+        return isFinalState(now.state) ? now : waited(entrance, ends, principal, now, query.wait, query.rows);
       },
     }),
     route({
