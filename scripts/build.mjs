@@ -9,7 +9,7 @@
 // Sluice starts by path sit side by side in the output directory, as their callers expect them next
 // to their own module: the DuckDB child process, the lineage worker thread (and its boot module) and
 // the process watchdog. Code they share goes to chunks; modules loaded with `import()` stay lazy.
-// Uses esbuild, which the repository already has as tsx's dependency.
+// Uses esbuild (a devDependency; tsx runs on it too).
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
