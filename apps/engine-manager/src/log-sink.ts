@@ -46,8 +46,16 @@ export class LogSink {
     const clean = this.redact(line);
     const text = clean.length > MAX_LINE_CHARS ? `${clean.slice(0, MAX_LINE_CHARS)}… [line truncated]` : clean;
     this.pending.push(text);
-    if (this.pending.length >= MAX_BATCH_LINES) void this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.flushed ? this.flushMs : this.firstFlushMs);
+    if (this.pending.length >= MAX_BATCH_LINES) this.flushInBackground();
+    else if (!this.timer) this.timer = setTimeout(() => this.flushInBackground(), this.flushed ? this.flushMs : this.firstFlushMs);
+  }
+
+  /**
+   * A flush nobody waits for. Its failure (the database gone while the process stops, say) is not
+   * lost: the job's final write waits for `flushing` and sees it there.
+   */
+  private flushInBackground(): void {
+    this.flush().catch(() => {});
   }
 
   /**
