@@ -22,6 +22,7 @@ import pg from 'pg';
 import { startPgwireStack } from '../pgwire/pgwire-stack.ts';
 import type { LatencyFigures, ThroughputFigures } from './pgwire-client.ts';
 import { ensureServices } from './services-env.ts';
+import { untilIdle } from './until-idle.ts';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,21 +59,6 @@ async function startBareProxy(host: string, port: number): Promise<net.Server> {
   return server;
 }
 
-/**
- * Waits until this process (Sluice, every thread) uses under 5% of a core over half a second, for at
- * most 90 s. Returns how long it waited.
- */
-async function untilIdle(): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < 90_000) {
-    const before = process.cpuUsage();
-    await new Promise((r) => setTimeout(r, 500));
-    const used = process.cpuUsage(before);
-    if ((used.user + used.system) / 1000 < 25) break;
-  }
-  return Date.now() - t0;
-}
-
 async function main(): Promise<void> {
   ensureServices();
   const role = `pgwb_${uniqueSuffix()}`;
@@ -96,8 +82,7 @@ async function main(): Promise<void> {
     if (created.status !== 201) throw new Error(`data source: ${JSON.stringify(created.body)}`);
     await api.request('POST', '/api/v1/datasources/bench_pg/versions/1/publish');
 
-    // A freshly started stack warms its lineage grammars in a worker thread for several seconds (ADR 6):
-    // that is start-up work, not the cost of a statement, so the measurement waits until it is over.
+    // The stack's start-up work (lineage grammars warming in a worker) is not a statement's cost.
     console.error(`Sluice idle after start-up work: ${await untilIdle()} ms`);
 
     // The proxy lives in this process, beside Sluice, as the pgwire listener does.

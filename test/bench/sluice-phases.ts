@@ -6,6 +6,7 @@ import { figures, type PhaseFigures, withCpu } from './phase-metrics.ts';
 import { type Backend, type BenchDeployment, startDeployment } from './sluice-deployment.ts';
 import { type ProbeReport, StageProbes } from './stage-probes.ts';
 import { round } from './stats.ts';
+import { untilIdle } from './until-idle.ts';
 
 /** The job every measured request runs: trivial DuckDB SQL. */
 export const JOB_CODE = 'select 1';
@@ -59,6 +60,8 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
       errors: w.errorCount + wsWarm.errorCount,
     };
     log(`  sluice ${backend}: warm-up ${warmup.jobs} jobs in ${warmup.seconds} s, ${warmup.engines} DuckDB engines warm`);
+    // The stack's start-up work (lineage grammars warming in a worker thread) is not a job's cost.
+    log(`  sluice ${backend}: idle after start-up work in ${await untilIdle()} ms`);
 
     const cpu = new CpuAccounting({ serverPid: process.pid, clientPid: host.pid, databases: [new URL(dep.env.DATABASE_URL ?? '').pathname.slice(1)] });
     const elu0 = performance.eventLoopUtilization();
