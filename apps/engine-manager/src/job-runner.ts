@@ -35,7 +35,6 @@ interface ActiveJob {
 
 const PROGRESS_INTERVAL_MS = 250;
 
-/** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
 /** A result set of at most this many rows and bytes, all plain values, travels with the job's end as well. */
 const INLINE_MAX_ROWS = 20;
 const INLINE_MAX_BYTES = 2048;
@@ -52,6 +51,7 @@ function plainRows(rows: unknown[][]): boolean {
   return true;
 }
 
+/** Writes one task's result sets, enforcing the job's row and byte limits across all of them. */
 class ResultWriter {
   private current: { writer: ResultSetWriter; index: number; columns: Column[]; inline: Row[] | undefined } | undefined;
   private count = 0;
