@@ -57,15 +57,7 @@ describe('statement journal', () => {
   });
 
   it('records a pgwire statement after it ends: final state, user, engine, timings, state history, log and lineage', async () => {
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: s.port,
-      user: 'alice',
-      password: s.ts.tokens.alice,
-      database: 'duckdb',
-      application_name: 'journal-ok',
-    });
-    await c.connect();
+    const c = await s.connect('journal-ok');
     try {
       const r = await c.query('SELECT 41 + 1 AS answer');
       assert.equal(r.rows[0].answer, 42);
@@ -101,15 +93,7 @@ describe('statement journal', () => {
   });
 
   it('records a failed pgwire statement as Failed with its error, its log and a FAIL lineage event', async () => {
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: s.port,
-      user: 'alice',
-      password: s.ts.tokens.alice,
-      database: 'duckdb',
-      application_name: 'journal-fail',
-    });
-    await c.connect();
+    const c = await s.connect('journal-fail');
     try {
       await assert.rejects(c.query('SELECT * FROM no_such_table_here'), (e: { code?: string }) => e.code === '42P01');
     } finally {
@@ -128,8 +112,7 @@ describe('statement journal', () => {
   });
 
   it('still applies the statement policy: a denied statement is refused and runs nowhere', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'duckdb' });
-    await c.connect();
+    const c = await s.connect();
     try {
       await assert.rejects(
         c.query('DROP DATABASE prod'),
@@ -166,15 +149,7 @@ describe('statement journal', () => {
   });
 
   it('a long pgwire statement is listed as Running while it runs and a REST cancel stops it (57014, Cancelled)', { timeout: 120_000 }, async () => {
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: s.port,
-      user: 'alice',
-      password: s.ts.tokens.alice,
-      database: 'duckdb',
-      application_name: 'journal-long',
-    });
-    await c.connect();
+    const c = await s.connect('journal-long');
     try {
       const q = c.query('SELECT count(*) FROM range(2000000000) a, range(1000) b');
       q.catch(() => {});
@@ -262,15 +237,7 @@ describe('statement journal', () => {
 
   it('the stack writes the records of the last statements when it stops', async () => {
     const own = await startPgwireStack();
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: own.port,
-      user: 'alice',
-      password: own.ts.tokens.alice,
-      database: 'duckdb',
-      application_name: 'journal-stop',
-    });
-    await c.connect();
+    const c = await own.connect('journal-stop');
     await c.query('SELECT 7');
     await c.end();
     const url = own.env.db.url;

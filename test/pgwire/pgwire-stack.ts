@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { PGWIRE_SCRAM_MIGRATION, PgScramVerifierStore, type PgwireServer, startPgwireServer } from '../../apps/gateway/src/pgwire/index.ts';
 import { type Backend, startTestStack, type TestEnv, type TestStack, testEnv } from '../support/test-stack.ts';
 
@@ -10,6 +11,8 @@ export interface PgwireStack {
   scram: PgScramVerifierStore;
   /** Creates a token for `user` with its SCRAM verifier stored (what token creation does once wired). */
   token(user: string, opts?: { admin?: boolean; scram?: boolean }): Promise<string>;
+  /** A connected node-postgres client of alice's on the `duckdb` database; `applicationName` labels her jobs. */
+  connect(applicationName?: string): Promise<pg.Client>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +26,7 @@ export async function startPgwireStack(
   await stack.infra.db.query(PGWIRE_SCRAM_MIGRATION.sql);
   const scram = new PgScramVerifierStore(stack.infra.db);
   for (const t of Object.values(ts.tokens)) await scram.enroll(t);
-  const pg = await startPgwireServer({
+  const server = await startPgwireServer({
     host: '127.0.0.1',
     port: 0,
     entrance: stack.entrance,
@@ -43,8 +46,8 @@ export async function startPgwireStack(
   return {
     env,
     ts,
-    pg,
-    port: pg.address.port,
+    pg: server,
+    port: server.address.port,
     scram,
     async token(user, o = {}) {
       // Sluice stores a SCRAM verifier with every new token; `scram: false` removes it to model a
@@ -53,8 +56,20 @@ export async function startPgwireStack(
       if (o.scram === false) await stack.infra.db.query('DELETE FROM sluice_token_scram WHERE token_id = $1', [info.id]);
       return token;
     },
+    async connect(applicationName) {
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: server.address.port,
+        user: 'alice',
+        password: ts.tokens.alice,
+        database: 'duckdb',
+        ...(applicationName ? { application_name: applicationName } : {}),
+      });
+      await c.connect();
+      return c;
+    },
     async stop() {
-      await pg.close().catch(() => {});
+      await server.close().catch(() => {});
       await ts.stop().catch(() => {});
       await env.cleanup();
     },

@@ -80,15 +80,7 @@ describe('pgwire streaming', () => {
   });
 
   it('a statement cancelled while its rows stream ends Cancelled and gives its engine back', async () => {
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: s.port,
-      user: 'alice',
-      password: s.ts.tokens.alice,
-      database: 'duckdb',
-      application_name: 'mid-stream-cancel',
-    });
-    await c.connect();
+    const c = await s.connect('mid-stream-cancel');
     try {
       const q = c.query({ text: 'SELECT range AS n FROM range(500000000)', rowMode: 'array' });
       q.catch(() => {});
@@ -155,8 +147,7 @@ describe('pgwire on the queued path', () => {
   });
 
   it('runs statements as queued jobs whose results are kept in the result store', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'duckdb' });
-    await c.connect();
+    const c = await s.connect();
     try {
       const r = await c.query({ text: 'SELECT range AS n FROM range(5)', rowMode: 'array' });
       assert.deepEqual(
