@@ -1,22 +1,32 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
-import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import { ApiClient, BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
 /** Starts a real engine-manager process, as `npm run start:engine-manager` does. */
-function startManagerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', 'apps/standalone/src/main.ts', 'engine-manager'], {
+function startManagerProcess(env: Record<string, string>, roles: string[] = ['engine-manager']): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', 'apps/standalone/src/main.ts', ...roles], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;
+}
+
+/** A TCP port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof addr === 'object' && addr ? addr.port : 0;
 }
 
 async function managerCount(db: pg.Client): Promise<number> {
@@ -88,6 +98,43 @@ for (const backend of BACKENDS) {
       assert.equal(again.body.logLines, done.logLines);
       const after = await ts.api(ts.tokens.admin).submit({ code: 'select 1' });
       assert.equal((await ts.api(ts.tokens.admin).waitFor(after.body.id)).state, 'Succeed', 'the restarted stack runs new jobs');
+    });
+
+    it('recovers a job claimed at submit when the whole process that took it is killed', async () => {
+      // One process with every role: its engine manager claims the job in the submit's own statement
+      // (ADR 10), so the job never went through the queue. Its recovery is the lease, as for any job.
+      const port = await freePort();
+      const whole = startManagerProcess({ ...env.env, SLUICE_PORT: String(port) }, ['gateway', 'entrance', 'engine-manager']);
+      children.push(whole);
+      const api = new ApiClient(`http://127.0.0.1:${port}`, ts!.tokens.alice);
+      await waitFor(async () => (await fetch(`${api.url}/healthz`).catch(() => undefined))?.ok === true, { timeoutMs: 30_000, what: 'the whole stack' });
+
+      const mark = path.join(env.home, 'mark-claimed.txt');
+      const sub = await api.submit({ code: `echo start >> ${mark}; echo started; sleep 4; echo done >> ${mark}`, engineType: 'shell' });
+      assert.equal(sub.status, 201);
+      assert.equal(sub.body.state, 'Running', 'claimed at submit: the answer already says Running');
+      const row = await db.query<{ same: boolean; manager_id: string }>('SELECT scheduled_at = started_at AS same, manager_id FROM sluice_jobs WHERE id = $1', [
+        sub.body.id,
+      ]);
+      assert.equal(row.rows[0]?.same, true, 'admitted and claimed in one transaction');
+      await waitFor(() => existsSync(mark) && readFileSync(mark, 'utf8').includes('start'), { timeoutMs: 20_000, what: 'the job to start' });
+
+      whole.kill('SIGKILL');
+      await new Promise((r) => whole.once('exit', r));
+      const mgr = startManagerProcess(env.env);
+      children.push(mgr);
+      const done = await ts!.api(ts!.tokens.alice).waitFor(sub.body.id, undefined, 40_000);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.equal(done.attempt, 1, 'one retry after the process died');
+      await new Promise((r) => setTimeout(r, 4500));
+      assert.deepEqual(readFileSync(mark, 'utf8').trim().split('\n'), ['start', 'start', 'done'], 'the killed attempt never completed');
+      const history = await db.query<{ to_state: string }>('SELECT to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [sub.body.id]);
+      assert.deepEqual(
+        history.rows.map((r) => r.to_state),
+        ['Inited', 'Scheduled', 'Running', 'WaitForRetry', 'Running', 'Succeed'],
+      );
+      mgr.kill('SIGTERM');
+      await new Promise((r) => mgr.once('exit', r));
     });
 
     it('fails the job with a clear error when its retries are used up', async () => {

@@ -114,6 +114,7 @@ export class EngineManager {
     await this.consumer?.close(false);
     await this.unsubscribe?.();
     for (const jobId of this.runner.activeJobs()) this.runner.stop(jobId, 'lease');
+    await this.runner.close();
     await this.engines.close();
     await this.deps.db.query('UPDATE sluice_managers SET stopped_at = now() WHERE id = $1', [this.id]).catch(() => {});
     while (this.beating) await new Promise((r) => setTimeout(r, 10));

@@ -14,7 +14,7 @@ import {
   toSluiceError,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { Fence, JobRow, JobStore, LineageRecorder, Logger, SealedResultSet } from '@sluice/entrance';
+import type { DirectSlot, Fence, JobRow, JobStore, LineageRecorder, Logger, NewJob, SealedResultSet } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import { LiveRows } from './live-rows.ts';
 import { LogSink } from './log-sink.ts';
@@ -147,6 +147,12 @@ class ResultWriter {
  */
 export class JobRunner {
   private readonly active = new Map<string, ActiveJob>();
+  /** Run slots left of the manager's concurrency: a queued job waits for one, a job claimed at submit takes a free one. */
+  private free: number;
+  private readonly waiters: (() => void)[] = [];
+  /** Runs of jobs claimed at submit (the queue's consumer tracks its own). */
+  private readonly direct = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(
     private readonly config: Config,
@@ -160,7 +166,83 @@ export class JobRunner {
     private readonly log: Logger,
     private readonly dataSources?: DataSourceResolver,
     private readonly lineage?: LineageRecorder,
-  ) {}
+  ) {
+    this.free = config.SLUICE_MANAGER_CONCURRENCY;
+  }
+
+  private async takeSlot(): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.free > 0 && this.waiters.length === 0) {
+      this.free--;
+      return true;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    return !this.closed;
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiters.shift();
+    if (next && !this.closed) next();
+    else this.free++;
+  }
+
+  /**
+   * A slot for a job the entrance is submitting now, to be claimed in the submit's own statement and
+   * run here without the queue (ADR 10). None while every slot is taken or queued jobs wait for one:
+   * the job then takes the queue like any other.
+   */
+  reserve(): DirectSlot | undefined {
+    if (this.closed || this.free <= 0 || this.waiters.length > 0) return undefined;
+    this.free--;
+    let taken = false;
+    const take = () => {
+      if (taken) throw new Error('a run slot is used once');
+      taken = true;
+    };
+    return {
+      claim: async (job: NewJob) => ({
+        managerId: this.managerId,
+        leaseMs: this.config.SLUICE_LEASE_MS,
+        lineage: await this.lineage?.started({
+          id: job.id,
+          attempt: 0,
+          engine_type: job.engineType,
+          code_type: job.codeType,
+          code: job.code,
+          labels: job.labels,
+        }),
+      }),
+      start: (row: JobRow) => {
+        take();
+        const run = this.execute(row)
+          .catch((err) => this.log.error({ jobId: row.id, err: String(err) }, 'job run failed'))
+          .finally(() => {
+            this.direct.delete(run);
+            this.releaseSlot();
+          });
+        this.direct.add(run);
+      },
+      release: () => {
+        if (taken) return;
+        take();
+        this.releaseSlot();
+      },
+    };
+  }
+
+  /**
+   * Takes no more jobs: queued jobs still waiting for a slot are left to the queue and the reconciler.
+   * Returns once the runs of jobs claimed at submit have ended (they were stopped by the caller), or
+   * after `waitMs`.
+   */
+  async close(waitMs = 5_000): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w();
+    if (this.direct.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.direct]), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+  }
 
   /** Ids of jobs running here now. */
   activeJobs(): string[] {
@@ -176,7 +258,17 @@ export class JobRunner {
     return true;
   }
 
+  /** Runs a job attempt taken from the queue, once a run slot is free. */
   async run(q: QueuedJob): Promise<void> {
+    if (!(await this.takeSlot())) return; // closing: the entry is left to the queue and the reconciler
+    try {
+      await this.claimAndRun(q);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private async claimAndRun(q: QueuedJob): Promise<void> {
     const pending = await this.store.getForRun(q.jobId, q.attempt);
     if (!pending || pending.attempt !== q.attempt || (pending.state !== 'Scheduled' && pending.state !== 'WaitForRetry')) return;
     // Permission, publication and expiry of the data source are checked again now: they may have
@@ -202,7 +294,11 @@ export class JobRunner {
       refused ? undefined : await this.lineage?.started(pending, dataSource),
     );
     if (!claimed) return; // cancelled, timed out, or already taken: nothing to do
-    const row: JobRow = { ...pending, ...claimed };
+    await this.execute({ ...pending, ...claimed }, dataSource, refused);
+  }
+
+  /** Runs a job claimed for this manager, and ends it in exactly one state. */
+  private async execute(row: JobRow, dataSource?: DataSourceConnection, refused?: unknown): Promise<void> {
     const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
     const active: ActiveJob = { controller: new AbortController() };
     this.active.set(row.id, active);

@@ -25,11 +25,30 @@ import { streamResultAs, streamRowsAs } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import { newJobId } from './ids.ts';
 import { runInterceptors } from './interceptors/index.ts';
-import { type JobBrief, type JobEnd, type JobRow, type JobStore, type NewJob, toJobView } from './job-store.ts';
+import { type JobBrief, type JobEnd, type JobRow, type JobStore, type NewJob, type SubmitClaim, toJobView } from './job-store.ts';
 
 /** What the entrance needs from the data-source service: may this user run jobs on it, and on which engine. */
 export interface DataSourceAccess {
   checkUse(principal: Principal, name: string): Promise<{ type: string; engine: string }>;
+}
+
+/**
+ * An engine manager of the submitting process that can start a job at once (ADR 10): the submit
+ * claims an admitted job for it in the same statement, and it runs without the queue hop.
+ */
+export interface DirectRunner {
+  /** A run slot for a job submitted now, or undefined when the manager has none free (or is stopping). */
+  reserve(): DirectSlot | undefined;
+}
+
+/** A reserved run slot: used by {@link DirectSlot.start}, or given back by {@link DirectSlot.release}. */
+export interface DirectSlot {
+  /** What the submit statement records to claim `job` for this manager (its lease, its START event). */
+  claim(job: NewJob): Promise<SubmitClaim>;
+  /** Runs the job the submit claimed; the slot goes with it. */
+  start(row: JobRow): void;
+  /** Gives the slot back unused. */
+  release(): void;
 }
 
 /** Result of a log read: the lines, where to continue, and whether the log can still grow. */
@@ -79,6 +98,8 @@ function canonicalJson(v: unknown): string {
 
 /** The entrance's implementation of {@link EntranceApi} on PostgreSQL, the queue and the result store. */
 export class EntranceService implements EntranceApi {
+  private direct: DirectRunner | undefined;
+
   constructor(
     private readonly config: Config,
     readonly store: JobStore,
@@ -170,10 +191,24 @@ export class EntranceService implements EntranceApi {
       const existing = await this.store.findByIdempotencyKey(job.user, idempotencyKey);
       if (existing) return { job: this.checkReplay(existing, job.requestHash, idempotencyKey), created: false };
     }
-    const out = await this.store.insert(job);
-    if (out.duplicate) return { job: this.checkReplay(out.row, job.requestHash, idempotencyKey ?? ''), created: false };
-    if (out.enqueue) await this.admission.enqueue({ jobId: out.row.id, attempt: 0, priority: out.row.priority });
-    return { job: toJobView(out.row), created: true };
+    // A job on a data source takes the queue: its connection is resolved and checked when it is claimed.
+    let slot = job.dataSource === null ? this.direct?.reserve() : undefined;
+    try {
+      const out = await this.store.insert(job, slot ? await slot.claim(job) : undefined);
+      if (out.duplicate) return { job: this.checkReplay(out.row, job.requestHash, idempotencyKey ?? ''), created: false };
+      if (out.claimed && slot) {
+        slot.start(out.row);
+        slot = undefined;
+      } else if (out.enqueue) await this.admission.enqueue({ jobId: out.row.id, attempt: 0, priority: out.row.priority });
+      return { job: toJobView(out.row), created: true };
+    } finally {
+      slot?.release();
+    }
+  }
+
+  /** Lets jobs submitted here be claimed at submit for this process's engine manager (ADR 10). */
+  runHere(runner: DirectRunner): void {
+    this.direct = runner;
   }
 
   private checkReplay(row: JobRow, requestHash: string | null, key: string): JobView {

@@ -122,6 +122,14 @@ export interface Fence {
   attempt: number;
 }
 
+/** What a submit records to claim an admitted job for an engine manager of its own process (ADR 10). */
+export interface SubmitClaim {
+  managerId: string;
+  leaseMs: number;
+  /** The job's START event, written in the same statement when the claim holds. */
+  lineage?: LineageRecord;
+}
+
 /** Conditions a transition must meet besides the source state. */
 export interface Guard {
   managerId?: string;
@@ -298,44 +306,63 @@ export class JobStore {
 
   /**
    * Persists a new job and, when its group has room, admits it straight to Scheduled in the same
-   * transaction. Returns the stored row and whether it must be enqueued.
+   * transaction. With a `claim`, an admitted job is claimed too: stored Running on the claim's manager
+   * and lease, with its START lineage event, for that manager to run without the queue (ADR 10).
+   * Returns the stored row, whether it must be enqueued and whether it was claimed.
    */
-  async insert(job: NewJob): Promise<{ row: JobRow; enqueue: boolean; duplicate: boolean }> {
+  async insert(job: NewJob, claim?: SubmitClaim): Promise<{ row: JobRow; enqueue: boolean; duplicate: boolean; claimed: boolean }> {
     const key = groupKey(job.user, job.creator, job.engineType);
-    // One round trip: sluice_submit_job (migration 3) locks the group, checks the idempotency key,
-    // admits the job when its group has room and nothing waits ahead of it, and writes the history.
-    const r = await queryPrepared<JobRow>(this.pool, 'SELECT * FROM sluice_submit_job($1, $2)', [
-      {
-        id: job.id,
-        username: job.user,
-        creator: job.creator,
-        engine_type: job.engineType,
-        code_type: job.codeType,
-        group_key: key,
-        code: job.code,
-        submitted_code: job.submittedCode,
-        variables: job.variables,
-        runtime_params: job.runtimeParams,
-        startup_params: job.startupParams,
-        labels: job.labels,
-        priority: job.priority,
-        execute_once: job.executeOnce,
-        data_source: job.dataSource,
-        queue_timeout_s: job.queueTimeoutS,
-        run_timeout_s: job.runTimeoutS,
-        idempotency_key: job.idempotencyKey,
-        request_hash: job.requestHash,
-        client_lease_s: job.clientLeaseS,
-      },
-      this.opts.maxRunningPerGroup,
-    ]);
+    // One round trip: sluice_submit_job (migrations 3 and 4) locks the group, checks the idempotency
+    // key, admits the job when its group has room and nothing waits ahead of it, claims it when asked,
+    // and writes the history. The lineage event is written only if the job was claimed.
+    const lineage = claim?.lineage;
+    const r = await queryPrepared<JobRow>(
+      this.pool,
+      lineage
+        ? `WITH sub AS (SELECT * FROM sluice_submit_job($1, $2, $3)),
+                lineage AS (INSERT INTO sluice_lineage_outbox (run_key, seq, payload)
+                            SELECT sub.id, sub.attempt * 4 + $5::int, $4::jsonb FROM sub WHERE sub.id = $6 AND sub.state = 'Running'
+                            ON CONFLICT (run_key, seq) DO NOTHING)
+           SELECT * FROM sub`
+        : 'SELECT * FROM sluice_submit_job($1, $2, $3)',
+      [
+        {
+          id: job.id,
+          username: job.user,
+          creator: job.creator,
+          engine_type: job.engineType,
+          code_type: job.codeType,
+          group_key: key,
+          code: job.code,
+          submitted_code: job.submittedCode,
+          variables: job.variables,
+          runtime_params: job.runtimeParams,
+          startup_params: job.startupParams,
+          labels: job.labels,
+          priority: job.priority,
+          execute_once: job.executeOnce,
+          data_source: job.dataSource,
+          queue_timeout_s: job.queueTimeoutS,
+          run_timeout_s: job.runTimeoutS,
+          idempotency_key: job.idempotencyKey,
+          request_hash: job.requestHash,
+          client_lease_s: job.clientLeaseS,
+        },
+        this.opts.maxRunningPerGroup,
+        claim ? { manager_id: claim.managerId, lease_ms: claim.leaseMs } : null,
+        ...(lineage ? [JSON.stringify(lineage.event), lineage.seqOffset, job.id] : []),
+      ],
+    );
     const row = r.rows[0] as JobRow;
     const duplicate = row.id !== job.id;
+    const claimed = !duplicate && claim !== undefined && row.state === 'Running';
     const enqueue = !duplicate && row.state === 'Scheduled';
     if (enqueue) this.keepForRun(row);
-    // No status event: nobody can be subscribed to a job whose id did not exist a moment ago, and the
-    // scheduler's admission only listens for states that free a slot.
-    return { row, enqueue, duplicate };
+    // Admitted only: no status event, since nobody can be subscribed to a job whose id did not exist a
+    // moment ago and the scheduler's admission only listens for states that free a slot. A claimed
+    // job announces Running, as a claim from the queue does.
+    if (claimed) this.track(this.publishStatus(row));
+    return { row, enqueue, duplicate, claimed };
   }
 
   private keepForRun(row: JobRow): void {

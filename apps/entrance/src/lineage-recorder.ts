@@ -11,6 +11,9 @@ import {
 } from '@sluice/metadata-hook';
 import type { JobRow } from './job-store.ts';
 
+/** What the recorder reads of a job: a stored row, or a job being submitted (attempt 0). */
+export type LineageJob = Pick<JobRow, 'id' | 'attempt' | 'engine_type' | 'code_type' | 'code' | 'labels'>;
+
 /** An OpenLineage event to write into the outbox in the same statement as a job's state change. */
 export interface LineageRecord {
   event: unknown;
@@ -72,7 +75,7 @@ export class LineageRecorder {
     this.extractor.warmUp(engines.flatMap((e) => DIALECTS_OF_ENGINE[e] ?? []));
   }
 
-  private analyse(row: JobRow, ds?: DataSourceConnection): Promise<Analysis> {
+  private analyse(row: LineageJob, ds?: DataSourceConnection): Promise<Analysis> {
     const key = `${row.id}.${row.attempt}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -122,7 +125,7 @@ export class LineageRecorder {
     return found;
   }
 
-  private async build(row: JobRow, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): Promise<LineageRecord> {
+  private async build(row: LineageJob, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): Promise<LineageRecord> {
     const { lineage, dialect, dataSource } = await this.analyse(row, extra.ds);
     const engine = parseEngineType(row.engine_type);
     const event = buildRunEvent({
@@ -138,12 +141,12 @@ export class LineageRecorder {
   }
 
   /** The event of a job that starts running: START, or RUNNING for a retry. */
-  started(row: JobRow, ds?: DataSourceConnection): Promise<LineageRecord> {
+  started(row: LineageJob, ds?: DataSourceConnection): Promise<LineageRecord> {
     return this.build(row, row.attempt === 0 ? 'START' : 'RUNNING', { ds });
   }
 
   /** The event of a job that ended in `to`. */
-  async ended(row: JobRow, to: JobState, extra: { ds?: DataSourceConnection; error?: string } = {}): Promise<LineageRecord> {
+  async ended(row: LineageJob, to: JobState, extra: { ds?: DataSourceConnection; error?: string } = {}): Promise<LineageRecord> {
     const type: RunEventType = to === 'Succeed' ? 'COMPLETE' : to === 'Cancelled' ? 'ABORT' : 'FAIL';
     const record = await this.build(row, type, extra);
     this.cache.delete(`${row.id}.${row.attempt}`);

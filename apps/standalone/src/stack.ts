@@ -138,6 +138,8 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
       });
       await manager.start();
       stack.manager = manager;
+      // Jobs submitted here and admitted at once are claimed for this manager in the submit (ADR 10).
+      if (config.SLUICE_RUN_AT_SUBMIT) entrance.runHere(manager.runner);
       stoppers.push(() => manager.stop());
     }
     if (opts.roles.includes('entrance')) {

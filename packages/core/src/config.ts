@@ -80,6 +80,13 @@ export const ConfigSchema = z.object({
   SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),
   SLUICE_ENGINE_CONCURRENCY: int(1, 1, 64).describe('tasks one engine runs at once'),
   SLUICE_MANAGER_CONCURRENCY: int(32, 1, 1024).describe('jobs one engine manager runs at once'),
+  SLUICE_RUN_AT_SUBMIT: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true')
+    .describe(
+      'a job admitted at submit is claimed in the same statement by the engine manager of the same process, when it has a free slot, and runs without the queue; false, or no engine manager in the process: every job takes the queue',
+    ),
   SLUICE_LEASE_MS: int(10_000, 1000).describe('how long a job or engine lease lasts without a heartbeat'),
   SLUICE_HEARTBEAT_MS: int(2_000, 100).describe('heartbeat interval of engine managers'),
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),

