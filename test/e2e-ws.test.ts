@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isFinalState, type JobState } from '@sluice/core';
 import { waitFor } from '@sluice/testkit';
 import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
 import { type Frame, WsTestClient } from './support/ws-client.ts';
@@ -171,7 +172,9 @@ for (const backend of BACKENDS) {
       // The rows frames come before the result-ready frame of their set.
       const order = withRows.frames.filter((f) => f.jobId === jobId).map((f) => f.type);
       assert.ok(order.lastIndexOf('rows') < order.indexOf('result'), order.join(','));
-      await plain.until((fs) => fs.find((f) => isFinal(f, jobId)), 30_000, 'final status (plain)');
+      // A job that ended before the plain client subscribed says so in the `subscribed` frame itself.
+      const endedAtSubscribe = (f: Frame) => f.type === 'subscribed' && f.jobId === jobId && isFinalState((f.job as { state: JobState }).state);
+      await plain.until((fs) => fs.find((f) => isFinal(f, jobId) || endedAtSubscribe(f)), 30_000, 'final status (plain)');
       assert.equal(plain.frames.filter((f) => f.type === 'rows').length, 0, 'no rows frames without rows: true');
       withRows.close();
       plain.close();

@@ -81,7 +81,9 @@ describe('the per-user engine cap holds across engine managers', () => {
   let second: Stack;
 
   before(async () => {
-    env = await testEnv('redis', { SLUICE_MAX_ENGINES_PER_USER: '1' });
+    // Every job takes the queue, so both managers get jobs: with claim at submit (ADR 10) the first
+    // stack's own manager would take them all at submit while it has free slots.
+    env = await testEnv('redis', { SLUICE_MAX_ENGINES_PER_USER: '1', SLUICE_RUN_AT_SUBMIT: 'false' });
     first = await startTestStack(env);
     second = await startStack(env.config(), { roles: ['engine-manager'] });
   });
