@@ -1,4 +1,4 @@
-import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBResult, ResultReturnType, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBResult, ResultReturnType, StatementType } from '@duckdb/node-api';
 import type { ChildMessageBody, TaskOutcome } from './protocol.ts';
 import { splitIntoBatches } from './row-batches.ts';
 import { type JsonValue, toJsonValue } from './value-conversion.ts';
@@ -105,38 +105,7 @@ export async function runStatements(
     if (control.cancelled) throw new Cancelled();
   };
 
-  /** Runs one prepared statement of the task, and destroys it. */
-  const runPrepared = async (prepared: DuckDBPreparedStatement) => {
-    try {
-      const kind = STATEMENT_NAMES.get(prepared.statementType) ?? 'statement';
-      await emit({ type: 'log', taskId, line: `Statement ${statement}/${statements}: ${kind}` });
-      checkCancelled();
-      const result = await prepared.stream();
-      checkCancelled();
-      if (result.returnType === ResultReturnType.QUERY_RESULT) {
-        await streamRows(result, taskId, control, emit, limits);
-      } else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-        const n = result.rowsChanged;
-        await emit({ type: 'log', taskId, line: `${n} ${n === 1 ? 'row' : 'rows'} affected` });
-      } else {
-        await emit({ type: 'log', taskId, line: `${kind} OK` });
-      }
-    } finally {
-      prepared.destroySync();
-    }
-  };
-
   try {
-    // Most tasks are one statement: prepared straight from the text, it costs one native call and one
-    // parse fewer than extracting first. DuckDB refuses to prepare several statements at once (and an
-    // empty script); those, and any other refusal, take the extraction path, which reports errors.
-    const single = await connection.prepare(code).catch(() => undefined);
-    if (single) {
-      statements = 1;
-      statement = 1;
-      await runPrepared(single);
-      return { status: 'ok' };
-    }
     let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
     try {
       extracted = await connection.extractStatements(code);
@@ -152,7 +121,24 @@ export async function runStatements(
     for (statement = 1; statement <= statements; statement++) {
       checkCancelled();
       lastPercentage = -1;
-      await runPrepared(await extracted.prepare(statement - 1));
+      const prepared = await extracted.prepare(statement - 1);
+      try {
+        const kind = STATEMENT_NAMES.get(prepared.statementType) ?? 'statement';
+        await emit({ type: 'log', taskId, line: `Statement ${statement}/${statements}: ${kind}` });
+        checkCancelled();
+        const result = await prepared.stream();
+        checkCancelled();
+        if (result.returnType === ResultReturnType.QUERY_RESULT) {
+          await streamRows(result, taskId, control, emit, limits);
+        } else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+          const n = result.rowsChanged;
+          await emit({ type: 'log', taskId, line: `${n} ${n === 1 ? 'row' : 'rows'} affected` });
+        } else {
+          await emit({ type: 'log', taskId, line: `${kind} OK` });
+        }
+      } finally {
+        prepared.destroySync();
+      }
     }
     return { status: 'ok' };
   } catch (err) {
