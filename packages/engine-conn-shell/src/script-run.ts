@@ -20,7 +20,19 @@ export interface ScriptRunSpec {
   killGraceMs: number;
   /** Told the process group id as soon as bash starts, and again when it is gone. */
   onGroup?: (event: 'start' | 'end', pgid: number) => void;
+  /**
+   * Resolves once the process group is guarded (its watchdog knows it). The script's own code starts
+   * only then; if it rejects, the group is killed before the script ran and the run fails.
+   */
+  guard?: (pgid: number) => Promise<void>;
 }
+
+/**
+ * What bash runs first when the start is guarded: it waits for one line on stdin, then becomes the
+ * script with stdin from /dev/null. End of input without the line (this process died) means exit
+ * without running anything.
+ */
+const GATE = 'IFS= read -r _ || exit 0; exec "$0" "$1" </dev/null';
 
 type StopReason = 'cancel' | 'timeout' | 'closed';
 
@@ -47,13 +59,29 @@ export class ScriptRun {
   private readonly onAbort = () => this.stop('cancel');
 
   constructor(private readonly spec: ScriptRunSpec) {
-    this.child = spawn(spec.bash, [spec.scriptFile], {
+    // `--norc`: bash reads ~/.bashrc when its stdin is a socket, which Node's stdio pipes are.
+    this.child = spawn(spec.bash, spec.guard ? ['--norc', '-c', GATE, spec.bash, spec.scriptFile] : [spec.scriptFile], {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [spec.guard ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    if (this.child.pid !== undefined) spec.onGroup?.('start', this.child.pid);
+    const pgid = this.child.pid;
+    if (pgid !== undefined) {
+      spec.onGroup?.('start', pgid);
+      if (spec.guard) {
+        const stdin = this.child.stdin;
+        stdin?.on('error', () => {}); // bash gone before the go line: its exit tells the story
+        spec.guard(pgid).then(
+          () => stdin?.end('\n'),
+          (err: Error) => {
+            this.spawnError ??= err;
+            signalGroup(pgid, 'SIGKILL');
+            stdin?.destroy();
+          },
+        );
+      }
+    }
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };

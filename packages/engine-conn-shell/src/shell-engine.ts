@@ -73,7 +73,10 @@ export class ShellEngine implements Engine {
       timeoutSeconds,
       signal: task.signal,
       killGraceMs: this.settings.killGraceMs,
-      onGroup: (event, pgid) => (event === 'start' ? this.watchdog.watch(pgid) : this.watchdog.unwatch(pgid)),
+      // The script starts only once the watchdog has confirmed its group: a `kill -9` of this process
+      // between the spawn and the watchdog learning of the group would otherwise leave it running.
+      guard: (pgid) => this.watchdog.guard(pgid),
+      onGroup: (event, pgid) => (event === 'end' ? this.watchdog.unwatch(pgid) : undefined),
     });
     this.runs.add(run);
     try {

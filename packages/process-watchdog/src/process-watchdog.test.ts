@@ -31,6 +31,26 @@ function sleeper(): number {
 }
 
 describe('process watchdog', () => {
+  it('guard() resolves once the watchdog has confirmed the group, and rejects once it is closed', async () => {
+    const dog = new ProcessWatchdog({ name: 'test', readyTimeoutMs: 20_000 });
+    const pid = sleeper();
+    try {
+      await dog.start();
+      await dog.guard(pid);
+      assert.deepEqual(dog.watched, [pid]);
+      dog.unwatch(pid);
+      dog.close();
+      await assert.rejects(dog.guard(pid), /closed/);
+    } finally {
+      dog.close();
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+
   it('kills the watched groups when its parent is killed with SIGKILL, and only those', async () => {
     const parent = spawn(process.execPath, [...process.execArgv, fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

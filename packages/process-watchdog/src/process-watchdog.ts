@@ -36,6 +36,8 @@ export class ProcessWatchdog {
   private child: ChildProcess | undefined;
   private ready: Promise<void> | undefined;
   private readonly groups = new Set<number>();
+  /** Callers of {@link guard} waiting for the watchdog to confirm a group. */
+  private readonly confirming = new Map<number, { resolve: () => void; reject: (err: Error) => void }[]>();
   private closed = false;
   private readonly name: string;
   private readonly readyTimeoutMs: number;
@@ -51,6 +53,12 @@ export class ProcessWatchdog {
     const child = fork(watchdogPath(), [], { execArgv: loaderArgs(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '' } });
     child.on('exit', () => {
       if (this.child === child) this.child = undefined;
+    });
+    child.on('message', (m: { type?: string; pgid?: number }) => {
+      if (m?.type !== 'watching' || typeof m.pgid !== 'number') return;
+      const waiting = this.confirming.get(m.pgid);
+      this.confirming.delete(m.pgid);
+      for (const w of waiting ?? []) w.resolve();
     });
     child.on('error', () => {});
     // This process may exit normally while the watchdog runs.
@@ -87,6 +95,36 @@ export class ProcessWatchdog {
     this.ensure()?.send({ v: 1, type: 'watch', pgid }, () => {});
   }
 
+  /**
+   * Like {@link watch}, and resolves once the watchdog has confirmed the group, so the caller can hold
+   * the group's work back until then: a process that starts before its group is known could outlive
+   * a `kill -9` of this process that comes in between. Rejects when no confirmation comes in time.
+   */
+  guard(pgid: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`the ${this.name} watchdog is closed`));
+    const confirmed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const left = (this.confirming.get(pgid) ?? []).filter((w) => w !== entry);
+        if (left.length > 0) this.confirming.set(pgid, left);
+        else this.confirming.delete(pgid);
+        reject(new Error(`the ${this.name} watchdog did not confirm process group ${pgid} within ${this.readyTimeoutMs} ms`));
+      }, this.readyTimeoutMs);
+      const entry = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.confirming.set(pgid, [...(this.confirming.get(pgid) ?? []), entry]);
+    });
+    this.watch(pgid);
+    return confirmed;
+  }
+
   /** The group is gone (or was stopped): forget it. */
   unwatch(pgid: number): void {
     this.groups.delete(pgid);
@@ -109,6 +147,8 @@ export class ProcessWatchdog {
    */
   close(): void {
     this.closed = true;
+    for (const waiting of this.confirming.values()) for (const w of waiting) w.reject(new Error(`the ${this.name} watchdog is closed`));
+    this.confirming.clear();
     if (this.child?.connected) this.child.disconnect();
     this.child = undefined;
   }

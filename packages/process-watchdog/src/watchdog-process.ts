@@ -8,8 +8,16 @@ const groups = new Set<number>();
 
 process.on('message', (m: { v?: number; type?: string; pgid?: number }) => {
   if (m?.v !== 1 || typeof m.pgid !== 'number' || !Number.isInteger(m.pgid) || m.pgid <= 1) return;
-  if (m.type === 'watch') groups.add(m.pgid);
-  else if (m.type === 'unwatch') groups.delete(m.pgid);
+  if (m.type === 'watch') {
+    groups.add(m.pgid);
+    // The parent may hold a process back until it knows the group is guarded. A parent already gone
+    // must not make this process fail: killing its groups on 'disconnect' is what it is here for.
+    try {
+      if (process.connected) process.send?.({ v: 1, type: 'watching', pgid: m.pgid }, undefined, {}, () => {});
+    } catch {
+      // the channel closed meanwhile
+    }
+  } else if (m.type === 'unwatch') groups.delete(m.pgid);
 });
 
 // The parent starts nothing before this message arrives.

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type EngineEvent, SluiceError } from '@sluice/core';
+import { ScriptRun } from './script-run.ts';
+
+const dirs: string[] = [];
+after(async () => {
+  await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function script(body: string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sluice-script-run-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'script.sh');
+  await writeFile(file, body, { mode: 0o700 });
+  return { dir, file };
+}
+
+async function drain(run: ScriptRun): Promise<{ lines: string[]; error?: unknown }> {
+  const lines: string[] = [];
+  try {
+    for await (const ev of run.events() as AsyncGenerator<EngineEvent>) if (ev.type === 'log') lines.push(ev.line);
+    return { lines };
+  } catch (error) {
+    return { lines, error };
+  }
+}
+
+describe('script run: guarded start', () => {
+  it('runs none of the script before its guard resolves, then all of it', async () => {
+    const { dir, file } = await script('touch ran; echo "args: $#, stdin: $(cat | wc -c)"\n');
+    let release!: () => void;
+    const guarded = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let guardedPgid: number | undefined;
+    const run = new ScriptRun({
+      bash: 'bash',
+      scriptFile: file,
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutSeconds: 30,
+      signal: new AbortController().signal,
+      killGraceMs: 1000,
+      guard: (pgid) => {
+        guardedPgid = pgid;
+        return guarded;
+      },
+    });
+    assert.equal(guardedPgid, run.pid, 'the guard is asked for the group of the spawned bash');
+    await sleep(300);
+    assert.equal(existsSync(path.join(dir, 'ran')), false, 'nothing ran while the guard was pending');
+    release();
+    const out = await drain(run);
+    assert.equal(out.error, undefined);
+    assert.equal(existsSync(path.join(dir, 'ran')), true);
+    // The script runs as before: no arguments, and stdin at end of file.
+    assert.deepEqual(out.lines, ['args: 0, stdin: 0']);
+  });
+
+  it('kills the group without running the script when the guard fails, and the run fails', async () => {
+    const { dir, file } = await script('touch ran\n');
+    const run = new ScriptRun({
+      bash: 'bash',
+      scriptFile: file,
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutSeconds: 30,
+      signal: new AbortController().signal,
+      killGraceMs: 1000,
+      guard: () => Promise.reject(new Error('no watchdog')),
+    });
+    const out = await drain(run);
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_CRASHED', String(out.error));
+    assert.match((out.error as SluiceError).message + JSON.stringify((out.error as SluiceError).details), /no watchdog/);
+    await sleep(100);
+    assert.equal(existsSync(path.join(dir, 'ran')), false);
+  });
+});
