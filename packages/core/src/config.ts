@@ -3,6 +3,12 @@ import { z } from 'zod';
 import { SluiceError } from './errors.ts';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+/** A switch: exactly `true` or `false`. */
+const flag = (def: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true');
 const list = (def: string) =>
   z
     .string()
@@ -31,13 +37,9 @@ export const ConfigSchema = z.object({
   DATABASE_URL: url(['postgres', 'postgresql']).describe('external PostgreSQL; unset = embedded PostgreSQL under SLUICE_HOME'),
   REDIS_URL: url(['redis', 'rediss']).describe('external Redis; set = BullMQ and the event bus on Redis'),
   SLUICE_PG_PORT: int(5433, 0, 65535).describe('PostgreSQL wire protocol listener (psql, JDBC, ODBC); 0 picks a free port'),
-  SLUICE_PG_INTERACTIVE: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true')
-    .describe(
-      'pgwire statements run at once on the engine manager of the same process, their rows streamed as they come (each is still a job); false, or no engine manager in the process: through the queue',
-    ),
+  SLUICE_PG_INTERACTIVE: flag(true).describe(
+    'pgwire statements run at once on the engine manager of the same process, their rows streamed as they come (each is still a job); false, or no engine manager in the process: through the queue',
+  ),
   SLUICE_PG_TLS_CERT_FILE: z.string().optional().describe('PEM certificate: the wire protocol listener offers TLS (and cleartext passwords over it)'),
   SLUICE_PG_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SLUICE_PG_TLS_CERT_FILE'),
   SLUICE_EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('port of the embedded PostgreSQL (loopback only)'),
@@ -80,13 +82,9 @@ export const ConfigSchema = z.object({
   SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),
   SLUICE_ENGINE_CONCURRENCY: int(1, 1, 64).describe('tasks one engine runs at once'),
   SLUICE_MANAGER_CONCURRENCY: int(32, 1, 1024).describe('jobs one engine manager runs at once'),
-  SLUICE_RUN_AT_SUBMIT: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true')
-    .describe(
-      'a job admitted at submit is claimed in the same statement by the engine manager of the same process, when it has a free slot, and runs without the queue; false, or no engine manager in the process: every job takes the queue',
-    ),
+  SLUICE_RUN_AT_SUBMIT: flag(true).describe(
+    'a job admitted at submit is claimed in the same statement by the engine manager of the same process, when it has a free slot, and runs without the queue; false, or no engine manager in the process: every job takes the queue',
+  ),
   SLUICE_LEASE_MS: int(10_000, 1000).describe('how long a job or engine lease lasts without a heartbeat'),
   SLUICE_HEARTBEAT_MS: int(2_000, 100).describe('heartbeat interval of engine managers'),
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),

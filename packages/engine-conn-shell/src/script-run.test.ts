@@ -21,6 +21,19 @@ async function script(body: string): Promise<{ dir: string; file: string }> {
   return { dir, file };
 }
 
+function runOf(dir: string, file: string, guard: (pgid: number) => Promise<void>): ScriptRun {
+  return new ScriptRun({
+    bash: 'bash',
+    scriptFile: file,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '' },
+    timeoutSeconds: 30,
+    signal: new AbortController().signal,
+    killGraceMs: 1000,
+    guard,
+  });
+}
+
 async function drain(run: ScriptRun): Promise<{ lines: string[]; error?: unknown }> {
   const lines: string[] = [];
   try {
@@ -39,18 +52,9 @@ describe('script run: guarded start', () => {
       release = resolve;
     });
     let guardedPgid: number | undefined;
-    const run = new ScriptRun({
-      bash: 'bash',
-      scriptFile: file,
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '' },
-      timeoutSeconds: 30,
-      signal: new AbortController().signal,
-      killGraceMs: 1000,
-      guard: (pgid) => {
-        guardedPgid = pgid;
-        return guarded;
-      },
+    const run = runOf(dir, file, (pgid) => {
+      guardedPgid = pgid;
+      return guarded;
     });
     assert.equal(guardedPgid, run.pid, 'the guard is asked for the group of the spawned bash');
     await sleep(300);
@@ -65,16 +69,7 @@ describe('script run: guarded start', () => {
 
   it('kills the group without running the script when the guard fails, and the run fails', async () => {
     const { dir, file } = await script('touch ran\n');
-    const run = new ScriptRun({
-      bash: 'bash',
-      scriptFile: file,
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '' },
-      timeoutSeconds: 30,
-      signal: new AbortController().signal,
-      killGraceMs: 1000,
-      guard: () => Promise.reject(new Error('no watchdog')),
-    });
+    const run = runOf(dir, file, () => Promise.reject(new Error('no watchdog')));
     const out = await drain(run);
     assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_CRASHED', String(out.error));
     assert.match((out.error as SluiceError).message + JSON.stringify((out.error as SluiceError).details), /no watchdog/);
