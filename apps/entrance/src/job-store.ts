@@ -320,9 +320,8 @@ export class JobStore {
       this.pool,
       lineage
         ? `WITH sub AS (SELECT * FROM sluice_submit_job($1, $2, $3)),
-                lineage AS (INSERT INTO sluice_lineage_outbox (run_key, seq, payload)
-                            SELECT sub.id, sub.attempt * 4 + $5::int, $4::jsonb FROM sub WHERE sub.id = $6 AND sub.state = 'Running'
-                            ON CONFLICT (run_key, seq) DO NOTHING)
+                claimed AS (SELECT * FROM sub WHERE sub.id = $6 AND sub.state = 'Running'),
+                ${outboxInsertSql(4, 'lineage', 'claimed')}
            SELECT * FROM sub`
         : 'SELECT * FROM sluice_submit_job($1, $2, $3)',
       [
