@@ -37,7 +37,7 @@ export class ProcessWatchdog {
   private ready: Promise<void> | undefined;
   private readonly groups = new Set<number>();
   /** Callers of {@link guard} waiting for the watchdog to confirm a group. */
-  private readonly confirming = new Map<number, { resolve: () => void; reject: (err: Error) => void }[]>();
+  private readonly confirming = new Map<number, Set<{ resolve: () => void; reject: (err: Error) => void }>>();
   private closed = false;
   private readonly name: string;
   private readonly readyTimeoutMs: number;
@@ -103,10 +103,11 @@ export class ProcessWatchdog {
   guard(pgid: number): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`the ${this.name} watchdog is closed`));
     const confirmed = new Promise<void>((resolve, reject) => {
+      const waiting = this.confirming.get(pgid) ?? new Set();
+      this.confirming.set(pgid, waiting);
       const timer = setTimeout(() => {
-        const left = (this.confirming.get(pgid) ?? []).filter((w) => w !== entry);
-        if (left.length > 0) this.confirming.set(pgid, left);
-        else this.confirming.delete(pgid);
+        waiting.delete(entry);
+        if (waiting.size === 0 && this.confirming.get(pgid) === waiting) this.confirming.delete(pgid);
         reject(new Error(`the ${this.name} watchdog did not confirm process group ${pgid} within ${this.readyTimeoutMs} ms`));
       }, this.readyTimeoutMs);
       const entry = {
@@ -119,7 +120,7 @@ export class ProcessWatchdog {
           reject(err);
         },
       };
-      this.confirming.set(pgid, [...(this.confirming.get(pgid) ?? []), entry]);
+      waiting.add(entry);
     });
     this.watch(pgid);
     return confirmed;
