@@ -1,6 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: job code uses Linkis ${var} syntax on purpose
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { type ApiClient, BACKENDS, type JobBody, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
 
 function yesterday(): string {
@@ -89,6 +93,57 @@ for (const backend of BACKENDS) {
       const missing = await alice.request('GET', `/api/v1/jobs/${sub.body.id}/results/5`);
       assert.equal(missing.status, 404);
       assert.equal(missing.body.code, 'SLUICE_RESULT_NOT_FOUND');
+    });
+
+    it('keeps a small result set in the result index and a large one in the store; both read the same way', async () => {
+      const db = new pg.Client({ connectionString: env.db.url });
+      await db.connect();
+      try {
+        const index = async (id: string) =>
+          (
+            await db.query<{ idx: number; uri: string; inline_lines: string | null }>(
+              'SELECT idx, uri, inline_lines FROM sluice_result_sets WHERE job_id = $1 ORDER BY idx',
+              [id],
+            )
+          ).rows;
+        const sub = await alice.submit({ code: "select 42 as answer, 'ü' as s; select range as n from range(5000)", creator: 'inline' });
+        const done = await alice.waitFor(sub.body.id);
+        assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+        const [small, large] = await index(sub.body.id);
+        assert.deepEqual(small, { idx: 0, uri: 'inline:', inline_lines: '[42,"ü"]\n' });
+        assert.equal(large?.inline_lines, null, 'a set over SLUICE_RESULT_INLINE_BYTES is not in the index');
+        const file = fileURLToPath(large?.uri ?? '');
+        assert.ok(existsSync(file), 'the large set is a file of the store');
+        assert.deepEqual(
+          readdirSync(path.dirname(file)).filter((f) => f.startsWith('0.')),
+          [],
+          'the small set has no file',
+        );
+
+        const page = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0?offset=0&limit=10`);
+        assert.deepEqual(page.body.rows, [[42, 'ü']]);
+        const csv = await alice.request<string>('GET', `/api/v1/jobs/${sub.body.id}/results/0/download?format=csv`);
+        assert.equal(csv.body, 'answer,s\r\n42,ü\r\n');
+        const big = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/1?offset=4998&limit=10`);
+        assert.deepEqual(big.body.rows, [['4998'], ['4999']]);
+        const listed = await alice.request<{ items: Record<string, unknown>[] }>('GET', `/api/v1/jobs/${sub.body.id}/results`);
+        assert.deepEqual(Object.keys(listed.body.items[0] ?? {}).sort(), ['bytes', 'columns', 'index', 'rows', 'truncated']);
+
+        // A follow download waits for a set that will be kept inline, and gets it when the job ends.
+        const blocker = await alice.submit({ code: 'select max(hash(range)) from range(100000000000)', creator: 'inline-follow' });
+        const queued = await alice.submit({ code: "select 'later' as w", creator: 'inline-follow' });
+        const following = fetch(`${alice.url}/api/v1/jobs/${queued.body.id}/results/0/download?format=csv&follow=true`, {
+          headers: { authorization: `Bearer ${alice.token}` },
+        });
+        assert.equal((await alice.job(queued.body.id)).body.state, 'Inited', 'the followed job waits behind the blocker');
+        assert.equal((await alice.request('POST', `/api/v1/jobs/${blocker.body.id}/cancel`)).status, 200);
+        const res = await following;
+        assert.equal(res.status, 200);
+        assert.equal(await res.text(), 'w\r\nlater\r\n');
+        assert.equal((await index(queued.body.id))[0]?.uri, 'inline:');
+      } finally {
+        await db.end();
+      }
     });
 
     it('answers a submit with ?wait= when the job ends, with the first rows of each result set', async () => {

@@ -105,30 +105,32 @@ class ResultWriter {
     this.rowsBefore += done.rows;
     this.bytesBefore += done.bytes;
     this.count++;
-    const inline = cur.inline && cur.inline.length === done.rows ? { inline: cur.inline } : {};
-    return { index: cur.index, columns: cur.columns, rows: done.rows, bytes: done.bytes, uri: done.uri, truncated: false, ...inline };
+    return {
+      index: cur.index,
+      columns: cur.columns,
+      rows: done.rows,
+      bytes: done.bytes,
+      uri: done.uri,
+      truncated: false,
+      ...(cur.inline && cur.inline.length === done.rows ? { inline: cur.inline } : {}),
+      ...(done.inline !== undefined ? { lines: done.inline } : {}),
+    };
   }
 
   /** Seals the current result set, indexes it and announces it. */
   async end(): Promise<void> {
-    this.live.flush();
-    const cur = this.current;
-    if (!cur) return;
-    this.current = undefined;
-    const done = await cur.writer.finish();
-    this.rowsBefore += done.rows;
-    this.bytesBefore += done.bytes;
-    await this.store.addResultSet(this.job.id, cur.index, cur.columns, done.rows, done.bytes, done.uri, false);
-    this.count++;
+    const done = await this.seal();
+    if (!done) return;
+    await this.store.addResultSet(this.job.id, done);
     await this.bus
       .publish(topics.job(this.job.id), {
         v: EVENT_VERSION,
         type: 'result',
         jobId: this.job.id,
-        index: cur.index,
+        index: done.index,
         rows: done.rows,
         bytes: done.bytes,
-        columns: cur.columns,
+        columns: done.columns,
       })
       .catch(() => {});
   }

@@ -13,6 +13,7 @@ import {
   type LogLine,
   type ManagerCommand,
   type Principal,
+  type ReadOptions,
   type ResultSetView,
   type ResultStore,
   type Row,
@@ -83,6 +84,14 @@ export interface EntranceApi {
   renewLease(principal: Principal, jobId: string): Promise<{ jobId: string; leaseUntil: string | null }>;
   /** Ends of jobs as this process commits them (see {@link JobStore.onEnded}); returns the unsubscribe. */
   onJobEnded?(listener: (jobId: string, end: JobEnd) => void): () => void;
+}
+
+/** A set of a job's result index as the entrance reads it: its rows come with the end (`inline`) or the index (`lines`). */
+type ReadableSet = ResultSetView & { inline?: Row[]; lines?: string };
+
+/** What the index tells the result store about a set: its size, and its rows when it keeps them. */
+function readHints(set: { bytes: number; lines?: string }): ReadOptions {
+  return set.lines === undefined ? { sizeHint: set.bytes } : { sizeHint: set.bytes, inline: set.lines };
 }
 
 function canonicalJson(v: unknown): string {
@@ -255,25 +264,28 @@ export class EntranceService implements EntranceApi {
   }
 
   async outcome(principal: Principal, ref: string, rowsPerSet: number, known?: JobEnd): Promise<JobOutcome> {
-    let job: JobView;
-    let sets: (ResultSetView & { inline?: Row[] })[];
+    let job: JobView | undefined;
+    let sets: ReadableSet[] | undefined;
     if (known?.sets && known.job.id === ref && isFinalState(known.job.state)) {
       if (known.job.user !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
       job = known.job;
-      sets = known.sets;
-    } else {
+      // A set whose rows did not come with the end is read below; its index entry says where.
+      if (rowsPerSet === 0 || known.sets.every((set) => set.rows === 0 || set.inline?.length === set.rows)) sets = known.sets;
+    }
+    if (!job || !sets) {
       const found = await this.authorizeWithResults(principal, ref);
       job = toJobView(found.row);
       sets = found.sets;
     }
     if (!isFinalState(job.state)) return job;
     const results: InlineResult[] = [];
-    for (const { inline, ...set } of sets) {
+    for (const { inline, lines, ...set } of sets) {
       let rows: Row[] = [];
-      // A small set came with the job's end: no result file to read.
+      // A small set came with the job's end: nothing to read.
       if (inline && inline.length === set.rows) rows = inline.slice(0, rowsPerSet);
       else if (rowsPerSet > 0 && set.rows > 0)
-        for await (const batch of this.results.readBatches(job.id, set.index, { offset: 0, limit: rowsPerSet, sizeHint: set.bytes })) rows.push(...batch);
+        for await (const batch of this.results.readBatches(job.id, set.index, { offset: 0, limit: rowsPerSet, ...readHints({ ...set, lines }) }))
+          rows.push(...batch);
       results.push({ resultSet: set, rows, complete: rows.length >= set.rows });
     }
     return { ...job, results };
@@ -295,21 +307,21 @@ export class EntranceService implements EntranceApi {
   }
 
   /** Like {@link authorize}, with the job's result index read in the same round trip. */
-  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobBrief; sets: ResultSetView[] }> {
+  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobBrief; sets: ReadableSet[] }> {
     const found = await this.load(
       principal,
       ref,
       (r, bySeq) => this.store.getWithResultSets(r, bySeq),
       (f) => f.row,
     );
-    return { row: found.row, sets: found.sets.map(({ uri: _uri, ...view }) => view) };
+    return { row: found.row, sets: found.sets.map(({ uri: _uri, ...set }) => set) };
   }
 
   async resultSets(principal: Principal, ref: string): Promise<ResultSetView[]> {
-    return (await this.authorizeWithResults(principal, ref)).sets;
+    return (await this.authorizeWithResults(principal, ref)).sets.map(({ lines: _lines, ...view }) => view);
   }
 
-  private async resultSet(principal: Principal, ref: string, index: number): Promise<{ jobId: string; set: ResultSetView }> {
+  private async resultSet(principal: Principal, ref: string, index: number): Promise<{ jobId: string; set: ReadableSet }> {
     const { row, sets } = await this.authorizeWithResults(principal, ref);
     const set = sets.find((s) => s.index === index);
     if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
@@ -318,10 +330,10 @@ export class EntranceService implements EntranceApi {
 
   async readRows(principal: Principal, ref: string, index: number, offset: number, limit: number): Promise<{ resultSet: ResultSetView; rows: Row[] }> {
     const { jobId, set } = await this.resultSet(principal, ref, index);
+    const { lines: _lines, ...resultSet } = set;
     const rows: Row[] = [];
-    // The index knows the set's size: a small one is read whole in one go.
-    for await (const batch of this.results.readBatches(jobId, index, { offset, limit, sizeHint: set.bytes })) rows.push(...batch);
-    return { resultSet: set, rows };
+    for await (const batch of this.results.readBatches(jobId, index, { offset, limit, ...readHints(set) })) rows.push(...batch);
+    return { resultSet, rows };
   }
 
   /**
@@ -333,7 +345,7 @@ export class EntranceService implements EntranceApi {
   async download(principal: Principal, ref: string, index: number, format: 'csv' | 'jsonl', follow = false): Promise<Readable> {
     const { row, sets } = await this.authorizeWithResults(principal, ref);
     const set = sets.find((s) => s.index === index);
-    if (set) return streamResultAs(this.results, row.id, index, set.columns, format);
+    if (set) return streamResultAs(this.results, row.id, index, set.columns, format, readHints(set));
     if (!follow || isFinalState(row.state)) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
     const jobId = row.id;
     // Somebody still writes the set while the job has not ended and has not indexed it as sealed.
@@ -341,7 +353,18 @@ export class EntranceService implements EntranceApi {
       const now = await this.store.getWithResultSets(jobId);
       return !!now && !isFinalState(now.row.state) && !now.sets.some((s) => s.index === index);
     };
-    const followed = await this.results.follow(jobId, index, { stillWriting });
+    // A set kept inline never begins in the store: when this process ends the job, the wait ends
+    // at once and the index decides (elsewhere `stillWriting` sees the end within a second).
+    const ended = new AbortController();
+    const unsubscribe = this.store.onEnded((id) => {
+      if (id === jobId) ended.abort();
+    });
+    let followed: Awaited<ReturnType<ResultStore['follow']>>;
+    try {
+      followed = await this.results.follow(jobId, index, { stillWriting, signal: ended.signal });
+    } finally {
+      unsubscribe();
+    }
     if (followed) return streamRowsAs(followed.batches, followed.columns, format);
     // Sealed and indexed meanwhile, or never coming: the index decides.
     return this.download(principal, jobId, index, format, false);

@@ -114,6 +114,8 @@ export interface SealedResultSet {
   truncated: boolean;
   /** Every row of the set, when it is small enough to travel with the job's end (see {@link JobEnd}). */
   inline?: Row[];
+  /** The set as JSON lines, when the result store left it to the index (the store's `SealedSet.inline`). */
+  lines?: string;
 }
 
 /** Guards a write so a manager that lost its lease cannot touch a job another manager now runs. */
@@ -148,10 +150,16 @@ interface StoredResultSet {
   bytes: string | number;
   uri: string;
   truncated: boolean;
+  inline_lines: string | null;
 }
 
-function toResultSetView(x: StoredResultSet): ResultSetView & { uri: string } {
-  return { index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri };
+/** A set of the result index as a reader needs it: where it is, and its rows when the index keeps them. */
+export type IndexedResultSet = ResultSetView & { uri: string; lines?: string };
+
+function toResultSetView(x: StoredResultSet): IndexedResultSet {
+  const set: IndexedResultSet = { index: x.idx, columns: x.columns, rows: Number(x.row_count), bytes: Number(x.bytes), truncated: x.truncated, uri: x.uri };
+  if (x.inline_lines !== null && x.inline_lines !== undefined) set.lines = x.inline_lines;
+  return set;
 }
 
 /**
@@ -174,6 +182,10 @@ function fitEnd(ended: JobEnd): { ended?: JobEnd } {
   const bare: JobEnd = { ...ended, sets: ended.sets.map(({ inline: _rows, ...set }) => set) };
   return JSON.stringify(bare).length <= MAX_END_BYTES ? { ended: bare } : {};
 }
+
+/** A result set indexed again (a retried attempt's) replaces the old entry whole. */
+const RESULT_SET_UPSERT = `ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count,
+  bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated, inline_lines = EXCLUDED.inline_lines`;
 
 /** A job row without its code, variables and parameters: what views and authorization read. */
 export type JobBrief = Omit<JobRow, 'code' | 'submitted_code' | 'variables' | 'runtime_params' | 'startup_params' | 'request_hash'>;
@@ -286,7 +298,7 @@ export class JobStore {
    * A job (by id, or by seq when `bySeq`) with its result index, in one round trip: what a result
    * read needs to authorize and find its set.
    */
-  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobBrief; sets: (ResultSetView & { uri: string })[] } | null> {
+  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobBrief; sets: IndexedResultSet[] } | null> {
     const r = await queryPrepared<JobBrief & { result_index: StoredResultSet[] | null }>(
       this.pool,
       `SELECT ${BRIEF_COLUMNS}, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
@@ -554,12 +566,11 @@ export class JobStore {
     }
     if (patch.resultSet) {
       const s = patch.resultSet;
-      args.push(s.index, JSON.stringify(s.columns), s.rows, s.bytes, s.uri, s.truncated);
-      const a = args.length - 5;
-      extraCtes += `, rs AS (INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated)
-                     SELECT upd.id, $${a}, $${a + 1}::jsonb, $${a + 2}, $${a + 3}, $${a + 4}, $${a + 5} FROM upd
-                     ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count,
-                       bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated)`;
+      args.push(s.index, JSON.stringify(s.columns), s.rows, s.bytes, s.uri, s.truncated, s.lines ?? null);
+      const a = args.length - 6;
+      extraCtes += `, rs AS (INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated, inline_lines)
+                     SELECT upd.id, $${a}, $${a + 1}::jsonb, $${a + 2}, $${a + 3}, $${a + 4}, $${a + 5}, $${a + 6} FROM upd
+                     ${RESULT_SET_UPSERT})`;
     }
     // A transition that frees a group slot says whether the group has jobs waiting, so admission
     // runs only when there is something to admit.
@@ -768,12 +779,12 @@ export class JobStore {
   }
 
   /** Records a finished result set in the index. */
-  async addResultSet(jobId: string, index: number, columns: Column[], rows: number, bytes: number, uri: string, truncated: boolean): Promise<void> {
+  async addResultSet(jobId: string, set: Omit<SealedResultSet, 'inline'>): Promise<void> {
     await queryPrepared(
       this.pool,
-      `INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated) VALUES ($1,$2,$3,$4,$5,$6,$7)
-       ON CONFLICT (job_id, idx) DO UPDATE SET columns = EXCLUDED.columns, row_count = EXCLUDED.row_count, bytes = EXCLUDED.bytes, uri = EXCLUDED.uri, truncated = EXCLUDED.truncated`,
-      [jobId, index, JSON.stringify(columns), rows, bytes, uri, truncated],
+      `INSERT INTO sluice_result_sets (job_id, idx, columns, row_count, bytes, uri, truncated, inline_lines) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+       ${RESULT_SET_UPSERT}`,
+      [jobId, set.index, JSON.stringify(set.columns), set.rows, set.bytes, set.uri, set.truncated, set.lines ?? null],
     );
   }
 

@@ -77,6 +77,9 @@ export const ConfigSchema = z.object({
   SLUICE_RUN_TIMEOUT_SECONDS: int(48 * 3600, 1).describe('default time a job may run'),
   SLUICE_RESULT_MAX_ROWS: int(10_000_000, 1).describe('rows a job may write across its result sets'),
   SLUICE_RESULT_MAX_BYTES: int(2 * 1024 ** 3, 1).describe('bytes a job may write across its result sets'),
+  SLUICE_RESULT_INLINE_BYTES: int(16 * 1024, 0, 1024 * 1024).describe(
+    'a result set up to this size (as JSON lines) is kept in the result index in PostgreSQL instead of the result store; 0 keeps every set in the store',
+  ),
   SLUICE_MAX_RETRIES: int(2, 0, 10).describe('retries of a job whose engine failed (not of user errors)'),
   SLUICE_ENGINE_IDLE_SECONDS: int(1800, 1).describe('idle time after which an engine is stopped'),
   SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),

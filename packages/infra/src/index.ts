@@ -10,6 +10,7 @@ export * from './embedded-postgres.ts';
 export * from './logger.ts';
 export { createJobQueue, ENTRY_NAME, type JobQueueOptions, QUEUE_NAME, queueSchema } from './queue/job-queue.ts';
 export { MAX_SLUICE_PRIORITY, MIN_SLUICE_PRIORITY, toBullPriority } from './queue/priority.ts';
+export { INLINE_URI, MAX_INLINE_BYTES, withInlineSets } from './results/inline-sets.ts';
 export { createLocalResultStore, OFFSET_STRIDE, type ResultIndexFile } from './results/local-result-store.ts';
 export { csvField, csvRecord, jsonlKeys, type ResultDownloadFormat, streamResultAs, streamRowsAs } from './results/result-download.ts';
 export { assertResultIndex, assertResultJobId, MAX_RESULT_INDEX, RESULT_JOB_ID } from './results/result-paths.ts';

@@ -6,6 +6,7 @@ import { MIGRATIONS, type Migration, migrate } from './db/migrations.ts';
 import { createPool } from './db/pool.ts';
 import { type EmbeddedPg, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createJobQueue } from './queue/job-queue.ts';
+import { withInlineSets } from './results/inline-sets.ts';
 import { createLocalResultStore } from './results/local-result-store.ts';
 
 /** The shared infrastructure of one Sluice process, opened from configuration. */
@@ -39,7 +40,7 @@ export async function openInfra(
     const prefix = config.SLUICE_QUEUE_PREFIX;
     const bus = await createEventBus({ backend: config.busBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });
     const queue = createJobQueue({ backend: config.queueBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });
-    const results = createLocalResultStore(path.join(config.home, 'results'));
+    const results = withInlineSets(createLocalResultStore(path.join(config.home, 'results')), config.SLUICE_RESULT_INLINE_BYTES);
     return {
       databaseUrl,
       db,

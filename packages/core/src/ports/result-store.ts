@@ -9,10 +9,23 @@ export interface ResultSetWriter {
   write(rows: Row[]): Promise<void>;
   readonly rows: number;
   readonly bytes: number;
-  /** Seals the result set and returns its final size. */
-  finish(): Promise<{ rows: number; bytes: number; uri: string }>;
+  /** Seals the result set and returns its final size (and its rows, when it was kept inline). */
+  finish(): Promise<SealedSet>;
   /** Drops a result set that will not be completed. */
   abort(): Promise<void>;
+}
+
+/** A sealed result set, as its writer reports it for the result index. */
+export interface SealedSet {
+  rows: number;
+  bytes: number;
+  uri: string;
+  /**
+   * The whole set as JSON lines (one JSON array per row, each ending in a newline), when the set was
+   * small enough to be kept in the result index instead of the store: then nothing of it is in the
+   * store, and readers pass this text back as {@link ReadOptions.inline}.
+   */
+  inline?: string;
 }
 
 /** Which rows of a result set to read. */
@@ -21,6 +34,8 @@ export interface ReadOptions {
   limit?: number;
   /** The set's size in bytes as its index records it: lets a store read a small set in one call. */
   sizeHint?: number;
+  /** The set's rows as its index keeps them inline ({@link SealedSet.inline}): read from this text, not the store. */
+  inline?: string;
 }
 
 /** How {@link ResultStore.follow} learns that nobody will finish a set it waits for. */

@@ -234,6 +234,13 @@ END
 $fn$;
 `,
   },
+  {
+    version: 5,
+    name: 'small result sets kept in the index',
+    // A set up to SLUICE_RESULT_INLINE_BYTES is kept here as JSON lines, and its uri is `inline:`;
+    // a larger set is in the result store and has no text here.
+    sql: `ALTER TABLE sluice_result_sets ADD COLUMN inline_lines text`,
+  },
 ];
 
 /**

@@ -18,3 +18,19 @@ export function rowToJson(row: Row): string {
     throw e;
   }
 }
+
+/** A read's offset or limit, checked: a non-negative integer (a limit may also be unbounded). */
+export function readBound(name: 'offset' | 'limit', value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Number.POSITIVE_INFINITY && name === 'limit') return value;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  return value;
+}
+
+/** Rows `offset .. offset+limit-1` of a whole set held as JSON lines, parsed in one call. */
+export function sliceLines(text: string, offset: number, limit: number): Row[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const picked = lines.slice(offset, limit === Number.POSITIVE_INFINITY ? undefined : offset + limit);
+  return picked.length === 0 ? [] : (JSON.parse(`[${picked.join(',')}]`) as Row[]);
+}

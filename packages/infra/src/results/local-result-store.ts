@@ -3,8 +3,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { type Column, type ResultSetWriter, type ResultStore, type Row, sluiceError } from '@sluice/core';
-import { rowToJson } from './json-line.ts';
+import { type Column, type ResultSetWriter, type ResultStore, type Row, type SealedSet, sluiceError } from '@sluice/core';
+import { readBound, rowToJson, sliceLines } from './json-line.ts';
 import { readLineBatches } from './line-reader.ts';
 import { jsonStable, LiveSet, LiveSets } from './live-set.ts';
 import { followLocal, type LiveSidecar } from './result-follow.ts';
@@ -24,13 +24,6 @@ export interface ResultIndexFile {
   stride: number;
   /** `offsets[k]` is the byte offset of row `k * stride`. */
   offsets: number[];
-}
-
-function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (value === Number.POSITIVE_INFINITY && name === 'limit') return value;
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${String(value)}`);
-  return value;
 }
 
 /** A result set up to this size is kept in memory until sealed, then written with one call. */
@@ -155,7 +148,7 @@ class LocalResultWriter implements ResultSetWriter {
     });
   }
 
-  async finish(): Promise<{ rows: number; bytes: number; uri: string }> {
+  async finish(): Promise<SealedSet> {
     this.#assertWritable();
     this.#state = 'finishing';
     try {
@@ -219,14 +212,6 @@ class LocalResultWriter implements ResultSetWriter {
   }
 }
 
-/** Splits a whole small data file into rows `offset .. offset+limit-1`, parsed in one call. */
-function sliceRows(text: string, offset: number, limit: number): Row[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const picked = lines.slice(offset, limit === Number.POSITIVE_INFINITY ? undefined : offset + limit);
-  return picked.length === 0 ? [] : (JSON.parse(`[${picked.join(',')}]`) as Row[]);
-}
-
 async function readIndexFile(file: string): Promise<ResultIndexFile | undefined> {
   try {
     const meta = JSON.parse(await readFile(file, 'utf8')) as ResultIndexFile;
@@ -272,8 +257,8 @@ export function createLocalResultStore(rootDir: string): ResultStore {
 
     async *readBatches(jobId, index, opts = {}) {
       const paths = resultPaths(root, jobId, index);
-      const offset = nonNegativeInteger('offset', opts.offset, 0);
-      let remaining = nonNegativeInteger('limit', opts.limit, Number.POSITIVE_INFINITY);
+      const offset = readBound('offset', opts.offset, 0);
+      let remaining = readBound('limit', opts.limit, Number.POSITIVE_INFINITY);
       if (remaining === 0) return;
       if (opts.sizeHint !== undefined && opts.sizeHint <= SMALL_READ_BYTES) {
         let text: string;
@@ -283,7 +268,7 @@ export function createLocalResultStore(rootDir: string): ResultStore {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw sluiceError('SLUICE_RESULT_NOT_FOUND', { jobId, index });
           throw e;
         }
-        const rows = sliceRows(text, offset, remaining);
+        const rows = sliceLines(text, offset, remaining);
         if (rows.length > 0) yield rows;
         return;
       }

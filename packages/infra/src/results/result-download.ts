@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Column, ResultStore, Row } from '@sluice/core';
+import type { Column, ReadOptions, ResultStore, Row } from '@sluice/core';
 
 /** Download formats of {@link streamResultAs}. */
 export type ResultDownloadFormat = 'csv' | 'jsonl';
@@ -69,8 +69,15 @@ async function* render(batches: AsyncIterable<Row[]>, columns: readonly Column[]
  * JSONL with one object per row keyed by column name. Rows are pulled from the store only as fast
  * as the consumer reads (backpressure); a read error (e.g. SLUICE_RESULT_NOT_FOUND) destroys the stream.
  */
-export function streamResultAs(store: ResultStore, jobId: string, index: number, columns: readonly Column[], format: ResultDownloadFormat): Readable {
-  return streamRowsAs(store.readBatches(jobId, index), columns, format);
+export function streamResultAs(
+  store: ResultStore,
+  jobId: string,
+  index: number,
+  columns: readonly Column[],
+  format: ResultDownloadFormat,
+  read: Pick<ReadOptions, 'inline'> = {},
+): Readable {
+  return streamRowsAs(store.readBatches(jobId, index, read), columns, format);
 }
 
 /**
