@@ -96,7 +96,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
   });
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const catalog = EngineCatalog.fromConfig(config);
+    const catalog = await EngineCatalog.fromConfig(config);
     const store = new JobStore(infra.db, infra.bus, { maxRunningPerGroup: config.SLUICE_MAX_RUNNING_PER_GROUP });
     const admission = new Admission(store, infra.queue, (err, job) =>
       log.warn({ err: String(err), jobId: job?.jobId }, 'enqueue failed; the reconciler will retry'),

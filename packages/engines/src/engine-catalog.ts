@@ -1,10 +1,8 @@
 import { type Config, type EngineConnector, parseEngineType, SluiceError } from '@sluice/core';
-import { createDuckdbConnector } from '@sluice/engine-conn-duckdb';
-import { createFlinkConnector, flinkParamsSchema, flinkSecretFields } from '@sluice/engine-conn-flink';
-import { createJdbcConnector, jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc';
-import { createPrestoConnector, createTrinoConnector, trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto';
-import { createShellConnector } from '@sluice/engine-conn-shell';
-import { createSparkConnector, sparkOptionsFromConfig, sparkParamsSchema, sparkSecretFields } from '@sluice/engine-conn-spark';
+import { flinkParamsSchema, flinkSecretFields } from '@sluice/engine-conn-flink/params';
+import { jdbcParamsSchemas, jdbcSecretFields } from '@sluice/engine-conn-jdbc/params';
+import { trinoParamsSchema, trinoSecretFields } from '@sluice/engine-conn-presto/params';
+import { sparkParamsSchema, sparkSecretFields } from '@sluice/engine-conn-spark/params';
 import type { z } from 'zod';
 
 /** A resolved engine label: the connector plus the concrete version. */
@@ -15,17 +13,24 @@ export interface ResolvedEngine {
   label: string;
 }
 
-type Factory = (config: Config) => EngineConnector;
+type Factory = (config: Config) => Promise<EngineConnector>;
 
-/** Every connector this build knows, by name. SLUICE_ENGINES picks which are loaded. */
+/**
+ * Every connector this build knows, by name. SLUICE_ENGINES picks which are loaded: a connector's
+ * module (and its clients: gRPC and Arrow for Spark, the database drivers for JDBC) is imported only
+ * when it is picked. Data-source parameters come from the light `/params` modules above.
+ */
 const FACTORIES: Record<string, Factory> = {
-  duckdb: () => createDuckdbConnector(),
-  shell: (c) => createShellConnector({ timeoutSeconds: c.SLUICE_SHELL_TIMEOUT_SECONDS }),
-  jdbc: () => createJdbcConnector(),
-  trino: () => createTrinoConnector(),
-  presto: () => createPrestoConnector(),
-  flink: () => createFlinkConnector(),
-  spark: (c) => createSparkConnector(sparkOptionsFromConfig(c)),
+  duckdb: async () => (await import('@sluice/engine-conn-duckdb')).createDuckdbConnector(),
+  shell: async (c) => (await import('@sluice/engine-conn-shell')).createShellConnector({ timeoutSeconds: c.SLUICE_SHELL_TIMEOUT_SECONDS }),
+  jdbc: async () => (await import('@sluice/engine-conn-jdbc')).createJdbcConnector(),
+  trino: async () => (await import('@sluice/engine-conn-presto')).createTrinoConnector(),
+  presto: async () => (await import('@sluice/engine-conn-presto')).createPrestoConnector(),
+  flink: async () => (await import('@sluice/engine-conn-flink')).createFlinkConnector(),
+  spark: async (c) => {
+    const spark = await import('@sluice/engine-conn-spark');
+    return spark.createSparkConnector(spark.sparkOptionsFromConfig(c));
+  },
 };
 
 /** Connection parameters of a data-source type, as the connector that serves it defines them. */
@@ -64,17 +69,22 @@ export class EngineCatalog {
     for (const c of connectors) this.connectorsByName.set(c.name, c);
   }
 
-  /** Builds the catalog from configuration; an unknown name in SLUICE_ENGINES stops start-up. */
-  static fromConfig(config: Config): EngineCatalog {
-    const connectors = config.SLUICE_ENGINES.map((name) => {
+  /**
+   * Builds the catalog from configuration, loading only the connectors SLUICE_ENGINES names; an
+   * unknown name stops start-up before any connector is loaded.
+   */
+  static async fromConfig(config: Config): Promise<EngineCatalog> {
+    const factories = config.SLUICE_ENGINES.map((name) => {
       const f = FACTORIES[name];
       if (!f)
         throw new SluiceError('SLUICE_CONFIG_INVALID', {
           setting: 'SLUICE_ENGINES',
           reason: `unknown engine "${name}"; known: ${Object.keys(FACTORIES).join(', ')}`,
         });
-      return f(config);
+      return f;
     });
+    const connectors: EngineConnector[] = [];
+    for (const f of factories) connectors.push(await f(config));
     return new EngineCatalog(connectors, config.SLUICE_DEFAULT_ENGINE);
   }
 
