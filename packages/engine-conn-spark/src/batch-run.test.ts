@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { batchArgs, resolveBatchFile } from './batch-run.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type EngineEvent, SluiceError } from '@sluice/core';
+import { alive, HeldWatchdog, standInRun, standInSpark, until } from '../test/support/stand-in-spark.ts';
+import { BatchRun, batchArgs, resolveBatchFile } from './batch-run.ts';
+import type { DriverWatchdog } from './driver-watchdog.ts';
+import type { SparkInstall } from './spark-install.ts';
 
 describe('batch run parameters', () => {
   let dir: string;
@@ -37,5 +43,92 @@ describe('batch run parameters', () => {
     await assert.rejects(resolveBatchFile(path.join(allowed, 'missing.py'), [allowed], '.py'), /cannot be read/);
     await assert.rejects(resolveBatchFile(path.join(allowed, 'job.py'), [allowed], '.jar'), /\.jar file/);
     await assert.rejects(resolveBatchFile(42, [allowed], '.py'), /must be a path/);
+  });
+});
+
+describe('batch run: guarded start', () => {
+  let spark: { dir: string; install: SparkInstall };
+  const dirs: string[] = [];
+
+  before(async () => {
+    spark = await standInSpark();
+    dirs.push(spark.dir);
+  });
+
+  after(async () => {
+    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  async function runOf(watchdog: DriverWatchdog): Promise<{ run: BatchRun; taskDir: string }> {
+    const taskDir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-batch-run-'));
+    dirs.push(taskDir);
+    const run = new BatchRun({
+      taskId: 'guarded-task',
+      user: 'alice',
+      taskDir,
+      install: spark.install,
+      settings: { master: 'local[1]', local: true, driverMemory: '512m', driverCores: 1, submitArgs: [], conf: {} },
+      baseConf: {},
+      ui: false,
+      logLevel: 'WARN',
+      watchdog,
+      codeType: 'pyspark',
+      code: 'print(1)\n',
+      runtimeParams: { args: ['two words', '$x', ''] },
+      fileRoots: [],
+      signal: new AbortController().signal,
+      killGraceMs: 1000,
+    });
+    return { run, taskDir };
+  }
+
+  async function drain(run: BatchRun): Promise<{ lines: string[]; error?: unknown }> {
+    const lines: string[] = [];
+    try {
+      for await (const ev of run.events() as AsyncGenerator<EngineEvent>) if (ev.type === 'log') lines.push(ev.line);
+      return { lines };
+    } catch (error) {
+      return { lines, error };
+    }
+  }
+
+  it('runs none of spark-submit before the watchdog confirms the group, then execs it with its arguments', async () => {
+    const watchdog = new HeldWatchdog();
+    try {
+      const { run, taskDir } = await runOf(watchdog);
+      const draining = drain(run);
+      await until('the guard to be asked', () => watchdog.asked.length > 0);
+      await sleep(300);
+      assert.equal(existsSync(path.join(taskDir, 'ran')), false, 'nothing ran while the guard was pending');
+      watchdog.release();
+      const out = await draining;
+      assert.equal(out.error, undefined);
+      assert.ok(out.lines.includes('stand-in application ran'), out.lines.join('\n'));
+      const ran = standInRun(taskDir);
+      assert.ok(ran, 'spark-submit ran');
+      assert.equal(ran.pid, watchdog.asked[0], 'spark-submit runs in the gate’s process (exec)');
+      assert.equal(ran.stdin, '/dev/null');
+      assert.deepEqual(ran.args.slice(-4), [path.join(taskDir, 'main.py'), 'two words', '$x', '']);
+      assert.deepEqual(watchdog.watched, []);
+    } finally {
+      watchdog.close();
+    }
+  });
+
+  it('kills the group without running spark-submit when the guard fails, and the run fails as a crash', async () => {
+    const watchdog = new HeldWatchdog(new Error('no watchdog here'));
+    try {
+      const { run, taskDir } = await runOf(watchdog);
+      const out = await drain(run);
+      assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_CRASHED', String(out.error));
+      assert.match(String(out.error.details.reason), /could not be guarded \(no watchdog here\)/);
+      const pgid = watchdog.asked[0] as number;
+      assert.ok(pgid > 1);
+      assert.equal(alive(pgid), false, 'the group is gone');
+      await sleep(100);
+      assert.equal(existsSync(path.join(taskDir, 'ran')), false);
+    } finally {
+      watchdog.close();
+    }
   });
 });

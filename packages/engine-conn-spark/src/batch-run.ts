@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { access, constants, mkdir, realpath, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { type EngineEvent, SluiceError } from '@sluice/core';
 import type { DriverWatchdog } from './driver-watchdog.ts';
+import { spawnGated } from './gated-spawn.ts';
 import type { DriverSettings } from './launch-params.ts';
 import { LineQueue } from './line-queue.ts';
 import { signalGroup } from './process-group.ts';
@@ -75,8 +76,9 @@ export async function resolveBatchFile(file: unknown, roots: readonly string[], 
 
 /**
  * One batch application: spark-submit of a Python script or a jar, in its own process group (watched
- * by the connector's watchdog), its driver's stdout and stderr streamed as log lines, its exit code
- * the outcome. Cancel sends SIGTERM to the group, then SIGKILL after the grace period.
+ * by the connector's watchdog, and started only once the watchdog has confirmed the group), its
+ * driver's stdout and stderr streamed as log lines, its exit code the outcome. Cancel sends SIGTERM
+ * to the group, then SIGKILL after the grace period.
  */
 export class BatchRun {
   private child: ChildProcess | undefined;
@@ -140,15 +142,17 @@ export class BatchRun {
     const { args, dirs } = await this.command();
     await spec.watchdog.start();
     if (this.stopReason) return;
-    const child = spawn(path.join(spec.install.sparkHome, 'bin', 'spark-submit'), args, {
+    const child = spawnGated(path.join(spec.install.sparkHome, 'bin', 'spark-submit'), args, {
       cwd: dirs.root,
       env: submitEnv(spec.install, dirs, spec.user),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      guard: (pgid) => spec.watchdog.guard(pgid),
+      onGuardFailed: (err) => {
+        this.stopReason ??= 'closed';
+        this.spawnError ??= `its process group could not be guarded (${err.message})`;
+      },
     });
     this.child = child;
     const pid = child.pid;
-    if (pid !== undefined) spec.watchdog.watch(pid);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exit = { code, signal };

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { DriverWatchdog } from './driver-watchdog.ts';
+import { spawnGated } from './gated-spawn.ts';
 import type { DriverSettings } from './launch-params.ts';
 import { signalGroup } from './process-group.ts';
 import type { SparkInstall } from './spark-install.ts';
@@ -34,7 +35,8 @@ export interface DriverSpec {
 /**
  * One Spark driver running the Spark Connect server, started through spark-submit in its own process
  * group (spark-submit execs the JVM, so the child's pid is the driver's). The connector's watchdog
- * kills the group if the manager dies. Readiness is the server's own "started at host:port" line.
+ * kills the group if the manager dies; spark-submit starts only once the watchdog has confirmed the
+ * group. Readiness is the server's own "started at host:port" line.
  */
 export class DriverProcess {
   readonly pid: number;
@@ -42,6 +44,8 @@ export class DriverProcess {
   endpoint = '';
   private readonly tail: string[] = [];
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Why the watchdog could not guard the group, which was then killed before spark-submit ran. */
+  private guardError: string | undefined;
   private readonly exitListeners: ((reason: string) => void)[] = [];
   /** Resolves when the JVM has exited. */
   readonly exited: Promise<void>;
@@ -110,14 +114,16 @@ export class DriverProcess {
       CONNECT_SERVER_CLASS,
     ];
     await spec.watchdog.start();
-    const child = spawn(path.join(install.sparkHome, 'bin', 'spark-submit'), args, {
+    let driver: DriverProcess | undefined;
+    const child = spawnGated(path.join(install.sparkHome, 'bin', 'spark-submit'), args, {
       cwd: dirs.root,
       env: submitEnv(install, dirs, spec.user),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      guard: (pgid) => spec.watchdog.guard(pgid),
+      onGuardFailed: (err) => {
+        if (driver) driver.guardError ??= err.message;
+      },
     });
-    if (child.pid !== undefined) spec.watchdog.watch(child.pid);
-    const driver = new DriverProcess(child, spec.watchdog);
+    driver = new DriverProcess(child, spec.watchdog);
     try {
       await driver.ready(spec.launchTimeoutMs);
     } catch (err) {
@@ -167,6 +173,7 @@ export class DriverProcess {
 
   /** How the driver ended, with its last output. */
   exitReason(): string {
+    if (this.guardError !== undefined) return `was not started: its process group could not be guarded (${this.guardError})`;
     const info = this.exitInfo;
     const how = !info ? 'is running' : info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
     return `${how}; last output: ${this.lastOutput(3)}`;

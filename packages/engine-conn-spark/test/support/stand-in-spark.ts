@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DriverWatchdog } from '../../src/driver-watchdog.ts';
+import type { SparkInstall } from '../../src/spark-install.ts';
+
+/**
+ * bin/spark-submit of the stand-in: in its working directory it leaves `ran`, its arguments one per
+ * line in `args.txt`, and its pid and what its stdin is in `started.txt`. Given the Connect server class it
+ * announces a server and sleeps like a driver; otherwise it prints a line and exits 0 like a batch
+ * application.
+ */
+const SPARK_SUBMIT = `#!/usr/bin/env bash
+touch ran
+printf '%s\\n' "$@" > args.txt
+echo "$$ $(readlink /proc/$$/fd/0)" > started.txt
+case " $* " in
+  *SparkConnectServer*) echo "Spark Connect server started at: 127.0.0.1:15002" >&2; exec sleep 300 ;;
+esac
+echo "stand-in application ran"
+`;
+
+/** A directory with a stand-in bin/spark-submit, and an install that points at it. */
+export async function standInSpark(): Promise<{ dir: string; install: SparkInstall }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-stand-in-'));
+  await mkdir(path.join(dir, 'bin'));
+  await writeFile(path.join(dir, 'bin', 'spark-submit'), SPARK_SUBMIT);
+  await chmod(path.join(dir, 'bin', 'spark-submit'), 0o755);
+  return {
+    dir,
+    install: { sparkHome: dir, javaHome: dir, python: 'python3', connectJar: path.join(dir, 'spark-connect_2.13-4.1.4.jar'), sparkVersion: '4.1.4' },
+  };
+}
+
+/** What the stand-in left in `workDir`, or undefined when it never ran. */
+export function standInRun(workDir: string): { args: string[]; pid: number; stdin: string } | undefined {
+  try {
+    const [pid, stdin] = readFileSync(path.join(workDir, 'started.txt'), 'utf8').trim().split(' ');
+    const args = readFileSync(path.join(workDir, 'args.txt'), 'utf8').split('\n').slice(0, -1);
+    return { args, pid: Number(pid), stdin: stdin ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A real driver watchdog whose guard() is held until release() (then confirmed by the watchdog
+ * process as usual), or, built with `fail`, fails after 300 ms: long enough for an ungated program to
+ * have run.
+ */
+export class HeldWatchdog extends DriverWatchdog {
+  readonly asked: number[] = [];
+  private open!: () => void;
+  private readonly held = new Promise<void>((resolve) => {
+    this.open = resolve;
+  });
+
+  constructor(private readonly fail?: Error) {
+    super();
+  }
+
+  override guard(pgid: number): Promise<void> {
+    this.asked.push(pgid);
+    const fail = this.fail;
+    if (fail) return sleep(300).then(() => Promise.reject(fail));
+    return this.held.then(() => super.guard(pgid));
+  }
+
+  release(): void {
+    this.open();
+  }
+}
+
+/** Whether a process runs (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` every 50 ms until it holds. */
+export async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
