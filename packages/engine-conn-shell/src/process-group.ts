@@ -1,15 +1,5 @@
 import { readFileSync } from 'node:fs';
 
-/** Sends `signal` to every process of a process group; false when the group no longer exists. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** True while a process exists and is not a zombie (an exited process nobody has reaped yet). */
 export function isProcessAlive(pid: number): boolean {
   try {

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { type EngineEvent, SluiceError } from '@sluice/core';
+import { signalGroup, spawnGated } from '@sluice/process-watchdog';
 import { LineSplitter } from './line-splitter.ts';
-import { signalGroup } from './process-group.ts';
 
 /** Buffered lines at which the script's output is paused until the consumer catches up. */
 export const LINE_HIGH_WATER = 256;
@@ -26,13 +26,6 @@ export interface ScriptRunSpec {
    */
   guard?: (pgid: number) => Promise<void>;
 }
-
-/**
- * What bash runs first when the start is guarded: it waits for one line on stdin, then becomes the
- * script with stdin from /dev/null. End of input without the line (this process died) means exit
- * without running anything.
- */
-const GATE = 'IFS= read -r _ || exit 0; exec "$0" "$1" </dev/null';
 
 type StopReason = 'cancel' | 'timeout' | 'closed';
 
@@ -59,29 +52,19 @@ export class ScriptRun {
   private readonly onAbort = () => this.stop('cancel');
 
   constructor(private readonly spec: ScriptRunSpec) {
-    // `--norc`: bash reads ~/.bashrc when its stdin is a socket, which Node's stdio pipes are.
-    this.child = spawn(spec.bash, spec.guard ? ['--norc', '-c', GATE, spec.bash, spec.scriptFile] : [spec.scriptFile], {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: [spec.guard ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
-    const pgid = this.child.pid;
-    if (pgid !== undefined) {
-      spec.onGroup?.('start', pgid);
-      if (spec.guard) {
-        const stdin = this.child.stdin;
-        stdin?.on('error', () => {}); // bash gone before the go line: its exit tells the story
-        spec.guard(pgid).then(
-          () => stdin?.end('\n'),
-          (err: Error) => {
+    const options = { cwd: spec.cwd, env: spec.env };
+    // Guarded: bash waits behind the gate until the watchdog knows its group, then becomes the script.
+    this.child = spec.guard
+      ? spawnGated(spec.bash, [spec.scriptFile], {
+          ...options,
+          bash: spec.bash,
+          guard: spec.guard,
+          onGuardFailed: (err) => {
             this.spawnError ??= err;
-            signalGroup(pgid, 'SIGKILL');
-            stdin?.destroy();
           },
-        );
-      }
-    }
+        })
+      : spawn(spec.bash, [spec.scriptFile], { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.child.pid !== undefined) spec.onGroup?.('start', this.child.pid);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };

@@ -3,11 +3,10 @@ import { access, constants, mkdir, realpath, writeFile } from 'node:fs/promises'
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { type EngineEvent, SluiceError } from '@sluice/core';
+import { signalGroup, spawnGated } from '@sluice/process-watchdog';
 import type { DriverWatchdog } from './driver-watchdog.ts';
-import { spawnGated } from './gated-spawn.ts';
 import type { DriverSettings } from './launch-params.ts';
 import { LineQueue } from './line-queue.ts';
-import { signalGroup } from './process-group.ts';
 import type { SparkInstall } from './spark-install.ts';
 import { taskConf } from './sql-task.ts';
 import { confArgs, localDriverConf, prepareDirs, submitEnv } from './submit-env.ts';

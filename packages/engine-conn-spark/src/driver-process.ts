@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { signalGroup, spawnGated } from '@sluice/process-watchdog';
 import type { DriverWatchdog } from './driver-watchdog.ts';
-import { spawnGated } from './gated-spawn.ts';
 import type { DriverSettings } from './launch-params.ts';
-import { signalGroup } from './process-group.ts';
 import type { SparkInstall } from './spark-install.ts';
 import { confArgs, localDriverConf, prepareDirs, submitEnv } from './submit-env.ts';
 

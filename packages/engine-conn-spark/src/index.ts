@@ -30,7 +30,6 @@ export {
   SparkStartupParamsSchema,
 } from './launch-params.ts';
 export { LINE_HIGH_WATER, LineQueue } from './line-queue.ts';
-export { signalGroup } from './process-group.ts';
 export { checkServerVersion, type ProtocolMatch, protocolMatch } from './protocol-guard.ts';
 export {
   isSharedLevel,

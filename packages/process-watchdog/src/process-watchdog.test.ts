@@ -3,26 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { alive, until } from '../test/support/processes.ts';
 import { ProcessWatchdog } from './process-watchdog.ts';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/guarded-parent.ts', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function sleeper(): number {
   const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });

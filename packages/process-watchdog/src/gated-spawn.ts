@@ -9,6 +9,8 @@ const GATE = 'IFS= read -r _ || exit 0; exec "$0" "$@" </dev/null';
 
 /** How to start one gated program. */
 export interface GatedSpawnOptions {
+  /** The bash that runs the gate (default: `bash` on the PATH). */
+  bash?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** Resolves once the watchdog watches the new process group; the program starts only then. */
@@ -25,7 +27,7 @@ export interface GatedSpawnOptions {
  */
 export function spawnGated(program: string, args: readonly string[], options: GatedSpawnOptions): ChildProcess {
   // `--norc`: bash reads ~/.bashrc when its stdin is a socket, which Node's stdio pipes are.
-  const child = spawn('bash', ['--norc', '-c', GATE, program, ...args], {
+  const child = spawn(options.bash ?? 'bash', ['--norc', '-c', GATE, program, ...args], {
     cwd: options.cwd,
     env: options.env,
     detached: true,

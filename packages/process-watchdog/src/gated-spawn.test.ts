@@ -8,13 +8,13 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { alive, until } from '../test/support/stand-in-spark.ts';
+import { alive, until } from '../test/support/processes.ts';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/gated-parent.ts', import.meta.url));
 
 describe('gated spawn', () => {
   it('runs nothing when its parent is killed (kill -9) before the guard settles', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-gate-'));
+    const dir = await mkdtemp(path.join(tmpdir(), 'sluice-gate-'));
     const parent = spawn(process.execPath, [...process.execArgv, fixture, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     parent.stdout.setEncoding('utf8');
