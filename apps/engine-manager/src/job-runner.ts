@@ -201,22 +201,26 @@ export class JobRunner {
       if (taken) throw new Error('a run slot is used once');
       taken = true;
     };
+    // A job on a data source runs on the connection resolved for its claim (and checked then, as a
+    // claim from the queue checks it); the START event names its datasets.
+    let dataSource: DataSourceConnection | undefined;
     return {
-      claim: async (job: NewJob) => ({
-        managerId: this.managerId,
-        leaseMs: this.config.SLUICE_LEASE_MS,
-        lineage: await this.lineage?.started({
-          id: job.id,
-          attempt: 0,
-          engine_type: job.engineType,
-          code_type: job.codeType,
-          code: job.code,
-          labels: job.labels,
-        }),
-      }),
+      claim: async (job: NewJob) => {
+        if (job.dataSource !== null) {
+          if (!this.dataSources) return undefined;
+          try {
+            dataSource = await this.dataSources.connectionForJob({ user: job.user, admin: false }, job.dataSource);
+          } catch {
+            // Refused or unreadable now: the job takes the queue, whose claim fails it with the reason.
+            return undefined;
+          }
+        }
+        const started = { id: job.id, attempt: 0, engine_type: job.engineType, code_type: job.codeType, code: job.code, labels: job.labels };
+        return { managerId: this.managerId, leaseMs: this.config.SLUICE_LEASE_MS, lineage: await this.lineage?.started(started, dataSource) };
+      },
       start: (row: JobRow) => {
         take();
-        const run = this.execute(row)
+        const run = this.execute(row, dataSource)
           .catch((err) => this.log.error({ jobId: row.id, err: String(err) }, 'job run failed'))
           .finally(() => {
             this.direct.delete(run);

@@ -44,8 +44,11 @@ export interface DirectRunner {
 
 /** A reserved run slot: used by {@link DirectSlot.start}, or given back by {@link DirectSlot.release}. */
 export interface DirectSlot {
-  /** What the submit statement records to claim `job` for this manager (its lease, its START event). */
-  claim(job: NewJob): Promise<SubmitClaim>;
+  /**
+   * What the submit statement records to claim `job` for this manager (its lease, its START event);
+   * undefined when the job must take the queue after all (its data source cannot be used now).
+   */
+  claim(job: NewJob): Promise<SubmitClaim | undefined>;
   /** Runs the job the submit claimed; the slot goes with it. */
   start(row: JobRow): void;
   /** Gives the slot back unused. */
@@ -200,8 +203,7 @@ export class EntranceService implements EntranceApi {
       const existing = await this.store.findByIdempotencyKey(job.user, idempotencyKey);
       if (existing) return { job: this.checkReplay(existing, job.requestHash, idempotencyKey), created: false };
     }
-    // A job on a data source takes the queue: its connection is resolved and checked when it is claimed.
-    let slot = job.dataSource === null ? this.direct?.reserve() : undefined;
+    let slot = this.direct?.reserve();
     try {
       const out = await this.store.insert(job, slot ? await slot.claim(job) : undefined);
       if (out.duplicate) return { job: this.checkReplay(out.row, job.requestHash, idempotencyKey ?? ''), created: false };
