@@ -266,15 +266,13 @@ export class EntranceService implements EntranceApi {
   }
 
   async outcome(principal: Principal, ref: string, rowsPerSet: number, known?: JobEnd): Promise<JobOutcome> {
-    let job: JobView | undefined;
-    let sets: ReadableSet[] | undefined;
+    let job: JobView;
+    let sets: ReadableSet[];
     if (known?.sets && known.job.id === ref && isFinalState(known.job.state)) {
       if (known.job.user !== principal.user && !principal.admin) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `access job ${ref}`, jobId: ref });
       job = known.job;
-      // A set whose rows did not come with the end is read below; its index entry says where.
-      if (rowsPerSet === 0 || known.sets.every((set) => set.rows === 0 || set.inline?.length === set.rows)) sets = known.sets;
-    }
-    if (!job || !sets) {
+      sets = known.sets;
+    } else {
       const found = await this.authorizeWithResults(principal, ref);
       job = toJobView(found.row);
       sets = found.sets;

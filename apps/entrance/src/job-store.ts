@@ -168,18 +168,27 @@ function toResultSetView(x: StoredResultSet): IndexedResultSet {
  */
 export interface JobEnd {
   job: JobView;
-  /** `inline`: every row of a small set, so a waiting request reads no result file either. */
-  sets?: (ResultSetView & { inline?: Row[] })[];
+  /**
+   * `inline`: every row of a small set, so a waiting request reads no result file either. `lines`: the
+   * set as the result index keeps it, when it is kept there (ADR 11).
+   */
+  sets?: (ResultSetView & { inline?: Row[]; lines?: string })[];
 }
 
 /** The most bytes of a {@link JobEnd} put on the bus (PostgreSQL's NOTIFY takes under 8,000). */
 const MAX_END_BYTES = 4000;
 
-/** The end as it fits on the bus: without its inline rows when they make it too big, or not at all. */
+/**
+ * The end as it fits on the bus: whole, or without its rows when they make it too big. A set kept in
+ * the index cannot lose its lines (a reader would look for it in the store), so then the end goes
+ * without its result index, which readers read instead. Not at all when even that is too big.
+ */
 function fitEnd(ended: JobEnd): { ended?: JobEnd } {
   if (JSON.stringify(ended).length <= MAX_END_BYTES) return { ended };
-  if (!ended.sets?.some((s) => s.inline)) return {};
-  const bare: JobEnd = { ...ended, sets: ended.sets.map(({ inline: _rows, ...set }) => set) };
+  if (!ended.sets?.some((s) => s.inline || s.lines !== undefined)) return {};
+  const bare: JobEnd = ended.sets.some((s) => s.lines !== undefined)
+    ? { job: ended.job }
+    : { ...ended, sets: ended.sets.map(({ inline: _rows, ...set }) => set) };
   return JSON.stringify(bare).length <= MAX_END_BYTES ? { ended: bare } : {};
 }
 
@@ -614,6 +623,7 @@ export class JobStore {
                   bytes: patch.resultSet.bytes,
                   truncated: patch.resultSet.truncated,
                   ...(patch.resultSet.inline ? { inline: patch.resultSet.inline } : {}),
+                  ...(patch.resultSet.lines !== undefined ? { lines: patch.resultSet.lines } : {}),
                 },
               ]
             : undefined;
