@@ -129,6 +129,25 @@ for (const backend of BACKENDS) {
         const listed = await alice.request<{ items: Record<string, unknown>[] }>('GET', `/api/v1/jobs/${sub.body.id}/results`);
         assert.deepEqual(Object.keys(listed.body.items[0] ?? {}).sort(), ['bytes', 'columns', 'index', 'rows', 'truncated']);
 
+        // Several small sets: each read gets its own set's lines from the index.
+        const multi = await alice.submit({ code: "select 'a' as c; select 'b' as c, 2 as n; select 'c' as c", creator: 'inline' });
+        assert.equal((await alice.waitFor(multi.body.id)).state, 'Succeed');
+        for (const [n, row] of [
+          [0, ['a']],
+          [1, ['b', 2]],
+          [2, ['c']],
+        ] as const) {
+          const one = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${multi.body.id}/results/${n}`);
+          assert.deepEqual(one.body.rows, [row]);
+        }
+        const third = await alice.request<string>('GET', `/api/v1/jobs/${multi.body.id}/results/2/download?format=jsonl`);
+        assert.equal(third.body, '{"c":"c"}\n');
+        const waited = await alice.request<{ results: { rows: unknown[][] }[] }>('GET', `/api/v1/jobs/${multi.body.id}?wait=5&rows=5`);
+        assert.deepEqual(
+          waited.body.results.map((r) => r.rows),
+          [[['a']], [['b', 2]], [['c']]],
+        );
+
         // A follow download waits for a set that will be kept inline, and gets it when the job ends.
         const blocker = await alice.submit({ code: 'select max(hash(range)) from range(100000000000)', creator: 'inline-follow' });
         const queued = await alice.submit({ code: "select 'later' as w", creator: 'inline-follow' });

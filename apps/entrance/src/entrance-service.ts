@@ -273,7 +273,7 @@ export class EntranceService implements EntranceApi {
       job = known.job;
       sets = known.sets;
     } else {
-      const found = await this.authorizeWithResults(principal, ref);
+      const found = await this.authorizeWithResults(principal, ref, rowsPerSet > 0 ? 'all' : 'none');
       job = toJobView(found.row);
       sets = found.sets;
     }
@@ -306,23 +306,30 @@ export class EntranceService implements EntranceApi {
     return { jobId: row.id, lines, nextFrom, complete: isFinalState(row.state) && nextFrom > row.log_lines };
   }
 
-  /** Like {@link authorize}, with the job's result index read in the same round trip. */
-  private async authorizeWithResults(principal: Principal, ref: string): Promise<{ row: JobBrief; sets: ReadableSet[] }> {
+  /**
+   * Like {@link authorize}, with the job's result index read in the same round trip, and the inline
+   * lines of the sets named by `lines` (see {@link JobStore.getWithResultSets}).
+   */
+  private async authorizeWithResults(
+    principal: Principal,
+    ref: string,
+    lines: 'all' | 'none' | number = 'all',
+  ): Promise<{ row: JobBrief; sets: ReadableSet[] }> {
     const found = await this.load(
       principal,
       ref,
-      (r, bySeq) => this.store.getWithResultSets(r, bySeq),
+      (r, bySeq) => this.store.getWithResultSets(r, bySeq, lines),
       (f) => f.row,
     );
     return { row: found.row, sets: found.sets.map(({ uri: _uri, ...set }) => set) };
   }
 
   async resultSets(principal: Principal, ref: string): Promise<ResultSetView[]> {
-    return (await this.authorizeWithResults(principal, ref)).sets.map(({ lines: _lines, ...view }) => view);
+    return (await this.authorizeWithResults(principal, ref, 'none')).sets.map(({ lines: _lines, ...view }) => view);
   }
 
   private async resultSet(principal: Principal, ref: string, index: number): Promise<{ jobId: string; set: ReadableSet }> {
-    const { row, sets } = await this.authorizeWithResults(principal, ref);
+    const { row, sets } = await this.authorizeWithResults(principal, ref, index);
     const set = sets.find((s) => s.index === index);
     if (!set) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
     return { jobId: row.id, set };
@@ -343,14 +350,14 @@ export class EntranceService implements EntranceApi {
    * SLUICE_RESULT_INCOMPLETE when the job fails or is cancelled before that.
    */
   async download(principal: Principal, ref: string, index: number, format: 'csv' | 'jsonl', follow = false): Promise<Readable> {
-    const { row, sets } = await this.authorizeWithResults(principal, ref);
+    const { row, sets } = await this.authorizeWithResults(principal, ref, index);
     const set = sets.find((s) => s.index === index);
     if (set) return streamResultAs(this.results, row.id, index, set.columns, format, readHints(set));
     if (!follow || isFinalState(row.state)) throw new SluiceError('SLUICE_RESULT_NOT_FOUND', { jobId: row.id, index });
     const jobId = row.id;
     // Somebody still writes the set while the job has not ended and has not indexed it as sealed.
     const stillWriting = async () => {
-      const now = await this.store.getWithResultSets(jobId);
+      const now = await this.store.getWithResultSets(jobId, false, 'none');
       return !!now && !isFinalState(now.row.state) && !now.sets.some((s) => s.index === index);
     };
     // A set kept inline never begins in the store: when this process ends the job, the wait ends

@@ -305,14 +305,18 @@ export class JobStore {
 
   /**
    * A job (by id, or by seq when `bySeq`) with its result index, in one round trip: what a result
-   * read needs to authorize and find its set.
+   * read needs to authorize and find its set. `lines` says whose inline lines come along (ADR 11):
+   * every set's (`'all'`), one set's (its index) or none (`'none'`), so a read of one set of a job
+   * with many small ones does not ship them all.
    */
-  async getWithResultSets(ref: string, bySeq = false): Promise<{ row: JobBrief; sets: IndexedResultSet[] } | null> {
+  async getWithResultSets(ref: string, bySeq = false, lines: 'all' | 'none' | number = 'all'): Promise<{ row: JobBrief; sets: IndexedResultSet[] } | null> {
     const r = await queryPrepared<JobBrief & { result_index: StoredResultSet[] | null }>(
       this.pool,
-      `SELECT ${BRIEF_COLUMNS}, (SELECT json_agg(r ORDER BY r.idx) FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
+      `SELECT ${BRIEF_COLUMNS}, (SELECT json_agg(json_build_object('idx', r.idx, 'columns', r.columns, 'row_count', r.row_count, 'bytes', r.bytes,
+         'uri', r.uri, 'truncated', r.truncated, 'inline_lines', CASE WHEN $2::int IS NULL OR r.idx = $2 THEN r.inline_lines END) ORDER BY r.idx)
+         FROM sluice_result_sets r WHERE r.job_id = j.id) AS result_index
        FROM sluice_jobs j WHERE ${bySeq ? 'j.seq' : 'j.id'} = $1`,
-      [ref],
+      [ref, lines === 'all' ? null : lines === 'none' ? -1 : lines],
     );
     const found = r.rows[0];
     if (!found) return null;
