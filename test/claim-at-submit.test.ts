@@ -60,6 +60,42 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('claims a job on a data source at submit, on the connection it resolved', async () => {
+      const alice = ts.api(ts.tokens.alice);
+      const server = new URL(env.db.url);
+      const params = {
+        host: server.hostname,
+        port: Number(server.port || 5432),
+        database: env.db.name,
+        user: decodeURIComponent(server.username),
+        password: decodeURIComponent(server.password),
+      };
+      assert.equal((await alice.request('POST', '/api/v1/datasources', { name: 'claim_pg', type: 'postgresql', params })).status, 201);
+      assert.equal((await alice.request('POST', '/api/v1/datasources/claim_pg/versions/1/publish', {})).status, 200);
+      await db.query('CREATE TABLE claim_items (n int); INSERT INTO claim_items VALUES (7)');
+      const code = 'select n from claim_items';
+      // The first job of a dialect may wait for its SQL grammar to load, past the claim's budget, and
+      // so take the queue. Its lineage is then remembered by text: the same text is claimed at once.
+      const first = await alice.submit({ code, dataSource: 'claim_pg', creator: 'ds' });
+      assert.equal((await alice.waitFor(first.body.id)).state, 'Succeed');
+      const sub = await alice.submit({ code, dataSource: 'claim_pg', creator: 'ds' });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      assert.equal(sub.body.state, 'Running', 'claimed at submit');
+      assert.equal((await row(sub.body.id))?.claimed_at_submit, true);
+      assert.equal(await queued(sub.body.id), false, 'never enqueued');
+      const done = await alice.waitFor(sub.body.id);
+      assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
+      assert.deepEqual(await history(sub.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed']);
+      const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
+      assert.deepEqual(rows.body.rows, [[7]]);
+      const start = await db.query<{ input: { namespace: string; name: string } }>(
+        "SELECT payload->'inputs'->0 AS input FROM sluice_lineage_outbox WHERE run_key = $1 AND payload->>'eventType' = 'START'",
+        [sub.body.id],
+      );
+      assert.equal(start.rows[0]?.input.namespace, `postgres://${params.host}:${params.port}`, 'the START event names the data source');
+      assert.match(start.rows[0]?.input.name ?? '', /claim_items$/);
+    });
+
     it('leaves a job whose group is full to wait in Inited, and runs it through the queue later', async () => {
       const bob = ts.api(ts.tokens.bob);
       const first = await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'full' });

@@ -14,7 +14,7 @@ import {
   toSluiceError,
 } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
-import type { DirectSlot, Fence, JobRow, JobStore, LineageRecorder, Logger, NewJob, SealedResultSet } from '@sluice/entrance';
+import type { DirectSlot, Fence, JobRow, JobStore, LineageRecord, LineageRecorder, Logger, NewJob, SealedResultSet } from '@sluice/entrance';
 import type { EnginePool, PooledEngine } from './engine-pool.ts';
 import { LiveRows } from './live-rows.ts';
 import { LogSink } from './log-sink.ts';
@@ -36,6 +36,26 @@ interface ActiveJob {
 const PROGRESS_INTERVAL_MS = 250;
 
 /** A result set of at most this many rows and bytes, all plain values, travels with the job's end as well. */
+/**
+ * The longest a submit waits to claim its job (ADR 10): resolving a data source and building the
+ * START event, whose SQL parse can wait for a grammar to load (seconds, right after start-up) or
+ * take long for a big script. Past it the job takes the queue; the parse goes on and is remembered.
+ */
+const CLAIM_BUDGET_MS = 200;
+
+/** `promise`'s value, or undefined when it takes longer than `ms` (it must not reject). */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const INLINE_MAX_ROWS = 20;
 const INLINE_MAX_BYTES = 2048;
 
@@ -206,17 +226,10 @@ export class JobRunner {
     let dataSource: DataSourceConnection | undefined;
     return {
       claim: async (job: NewJob) => {
-        if (job.dataSource !== null) {
-          if (!this.dataSources) return undefined;
-          try {
-            dataSource = await this.dataSources.connectionForJob({ user: job.user, admin: false }, job.dataSource);
-          } catch {
-            // Refused or unreadable now: the job takes the queue, whose claim fails it with the reason.
-            return undefined;
-          }
-        }
-        const started = { id: job.id, attempt: 0, engine_type: job.engineType, code_type: job.codeType, code: job.code, labels: job.labels };
-        return { managerId: this.managerId, leaseMs: this.config.SLUICE_LEASE_MS, lineage: await this.lineage?.started(started, dataSource) };
+        const prepared = await withinMs(this.prepareClaim(job), CLAIM_BUDGET_MS);
+        if (!prepared) return undefined;
+        dataSource = prepared.dataSource;
+        return { managerId: this.managerId, leaseMs: this.config.SLUICE_LEASE_MS, lineage: prepared.lineage };
       },
       start: (row: JobRow) => {
         take();
@@ -262,6 +275,25 @@ export class JobRunner {
     a.reason ??= reason;
     a.controller.abort();
     return true;
+  }
+
+  /**
+   * What a claim at submit needs: the job's data-source connection, resolved and checked, and its
+   * START event. Undefined when the connection cannot be used now: the job then takes the queue,
+   * whose claim fails it with the reason. Never rejects.
+   */
+  private async prepareClaim(job: NewJob): Promise<{ dataSource?: DataSourceConnection; lineage?: LineageRecord } | undefined> {
+    try {
+      let dataSource: DataSourceConnection | undefined;
+      if (job.dataSource !== null) {
+        if (!this.dataSources) return undefined;
+        dataSource = await this.dataSources.connectionForJob({ user: job.user, admin: false }, job.dataSource);
+      }
+      const started = { id: job.id, attempt: 0, engine_type: job.engineType, code_type: job.codeType, code: job.code, labels: job.labels };
+      return { dataSource, lineage: await this.lineage?.started(started, dataSource) };
+    } catch {
+      return undefined;
+    }
   }
 
   /** Runs a job attempt taken from the queue, once a run slot is free. */
