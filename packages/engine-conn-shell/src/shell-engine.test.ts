@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Engine, type EngineTask, SluiceError } from '@sluice/core';
-import { isProcessAlive } from './process-group.ts';
+import { processAlive as isProcessAlive } from '@sluice/testkit';
 import { LINE_HIGH_WATER } from './script-run.ts';
 import { createShellConnector, type ShellConnectorOptions } from './shell-connector.ts';
 import { taskDirName } from './shell-engine.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { alive, until } from '../test/support/processes.ts';
+import { processAlive as alive, until } from '@sluice/testkit';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/gated-parent.ts', import.meta.url));
 

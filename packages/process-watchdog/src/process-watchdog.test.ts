@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { alive, until } from '../test/support/processes.ts';
+import { processAlive as alive, until } from '@sluice/testkit';
 import { ProcessWatchdog } from './process-watchdog.ts';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/guarded-parent.ts', import.meta.url));

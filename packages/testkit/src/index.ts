@@ -1,4 +1,5 @@
 /** @sluice/testkit — shared test support. */
 
 export * from './connector-contract.ts';
+export * from './processes.ts';
 export * from './services.ts';
