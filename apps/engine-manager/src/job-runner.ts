@@ -35,7 +35,6 @@ interface ActiveJob {
 
 const PROGRESS_INTERVAL_MS = 250;
 
-/** A result set of at most this many rows and bytes, all plain values, travels with the job's end as well. */
 /**
  * The longest a submit waits to claim its job (ADR 10): resolving a data source and building the
  * START event, whose SQL parse can wait for a grammar to load (seconds, right after start-up) or
@@ -56,6 +55,7 @@ async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefin
   }
 }
 
+/** A result set of at most this many rows and bytes, all plain values, travels with the job's end as well. */
 const INLINE_MAX_ROWS = 20;
 const INLINE_MAX_BYTES = 2048;
 
