@@ -46,7 +46,8 @@ export interface DirectRunner {
 export interface DirectSlot {
   /**
    * What the submit statement records to claim `job` for this manager (its lease, its START event);
-   * undefined when the job must take the queue after all (its data source cannot be used now).
+   * undefined when the job must take the queue after all: its data source cannot be used now, or the
+   * claim was not ready within the runner's budget.
    */
   claim(job: NewJob): Promise<SubmitClaim | undefined>;
   /** Runs the job the submit claimed; the slot goes with it. */
