@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EngineEvent, SluiceError } from '@sluice/core';
+import { drainLogLines } from '@sluice/testkit';
 import { ScriptRun } from './script-run.ts';
 
 const dirs: string[] = [];
@@ -34,15 +35,7 @@ function runOf(dir: string, file: string, guard: (pgid: number) => Promise<void>
   });
 }
 
-async function drain(run: ScriptRun): Promise<{ lines: string[]; error?: unknown }> {
-  const lines: string[] = [];
-  try {
-    for await (const ev of run.events() as AsyncGenerator<EngineEvent>) if (ev.type === 'log') lines.push(ev.line);
-    return { lines };
-  } catch (error) {
-    return { lines, error };
-  }
-}
+const drain = (run: ScriptRun) => drainLogLines(run.events() as AsyncGenerator<EngineEvent>);
 
 describe('script run: guarded start', () => {
   it('runs none of the script before its guard resolves, then all of it', async () => {

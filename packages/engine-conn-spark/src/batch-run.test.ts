@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EngineEvent, SluiceError } from '@sluice/core';
+import { drainLogLines } from '@sluice/testkit';
 import { alive, HeldWatchdog, standInRun, standInSpark, until } from '../test/support/stand-in-spark.ts';
 import { BatchRun, batchArgs, resolveBatchFile } from './batch-run.ts';
 import type { DriverWatchdog } from './driver-watchdog.ts';
@@ -82,15 +83,7 @@ describe('batch run: guarded start', () => {
     return { run, taskDir };
   }
 
-  async function drain(run: BatchRun): Promise<{ lines: string[]; error?: unknown }> {
-    const lines: string[] = [];
-    try {
-      for await (const ev of run.events() as AsyncGenerator<EngineEvent>) if (ev.type === 'log') lines.push(ev.line);
-      return { lines };
-    } catch (error) {
-      return { lines, error };
-    }
-  }
+  const drain = (run: BatchRun) => drainLogLines(run.events() as AsyncGenerator<EngineEvent>);
 
   it('runs none of spark-submit before the watchdog confirms the group, then execs it with its arguments', async () => {
     const watchdog = new HeldWatchdog();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { EngineEvent } from '@sluice/core';
 import { waitFor } from './services.ts';
 
 /** True while a process exists and is not a zombie (it exited and nobody has reaped it yet). */
@@ -20,4 +21,15 @@ export function processAlive(pid: number): boolean {
 /** Polls `check` every 50 ms until it holds; throws naming `what` after `timeoutMs`. */
 export async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
   await waitFor(check, { what, timeoutMs });
+}
+
+/** The log lines of an engine's event stream, read to its end, and the error that ended it, if any. */
+export async function drainLogLines(events: AsyncIterable<EngineEvent>): Promise<{ lines: string[]; error?: unknown }> {
+  const lines: string[] = [];
+  try {
+    for await (const ev of events) if (ev.type === 'log') lines.push(ev.line);
+    return { lines };
+  } catch (error) {
+    return { lines, error };
+  }
 }
