@@ -7,10 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EngineEvent, SluiceError } from '@sluice/core';
 import { drainLogLines } from '@sluice/testkit';
-import { alive, HeldWatchdog, standInRun, standInSpark, until } from '../test/support/stand-in-spark.ts';
+import { alive, HeldWatchdog, standInRun, standInSuite, until } from '../test/support/stand-in-spark.ts';
 import { BatchRun, batchArgs, resolveBatchFile } from './batch-run.ts';
 import type { DriverWatchdog } from './driver-watchdog.ts';
-import type { SparkInstall } from './spark-install.ts';
 
 describe('batch run parameters', () => {
   let dir: string;
@@ -48,26 +47,15 @@ describe('batch run parameters', () => {
 });
 
 describe('batch run: guarded start', () => {
-  let spark: { dir: string; install: SparkInstall };
-  const dirs: string[] = [];
-
-  before(async () => {
-    spark = await standInSpark();
-    dirs.push(spark.dir);
-  });
-
-  after(async () => {
-    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
+  const suite = standInSuite();
 
   async function runOf(watchdog: DriverWatchdog): Promise<{ run: BatchRun; taskDir: string }> {
-    const taskDir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-batch-run-'));
-    dirs.push(taskDir);
+    const taskDir = await suite.tempDir('sluice-spark-batch-run-');
     const run = new BatchRun({
       taskId: 'guarded-task',
       user: 'alice',
       taskDir,
-      install: spark.install,
+      install: suite.install(),
       settings: { master: 'local[1]', local: true, driverMemory: '512m', driverCores: 1, submitArgs: [], conf: {} },
       baseConf: {},
       ui: false,

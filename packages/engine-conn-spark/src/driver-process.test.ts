@@ -1,39 +1,25 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { alive, HeldWatchdog, standInRun, standInSpark, until } from '../test/support/stand-in-spark.ts';
+import { alive, HeldWatchdog, standInRun, standInSuite, until } from '../test/support/stand-in-spark.ts';
 import { CONNECT_SERVER_CLASS, DriverProcess, type DriverSpec } from './driver-process.ts';
 import type { DriverWatchdog } from './driver-watchdog.ts';
-import type { SparkInstall } from './spark-install.ts';
 
 /** A conf value that breaks naive quoting. */
 const ODD_VALUE = `a "b" $HOME 'c' \\d`;
 
 describe('driver process: guarded start', () => {
-  let spark: { dir: string; install: SparkInstall };
-  const dirs: string[] = [];
-
-  before(async () => {
-    spark = await standInSpark();
-    dirs.push(spark.dir);
-  });
-
-  after(async () => {
-    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  });
+  const suite = standInSuite();
 
   async function specOf(watchdog: DriverWatchdog): Promise<DriverSpec> {
-    const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-spark-driver-'));
-    dirs.push(workDir);
+    const workDir = await suite.tempDir('sluice-spark-driver-');
     return {
       engineId: 'guarded-engine',
       user: 'alice',
       workDir,
-      install: spark.install,
+      install: suite.install(),
       settings: { master: 'local[1]', local: true, driverMemory: '512m', driverCores: 1, submitArgs: [], conf: {} },
       baseConf: { 'spark.sql.odd': ODD_VALUE },
       ui: false,

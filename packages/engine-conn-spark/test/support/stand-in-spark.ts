@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DriverWatchdog } from '../../src/driver-watchdog.ts';
 import type { SparkInstall } from '../../src/spark-install.ts';
@@ -21,6 +22,33 @@ case " $* " in
 esac
 echo "stand-in application ran"
 `;
+
+/**
+ * For a suite: a stand-in Spark made before its tests (`install()`), and temporary directories
+ * (`tempDir(prefix)`) removed after them, with the stand-in's own.
+ */
+export function standInSuite(): { install: () => SparkInstall; tempDir: (prefix: string) => Promise<string> } {
+  let spark: { dir: string; install: SparkInstall } | undefined;
+  const dirs: string[] = [];
+  before(async () => {
+    spark = await standInSpark();
+    dirs.push(spark.dir);
+  });
+  after(async () => {
+    await Promise.allSettled(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+  return {
+    install: () => {
+      if (!spark) throw new Error('the stand-in Spark is made before the suite runs');
+      return spark.install;
+    },
+    tempDir: async (prefix) => {
+      const dir = await mkdtemp(path.join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+  };
+}
 
 /** A directory with a stand-in bin/spark-submit, and an install that points at it. */
 export async function standInSpark(): Promise<{ dir: string; install: SparkInstall }> {
