@@ -133,7 +133,7 @@ class ResultWriter {
       uri: done.uri,
       truncated: false,
       ...(cur.inline && cur.inline.length === done.rows ? { inline: cur.inline } : {}),
-      ...(done.inline !== undefined ? { lines: done.inline } : {}),
+      ...(done.lines !== undefined ? { lines: done.lines } : {}),
     };
   }
 

@@ -95,7 +95,7 @@ type ReadableSet = ResultSetView & { inline?: Row[]; lines?: string };
 
 /** What the index tells the result store about a set: its size, and its rows when it keeps them. */
 function readHints(set: { bytes: number; lines?: string }): ReadOptions {
-  return set.lines === undefined ? { sizeHint: set.bytes } : { sizeHint: set.bytes, inline: set.lines };
+  return { sizeHint: set.bytes, lines: set.lines };
 }
 
 function canonicalJson(v: unknown): string {

@@ -114,7 +114,7 @@ export interface SealedResultSet {
   truncated: boolean;
   /** Every row of the set, when it is small enough to travel with the job's end (see {@link JobEnd}). */
   inline?: Row[];
-  /** The set as JSON lines, when the result store left it to the index (the store's `SealedSet.inline`). */
+  /** The set as JSON lines, when the result store left it to the index (the store's `SealedSet.lines`). */
   lines?: string;
 }
 

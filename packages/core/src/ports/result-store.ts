@@ -23,9 +23,9 @@ export interface SealedSet {
   /**
    * The whole set as JSON lines (one JSON array per row, each ending in a newline), when the set was
    * small enough to be kept in the result index instead of the store: then nothing of it is in the
-   * store, and readers pass this text back as {@link ReadOptions.inline}.
+   * store, and readers pass this text back as {@link ReadOptions.lines}.
    */
-  inline?: string;
+  lines?: string;
 }
 
 /** Which rows of a result set to read. */
@@ -34,8 +34,8 @@ export interface ReadOptions {
   limit?: number;
   /** The set's size in bytes as its index records it: lets a store read a small set in one call. */
   sizeHint?: number;
-  /** The set's rows as its index keeps them inline ({@link SealedSet.inline}): read from this text, not the store. */
-  inline?: string;
+  /** The set's rows as its index keeps them inline ({@link SealedSet.lines}): read from this text, not the store. */
+  lines?: string;
 }
 
 /** How {@link ResultStore.follow} learns that nobody will finish a set it waits for. */

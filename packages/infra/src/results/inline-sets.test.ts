@@ -51,18 +51,18 @@ describe('inline result sets', () => {
     assert.equal(sealed.uri, INLINE_URI);
     assert.equal(sealed.rows, 20);
     assert.equal(sealed.bytes, linesBytes(rows(0, 20)));
-    assert.equal(Buffer.byteLength(sealed.inline ?? ''), sealed.bytes);
+    assert.equal(Buffer.byteLength(sealed.lines ?? ''), sealed.bytes);
     assert.equal(existsSync(path.join(root, 'SMALL01')), false, 'no directory or file for the job');
 
-    assert.deepEqual(await readAll(store, 'SMALL01', { inline: sealed.inline }), rows(0, 20));
-    assert.deepEqual(await readAll(store, 'SMALL01', { inline: sealed.inline, offset: 5, limit: 3 }), rows(5, 8));
-    assert.deepEqual(await readAll(store, 'SMALL01', { inline: sealed.inline, offset: 19, limit: 100 }), rows(19, 20));
-    assert.deepEqual(await readAll(store, 'SMALL01', { inline: sealed.inline, offset: 20 }), []);
-    assert.deepEqual(await readAll(store, 'SMALL01', { inline: sealed.inline, limit: 0 }), []);
+    assert.deepEqual(await readAll(store, 'SMALL01', { lines: sealed.lines }), rows(0, 20));
+    assert.deepEqual(await readAll(store, 'SMALL01', { lines: sealed.lines, offset: 5, limit: 3 }), rows(5, 8));
+    assert.deepEqual(await readAll(store, 'SMALL01', { lines: sealed.lines, offset: 19, limit: 100 }), rows(19, 20));
+    assert.deepEqual(await readAll(store, 'SMALL01', { lines: sealed.lines, offset: 20 }), []);
+    assert.deepEqual(await readAll(store, 'SMALL01', { lines: sealed.lines, limit: 0 }), []);
     const streamed: Row[] = [];
-    for await (const r of store.read('SMALL01', 0, { inline: sealed.inline, offset: 18 })) streamed.push(r);
+    for await (const r of store.read('SMALL01', 0, { lines: sealed.lines, offset: 18 })) streamed.push(r);
     assert.deepEqual(streamed, rows(18, 20));
-    await assert.rejects(readAll(store, 'SMALL01', { inline: sealed.inline, offset: -1 }), RangeError);
+    await assert.rejects(readAll(store, 'SMALL01', { lines: sealed.lines, offset: -1 }), RangeError);
     // Without its lines the set is looked for in the store, where it is not.
     await assert.rejects(readAll(store, 'SMALL01', { sizeHint: sealed.bytes }), { code: 'SLUICE_RESULT_NOT_FOUND' });
   });
@@ -70,8 +70,8 @@ describe('inline result sets', () => {
   test('an empty set is inline and reads as no rows', async () => {
     const w = await store.create('EMPTY01', 0, COLUMNS);
     const sealed = await w.finish();
-    assert.deepEqual(sealed, { rows: 0, bytes: 0, uri: INLINE_URI, inline: '' });
-    assert.deepEqual(await readAll(store, 'EMPTY01', { inline: '' }), []);
+    assert.deepEqual(sealed, { rows: 0, bytes: 0, uri: INLINE_URI, lines: '' });
+    assert.deepEqual(await readAll(store, 'EMPTY01', { lines: '' }), []);
   });
 
   test('a set that outgrows the size goes to the store whole, held rows first, with the same byte count', async () => {
@@ -84,7 +84,7 @@ describe('inline result sets', () => {
       assert.equal(w.bytes, linesBytes(rows(0, written)));
     }
     const sealed = await w.finish();
-    assert.equal(sealed.inline, undefined);
+    assert.equal(sealed.lines, undefined);
     assert.notEqual(sealed.uri, INLINE_URI);
     assert.equal(sealed.rows, written);
     assert.equal(sealed.bytes, linesBytes(rows(0, written)));
@@ -108,7 +108,7 @@ describe('inline result sets', () => {
     assert.ok(linesBytes(batch) > MAX);
     await w.write(batch);
     const sealed = await w.finish();
-    assert.equal(sealed.inline, undefined);
+    assert.equal(sealed.lines, undefined);
     assert.deepEqual(await readAll(store, 'BIG02'), batch);
   });
 
@@ -116,7 +116,7 @@ describe('inline result sets', () => {
     const w = await store.create('BIGINT01', 0, COLUMNS);
     await w.write([[1, 12345678901234567890n] as unknown as Row]);
     const sealed = await w.finish();
-    assert.deepEqual(await readAll(store, 'BIGINT01', { inline: sealed.inline }), [[1, '12345678901234567890']]);
+    assert.deepEqual(await readAll(store, 'BIGINT01', { lines: sealed.lines }), [[1, '12345678901234567890']]);
   });
 
   test('abort drops a held set, and one already in the store', async () => {

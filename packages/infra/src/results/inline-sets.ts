@@ -62,7 +62,7 @@ class InlineFirstWriter implements ResultSetWriter {
     if (this.#inner) return this.#inner.finish();
     if (this.#state !== 'open') throw new Error(`the result set is ${this.#state}`);
     this.#state = 'finished';
-    return { rows: this.#rows, bytes: this.#bytes, uri: INLINE_URI, inline: this.#text };
+    return { rows: this.#rows, bytes: this.#bytes, uri: INLINE_URI, lines: this.#text };
   }
 
   async abort(): Promise<void> {
@@ -75,7 +75,7 @@ class InlineFirstWriter implements ResultSetWriter {
 /**
  * A result store whose sets of up to `maxBytes` (as JSON lines) are kept in the result index instead
  * of `store`: the writer's `finish` returns their text, the caller indexes it with the set, and
- * readers pass it back ({@link ReadOptions.inline}). Short queries then cost the store nothing, not
+ * readers pass it back ({@link ReadOptions.lines}). Short queries then cost the store nothing, not
  * even a file: on ext4 an inode per job is the dearest part of a small write. Larger sets, and sets
  * read without their inline text, go to `store` as before. `maxBytes` 0 turns the tier off.
  */
@@ -93,14 +93,14 @@ export function withInlineSets(store: ResultStore, maxBytes: number): ResultStor
     },
 
     async *readBatches(jobId, index, opts: ReadOptions = {}) {
-      if (opts.inline === undefined) {
+      if (opts.lines === undefined) {
         yield* store.readBatches(jobId, index, opts);
         return;
       }
       const offset = readBound('offset', opts.offset, 0);
       const limit = readBound('limit', opts.limit, Number.POSITIVE_INFINITY);
       if (limit === 0) return;
-      const rows = sliceLines(opts.inline, offset, limit);
+      const rows = sliceLines(opts.lines, offset, limit);
       if (rows.length > 0) yield rows;
     },
 

@@ -75,7 +75,7 @@ export function streamResultAs(
   index: number,
   columns: readonly Column[],
   format: ResultDownloadFormat,
-  read: Pick<ReadOptions, 'inline'> = {},
+  read: Pick<ReadOptions, 'lines'> = {},
 ): Readable {
   return streamRowsAs(store.readBatches(jobId, index, read), columns, format);
 }
