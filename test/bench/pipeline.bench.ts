@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   const notes = [
     'ratios compare with the raw BullMQ baseline measured in the same run; absolute numbers vary with the machine and its load',
     'baseline: Worker in the bench process, producer (Queue) in the load-client process; latency is add → Worker completed → relayed to the producer over IPC',
-    'sluice: all roles in the bench process; clients in the load-client process (fetch keep-alive + one WebSocket each); submit→result = before POST → results GET returned the row',
+    'sluice: all roles in the bench process; clients in the load-client process (node:http keep-alive + one WebSocket each); submit→result = before POST → results GET returned the row',
     'the saturated profile pass runs with probes and the CPU profiler on, so its throughput is below the sustained phase',
     'V8 profile times are on-stack wall time of the busy main thread: on a saturated machine they include time the thread waited for a core inside a call (mostly socket writes)',
   ];
