@@ -80,6 +80,9 @@ export const ConfigSchema = z.object({
   SLUICE_RESULT_INLINE_BYTES: int(16 * 1024, 0, 1024 * 1024).describe(
     'a result set up to this size (as JSON lines) is kept in the result index in PostgreSQL instead of the result store; 0 keeps every set in the store',
   ),
+  SLUICE_BUS_HOLD_MS: int(5, 0, 100).describe(
+    "a job's live events (status, log, rows, result) wait on the bus up to this long, so that a short job's events leave in one message batch with its end; 0 sends each at once",
+  ),
   SLUICE_MAX_RETRIES: int(2, 0, 10).describe('retries of a job whose engine failed (not of user errors)'),
   SLUICE_ENGINE_IDLE_SECONDS: int(1800, 1).describe('idle time after which an engine is stopped'),
   SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),

@@ -3,6 +3,7 @@
 export { createEventBus, type EventBusOptions } from './bus/event-bus.ts';
 export { notifyChannel } from './bus/notify-channel.ts';
 export { createPostgresEventBus, POSTGRES_BUS_MAX_MESSAGE_BYTES, type PostgresEventBusOptions } from './bus/postgres-event-bus.ts';
+export type { PublishHoldOptions } from './bus/publish-hold.ts';
 export { createRedisEventBus, REDIS_BUS_MAX_MESSAGE_BYTES } from './bus/redis-event-bus.ts';
 export * from './db/migrations.ts';
 export * from './db/pool.ts';

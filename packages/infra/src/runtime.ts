@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Config, EventBus, JobQueue, ResultStore } from '@sluice/core';
+import { type Config, type EventBus, type JobQueue, type ResultStore, topics } from '@sluice/core';
 import type pg from 'pg';
 import { createEventBus } from './bus/event-bus.ts';
 import { MIGRATIONS, type Migration, migrate } from './db/migrations.ts';
@@ -38,7 +38,15 @@ export async function openInfra(
   try {
     await migrate(db, [...MIGRATIONS, ...(opts.migrations ?? [])]);
     const prefix = config.SLUICE_QUEUE_PREFIX;
-    const bus = await createEventBus({ backend: config.busBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });
+    const jobTopic = topics.job('');
+    const bus = await createEventBus({
+      backend: config.busBackend,
+      redisUrl: config.REDIS_URL,
+      databaseUrl,
+      prefix,
+      onError: opts.onError,
+      hold: { holdMs: config.SLUICE_BUS_HOLD_MS, held: (topic) => topic.startsWith(jobTopic) },
+    });
     const queue = createJobQueue({ backend: config.queueBackend, redisUrl: config.REDIS_URL, databaseUrl, prefix, onError: opts.onError });
     const results = withInlineSets(createLocalResultStore(path.join(config.home, 'results')), config.SLUICE_RESULT_INLINE_BYTES);
     return {

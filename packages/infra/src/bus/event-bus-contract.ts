@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@sluice/core';
 import { freshDatabase, requireEnv, type TestDatabase, uniqueSuffix, waitFor } from '@sluice/testkit';
 import { createEventBus } from './event-bus.ts';
+import type { PublishHoldOptions } from './publish-hold.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,7 +11,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface BusFixture {
   /** The fresh database of the file (PostgreSQL only). */
   db(): TestDatabase | undefined;
-  open(prefix?: string, onError?: (err: Error) => void): Promise<EventBus>;
+  open(prefix?: string, onError?: (err: Error) => void, hold?: PublishHoldOptions): Promise<EventBus>;
 }
 
 /** Sets up {@link BusFixture} in the current file. */
@@ -26,13 +27,14 @@ export function busFixture(backend: 'redis' | 'postgres'): BusFixture {
   });
   return {
     db: () => db,
-    async open(prefix = `t_${uniqueSuffix()}`, onError = () => {}) {
+    async open(prefix = `t_${uniqueSuffix()}`, onError = () => {}, hold?: PublishHoldOptions) {
       const bus = await createEventBus({
         backend,
         prefix,
         redisUrl: backend === 'redis' ? requireEnv('REDIS_URL') : undefined,
         databaseUrl: db?.url,
         onError,
+        hold,
       });
       buses.push(bus);
       return bus;
@@ -151,6 +153,40 @@ export function eventBusContract(backend: 'redis' | 'postgres', fx: BusFixture):
       await sleep(150);
       assert.deepEqual(gotA, ['for a']);
       assert.deepEqual(gotB, []);
+    });
+
+    test('held topics wait at most holdMs, keep their order against other topics, and are sent on close', async () => {
+      const prefix = `t_${uniqueSuffix()}`;
+      const sub = await fx.open(prefix);
+      const pub = await fx.open(prefix, undefined, { holdMs: 300, held: (t) => t.startsWith('job.') });
+      const got: string[] = [];
+      for (const t of ['job.A', 'job.B', 'states']) await sub.subscribe(t, (m) => got.push(`${t}:${String(m)}`));
+
+      // Held alone: nothing arrives at once, everything within the hold.
+      const t0 = performance.now();
+      await pub.publish('job.A', 'running');
+      await sleep(100);
+      assert.deepEqual(got, [], 'a held message waits');
+      await waitFor(() => got.length === 1, { what: 'the held message', timeoutMs: 5000 });
+      const waited = performance.now() - t0;
+      assert.ok(waited >= 250, `released after the hold, not before (${waited.toFixed(0)} ms)`);
+      assert.deepEqual(got, ['job.A:running']);
+
+      // A message on a topic that is not held sends what is held first, in publish order.
+      got.length = 0;
+      await pub.publish('job.A', 'rows');
+      await pub.publish('job.B', 'log');
+      await pub.publish('job.A', 'end');
+      await pub.publish('states', 'A ended');
+      await waitFor(() => got.length === 4, { what: 'four messages', timeoutMs: 250 });
+      assert.deepEqual(got, ['job.A:rows', 'job.B:log', 'job.A:end', 'states:A ended']);
+
+      // Close sends what is still held.
+      got.length = 0;
+      await pub.publish('job.B', 'last words');
+      await pub.close();
+      await waitFor(() => got.length === 1, { what: 'the message held at close', timeoutMs: 5000 });
+      assert.deepEqual(got, ['job.B:last words']);
     });
 
     test('unserializable messages and a closed bus are rejected clearly', async () => {

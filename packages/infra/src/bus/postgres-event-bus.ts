@@ -1,6 +1,7 @@
 import type { EventBus } from '@sluice/core';
 import pg from 'pg';
 import { notifyChannel } from './notify-channel.ts';
+import { PublishHold, type PublishHoldOptions } from './publish-hold.ts';
 import { assertTopic, serializeMessage } from './serialize-message.ts';
 import { TopicHandlers } from './topic-handlers.ts';
 
@@ -18,6 +19,8 @@ export interface PostgresEventBusOptions {
   reconnectDelayMs?: number;
   /** Default 5000. */
   maxReconnectDelayMs?: number;
+  /** Topics whose messages may wait a little to leave with others (see {@link PublishHold}); default none. */
+  hold?: PublishHoldOptions;
 }
 
 interface Deferred {
@@ -180,6 +183,8 @@ export async function createPostgresEventBus(opts: PostgresEventBusOptions): Pro
   };
   let sent = 0;
   const outbox = new NotifyBatcher((payloads) => pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS x(p)', [channel, payloads]).then(() => {}));
+  // Held payloads sent in one turn join one NOTIFY statement.
+  const hold = new PublishHold(opts.hold ?? { holdMs: 0, held: () => false }, (_topic, payload) => outbox.send(payload), report);
 
   return {
     maxMessageBytes: POSTGRES_BUS_MAX_MESSAGE_BYTES,
@@ -196,7 +201,7 @@ export async function createPostgresEventBus(opts: PostgresEventBusOptions): Pro
           `bus payload is ${bytes} bytes with its topic, NOTIFY carries less than ${NOTIFY_PAYLOAD_LIMIT}; use a shorter topic or a smaller message`,
         );
       }
-      await outbox.send(payload);
+      await hold.publish(topic, payload);
     },
 
     async subscribe(topic, handler) {
@@ -217,6 +222,7 @@ export async function createPostgresEventBus(opts: PostgresEventBusOptions): Pro
     async close() {
       if (closed) return;
       closed = true;
+      await hold.drain();
       if (retryTimer) clearTimeout(retryTimer);
       handlers.clear();
       const client = listener;
