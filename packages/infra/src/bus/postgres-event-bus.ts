@@ -52,12 +52,15 @@ class NotifyBatcher {
   send(payload: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ payload, resolve, reject });
-      if (!this.sending) void this.drain();
+      if (!this.sending) {
+        // Start on the next microtask, so that everything sent in this turn joins the first statement.
+        this.sending = true;
+        queueMicrotask(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue;
