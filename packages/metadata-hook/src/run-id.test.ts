@@ -15,3 +15,12 @@ it('run ids are stable per job and distinct across jobs; external ids keep UUIDs
   assert.equal(externalRunId('ns', 'n', '42'), externalRunId('ns', 'n', '42'));
   assert.notEqual(externalRunId('ns', 'n', '42'), externalRunId('ns', 'm', '42'));
 });
+
+it('remembered run ids equal freshly derived ones, before and after the memory turns over', () => {
+  const first = runIdForJob('job-0');
+  assert.equal(first, uuidV5('sluice-job:job-0', '6f1c3b8e-2d4a-5b7c-9e1f-0a2b3c4d5e6f'));
+  for (let i = 1; i < 3000; i++) runIdForJob(`job-${i}`);
+  assert.equal(runIdForJob('job-0'), first, 'derived again after it was forgotten');
+  assert.equal(runIdForJob('job-2999'), uuidV5('sluice-job:job-2999', '6f1c3b8e-2d4a-5b7c-9e1f-0a2b3c4d5e6f'));
+  assert.throws(() => uuidV5('x', 'not-a-uuid'), /not a UUID/);
+});
