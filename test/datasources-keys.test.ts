@@ -153,17 +153,27 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
     ];
     for (const j of long) assert.equal(j.status, 201, JSON.stringify(j.body));
     let rotating = true;
+    let rotationStarted = false;
+    const before: { api: ApiClient; id: string }[] = [];
     const during: { api: ApiClient; id: string }[] = [];
+    let warmedUp!: () => void;
+    const warm = new Promise<void>((res) => {
+      warmedUp = res;
+    });
     const stream = (async () => {
       for (let i = 0; rotating; i++) {
         const api = i % 2 ? alice1 : alice2;
         const r = await api.submit({ code: `select ${i} as i, count(*) as n from items`, dataSource: ['rot_a', 'rot_b', 'rot_c'][i % 3] });
         assert.equal(r.status, 201, JSON.stringify(r.body));
-        during.push({ api, id: r.body.id });
+        (rotationStarted ? during : before).push({ api, id: r.body.id });
+        // The first submit of each data source may wait for its SQL grammar: the rotation starts after them.
+        if (before.length === 3) warmedUp();
         await new Promise((res) => setTimeout(res, 100));
       }
     })();
+    await Promise.race([warm, stream]);
     // Step 2: rotate, through both gateways at once (as two operators, or a retried run, would).
+    rotationStarted = true;
     const [r1, r2] = await Promise.all([sluice(g1, g1.tokens.admin, 'keys rotate --format json'), sluice(g2, g2.tokens.admin, 'keys rotate --format json')]);
     rotating = false;
     await stream;
@@ -184,7 +194,7 @@ describe('sluice keys rotate: re-wrapping data keys under a new master key with 
 
     for (const j of long) assert.equal((await alice1.waitFor(j.body.id, undefined, 60_000)).state, 'Succeed');
     assert.ok(during.length >= 2, `jobs submitted during the rotation: ${during.length}`);
-    for (const j of during) {
+    for (const j of [...before, ...during]) {
       const done = await j.api.waitFor(j.id, undefined, 60_000);
       assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
     }

@@ -386,21 +386,27 @@ export class DataSourceService {
     }
   }
 
+  /** The data source a principal may run jobs on now, with its published version; refuses otherwise. */
+  private async usable(p: Principal, name: string): Promise<{ ds: DataSourceRow; publishedVersion: number }> {
+    const ds = await this.authorize(p, name, 'use');
+    if (ds.expired_at) throw new SluiceError('SLUICE_DATASOURCE_EXPIRED', { name });
+    if (ds.published_version === null) throw new SluiceError('SLUICE_DATASOURCE_UNPUBLISHED', { name });
+    return { ds, publishedVersion: ds.published_version };
+  }
+
   /**
    * Checks that `user` may run jobs on a data source now: it exists, is published, is not expired and
    * the user may use it. Returns its type's engine. Used at submit and again when the engine opens.
    */
   async checkUse(p: Principal, name: string): Promise<{ type: string; engine: string; publishedVersion: number }> {
-    const ds = await this.authorize(p, name, 'use');
-    if (ds.expired_at) throw new SluiceError('SLUICE_DATASOURCE_EXPIRED', { name });
-    if (ds.published_version === null) throw new SluiceError('SLUICE_DATASOURCE_UNPUBLISHED', { name });
-    return { type: ds.type, engine: this.typeOf(ds.type).engine, publishedVersion: ds.published_version };
+    const { ds, publishedVersion } = await this.usable(p, name);
+    return { type: ds.type, engine: this.typeOf(ds.type).engine, publishedVersion };
   }
 
-  /** The published connection for a job's engine, after {@link checkUse}. */
+  /** The published connection for a job's engine, after the checks of {@link checkUse} (on the same row read). */
   async connectionForJob(p: Principal, name: string): Promise<DataSourceConnection> {
-    const use = await this.checkUse(p, name);
-    return this.connection((await this.store.byName(name)) as DataSourceRow, use.publishedVersion);
+    const { ds, publishedVersion } = await this.usable(p, name);
+    return this.connection(ds, publishedVersion);
   }
 
   /** Refuses anyone but an admin: key management is deployment-wide. */
