@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EngineEvent, SluiceError } from '@sluice/core';
-import { drainLogLines } from '@sluice/testkit';
+import { drainLogLines, processAlive } from '@sluice/testkit';
 import { ScriptRun } from './script-run.ts';
 
 const dirs: string[] = [];
@@ -22,9 +22,9 @@ async function script(body: string): Promise<{ dir: string; file: string }> {
   return { dir, file };
 }
 
-function runOf(dir: string, file: string, guard: (pgid: number) => Promise<void>): ScriptRun {
+function runOf(dir: string, file: string, guard: (pgid: number) => Promise<void>, bash = 'bash'): ScriptRun {
   return new ScriptRun({
-    bash: 'bash',
+    bash,
     scriptFile: file,
     cwd: dir,
     env: { PATH: process.env.PATH ?? '' },
@@ -60,13 +60,63 @@ describe('script run: guarded start', () => {
     assert.deepEqual(out.lines, ['args: 0, stdin: 0']);
   });
 
-  it('kills the group without running the script when the guard fails, and the run fails', async () => {
+  it('kills the group without running the script when the guard fails, and the run fails as a launch failure', async () => {
     const { dir, file } = await script('touch ran\n');
-    const run = runOf(dir, file, () => Promise.reject(new Error('no watchdog')));
+    let pgid: number | undefined;
+    const run = runOf(dir, file, async (p) => {
+      pgid = p;
+      // Long enough for an ungated script to have run.
+      await sleep(300);
+      throw new Error('no watchdog');
+    });
     const out = await drain(run);
-    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_CRASHED', String(out.error));
-    assert.match((out.error as SluiceError).message + JSON.stringify((out.error as SluiceError).details), /no watchdog/);
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_LAUNCH_FAILED', String(out.error));
+    assert.equal(out.error.details.engine, 'shell');
+    assert.equal(out.error.details.reason, 'the script was not started: the watchdog could not guard its process group (no watchdog)');
+    assert.equal(out.error.retryable, true);
+    assert.deepEqual(out.lines, []);
+    assert.equal(run.guardFailed, true);
+    assert.ok(pgid !== undefined && !processAlive(pgid), 'the group is gone');
     await sleep(100);
     assert.equal(existsSync(path.join(dir, 'ran')), false);
+  });
+
+  it('keeps the reason of a run stopped before its guard failed', async () => {
+    const { dir, file } = await script('touch ran\n');
+    const controller = new AbortController();
+    // Cancelled at construction, before the rejected guard is seen (a microtask later).
+    controller.abort();
+    const run = new ScriptRun({
+      bash: 'bash',
+      scriptFile: file,
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutSeconds: 30,
+      signal: controller.signal,
+      killGraceMs: 1000,
+      guard: () => Promise.reject(new Error('no watchdog')),
+    });
+    const out = await drain(run);
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_JOB_CANCELLED', String(out.error));
+    assert.equal(run.guardFailed, false);
+    assert.equal(existsSync(path.join(dir, 'ran')), false);
+  });
+
+  it('fails as a launch failure when bash cannot be started at all', async () => {
+    const { dir, file } = await script('touch ran\n');
+    const run = runOf(dir, file, () => Promise.resolve(), path.join(dir, 'no-such-bash'));
+    const out = await drain(run);
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_LAUNCH_FAILED', String(out.error));
+    assert.match(String(out.error.details.reason), /^could not start bash: .*ENOENT/);
+    assert.equal(run.guardFailed, false);
+    assert.equal(existsSync(path.join(dir, 'ran')), false);
+  });
+
+  it('fails with SLUICE_ENGINE_SCRIPT_FAILED, not as a launch failure, when the script ran and was killed', async () => {
+    const { dir, file } = await script('touch ran; kill -9 $$\n');
+    const out = await drain(runOf(dir, file, () => Promise.resolve()));
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_SCRIPT_FAILED', String(out.error));
+    assert.equal(out.error.details.signal, 'SIGKILL');
+    assert.equal(existsSync(path.join(dir, 'ran')), true);
   });
 });

@@ -22,7 +22,8 @@ export interface ScriptRunSpec {
   onGroup?: (event: 'start' | 'end', pgid: number) => void;
   /**
    * Resolves once the process group is guarded (its watchdog knows it). The script's own code starts
-   * only then; if it rejects, the group is killed before the script ran and the run fails.
+   * only then; if it rejects, the group is killed before the script ran and the run fails with
+   * SLUICE_ENGINE_LAUNCH_FAILED.
    */
   guard?: (pgid: number) => Promise<void>;
 }
@@ -37,6 +38,8 @@ const STREAM_GRACE_MS = 2000;
  * One script in its own process group. Output lines are buffered up to {@link LINE_HIGH_WATER} and
  * the pipes are paused beyond that, so a script that writes faster than the consumer pulls blocks on
  * its own output. Stopping signals the whole group: SIGTERM, then SIGKILL after the grace period.
+ * A script that never ran (its group could not be guarded, or bash could not be spawned) fails with
+ * SLUICE_ENGINE_LAUNCH_FAILED; one that ran and was killed with SLUICE_ENGINE_SCRIPT_FAILED.
  */
 export class ScriptRun {
   private readonly child: ChildProcess;
@@ -45,6 +48,8 @@ export class ScriptRun {
   private readonly endedStreams = new Set<Readable>();
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private spawnError: Error | undefined;
+  /** Why the watchdog could not guard the group (which was then killed before the script ran). */
+  private guardError: Error | undefined;
   private stopReason: StopReason | undefined;
   private wake: (() => void) | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -60,7 +65,8 @@ export class ScriptRun {
           bash: spec.bash,
           guard: spec.guard,
           onGuardFailed: (err) => {
-            this.spawnError ??= err;
+            // A run stopped before (cancel, time limit, engine closed) keeps that reason.
+            if (!this.stopReason) this.guardError ??= err;
           },
         })
       : spawn(spec.bash, [spec.scriptFile], { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -170,7 +176,18 @@ export class ScriptRun {
     return this.exited;
   }
 
+  /** True when the watchdog could not guard the script's group, so the script never ran. */
+  get guardFailed(): boolean {
+    return this.guardError !== undefined;
+  }
+
   private failure(): SluiceError | undefined {
+    if (this.guardError) {
+      return new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', {
+        engine: 'shell',
+        reason: `the script was not started: the watchdog could not guard its process group (${this.guardError.message})`,
+      });
+    }
     switch (this.stopReason) {
       case 'cancel':
         return new SluiceError('SLUICE_JOB_CANCELLED');
@@ -181,7 +198,7 @@ export class ScriptRun {
       default:
         break;
     }
-    if (this.spawnError) return new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: `could not start bash: ${this.spawnError.message}` });
+    if (this.spawnError) return new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'shell', reason: `could not start bash: ${this.spawnError.message}` });
     const { code, signal } = this.exit!;
     if (code === 0) return undefined;
     if (signal) {

@@ -6,10 +6,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Engine, type EngineTask, SluiceError } from '@sluice/core';
+import type { ProcessWatchdog } from '@sluice/process-watchdog';
 import { processAlive as isProcessAlive } from '@sluice/testkit';
+import { GroupWatchdog } from './group-watchdog.ts';
 import { LINE_HIGH_WATER } from './script-run.ts';
 import { createShellConnector, type ShellConnectorOptions } from './shell-connector.ts';
-import { taskDirName } from './shell-engine.ts';
+import { ShellEngine, taskDirName } from './shell-engine.ts';
 
 const dirs: string[] = [];
 const engines: Engine[] = [];
@@ -275,5 +277,62 @@ describe('shell engine', () => {
     const results = await Promise.all([1, 2, 3].map((n) => lines(engine, task(`sleep 0.5; echo ${n}`))));
     assert.deepEqual(results, [['1'], ['2'], ['3']]);
     assert.ok(Date.now() - startedAt < 1400, 'they ran in parallel');
+  });
+});
+
+/** A real watchdog whose guard() fails after 300 ms (long enough for an ungated script to have run). */
+class RefusingWatchdog extends GroupWatchdog {
+  readonly asked: number[] = [];
+
+  override guard(pgid: number): Promise<void> {
+    this.asked.push(pgid);
+    return sleep(300).then(() => Promise.reject(new Error('no watchdog here')));
+  }
+}
+
+describe('shell engine: a failed guard', () => {
+  it('fails the task with SLUICE_ENGINE_LAUNCH_FAILED without running it, and the next task gets a new watchdog', async () => {
+    const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-shell-test-'));
+    dirs.push(workDir);
+    const made: ProcessWatchdog[] = [];
+    const settings = {
+      bash: 'bash',
+      workDir,
+      baseEnv: { PATH: process.env.PATH ?? '', HOME: workDir, LANG: 'C.UTF-8' },
+      timeoutSeconds: 30,
+      killGraceMs: 1000,
+    };
+    const engine = new ShellEngine('refused', settings, () => {
+      const watchdog = made.length === 0 ? new RefusingWatchdog() : new GroupWatchdog();
+      made.push(watchdog);
+      return watchdog;
+    });
+    engines.push(engine);
+    await engine.start();
+    const refused = made[0] as RefusingWatchdog;
+
+    const first = task('touch ran; echo ran');
+    const output: string[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const event of engine.execute(first)) if (event.type === 'log') output.push(event.line);
+      })(),
+    );
+    assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
+    assert.equal(err.details.reason, 'the script was not started: the watchdog could not guard its process group (no watchdog here)');
+    assert.equal(err.retryable, true);
+    assert.deepEqual(output, []);
+    const pgid = refused.asked[0] as number;
+    assert.ok(pgid > 1);
+    assert.equal(isProcessAlive(pgid), false, 'the group is gone');
+    await sleep(100);
+    assert.equal(existsSync(path.join(workDir, 'tasks', taskDirName(first.taskId), 'ran')), false, 'the script never ran');
+
+    // The engine stays usable: its suspect watchdog was closed and the next task is guarded by a new one.
+    assert.equal(made.length, 2);
+    assert.equal(refused.pid, undefined, 'the refusing watchdog was closed');
+    assert.deepEqual(await lines(engine, task('echo ok')), ['ok']);
+    assert.ok((made[1] as ProcessWatchdog).pid !== undefined, 'the new watchdog runs');
+    assert.equal((await engine.health()).ok, true);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Engine, type EngineEvent, type EngineHealth, type EngineTask, SluiceError } from '@sluice/core';
+import type { ProcessWatchdog } from '@sluice/process-watchdog';
 import { GroupWatchdog } from './group-watchdog.ts';
 import { ScriptRun } from './script-run.ts';
 import { type BaseEnv, buildTaskEnv, taskTimeoutSeconds } from './task-env.ts';
@@ -27,18 +28,26 @@ export function taskDirName(taskId: string): string {
  * A shell engine: a directory and a small watchdog process. Each task is a bash script run in its
  * own process group, in its own directory under `<workDir>/tasks/`, with a minimal environment. The
  * watchdog kills the groups if the engine manager dies, so scripts never outlive their manager.
+ *
+ * A script whose group the watchdog could not guard never runs and fails with the retryable
+ * SLUICE_ENGINE_LAUNCH_FAILED, which leaves the engine in its pool. Its watchdog is suspect then, so
+ * once no script runs it is replaced by a new one: the retry does not meet the same watchdog.
  */
 export class ShellEngine implements Engine {
   readonly id: string;
   private closed = false;
   private readonly runs = new Set<ScriptRun>();
-  private readonly watchdog = new GroupWatchdog();
+  private watchdog: ProcessWatchdog;
+  /** A script's group could not be guarded: the watchdog is replaced once no script runs. */
+  private watchdogFailed = false;
 
   constructor(
     id: string,
     private readonly settings: ShellEngineSettings,
+    private readonly newWatchdog: () => ProcessWatchdog = () => new GroupWatchdog(),
   ) {
     this.id = id;
+    this.watchdog = newWatchdog();
   }
 
   /** Resolves once the watchdog runs; launch() waits for it before handing the engine out. */
@@ -65,6 +74,9 @@ export class ShellEngine implements Engine {
     await writeFile(scriptFile, task.code, { mode: 0o700 });
     if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
     await this.watchdog.start(); // restarts it if it died since the last task
+    if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
+    // The run keeps the watchdog that guards its group, even if the engine replaces it meanwhile.
+    const watchdog = this.watchdog;
     const run = new ScriptRun({
       bash: this.settings.bash,
       scriptFile,
@@ -75,15 +87,28 @@ export class ShellEngine implements Engine {
       killGraceMs: this.settings.killGraceMs,
       // The script starts only once the watchdog has confirmed its group: a `kill -9` of this process
       // between the spawn and the watchdog learning of the group would otherwise leave it running.
-      guard: (pgid) => this.watchdog.guard(pgid),
-      onGroup: (event, pgid) => (event === 'end' ? this.watchdog.unwatch(pgid) : undefined),
+      guard: (pgid) => watchdog.guard(pgid),
+      onGroup: (event, pgid) => (event === 'end' ? watchdog.unwatch(pgid) : undefined),
     });
     this.runs.add(run);
     try {
       yield* run.events();
     } finally {
       this.runs.delete(run);
+      if (run.guardFailed && watchdog === this.watchdog) this.watchdogFailed = true;
+      this.replaceFailedWatchdog();
     }
+  }
+
+  /**
+   * After a failed guard, and once no script runs (the old watchdog then holds no group, so closing it
+   * kills nothing), the next script gets a new watchdog process.
+   */
+  private replaceFailedWatchdog(): void {
+    if (!this.watchdogFailed || this.closed || this.runs.size > 0) return;
+    this.watchdogFailed = false;
+    this.watchdog.close();
+    this.watchdog = this.newWatchdog();
   }
 
   async health(): Promise<EngineHealth> {

@@ -96,13 +96,53 @@ describe('batch run: guarded start', () => {
     }
   });
 
-  it('kills the group without running spark-submit when the guard fails, and the run fails as a crash', async () => {
+  it('logs "spark-submit started" only once the guard succeeded and the gate opened', async () => {
+    const watchdog = new HeldWatchdog();
+    let events: AsyncGenerator<EngineEvent, void, undefined> | undefined;
+    try {
+      const { run } = await runOf(watchdog);
+      events = run.events();
+      const first = events.next();
+      let settled = false;
+      first.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+      await until('the guard to be asked', () => watchdog.asked.length > 0);
+      await sleep(300);
+      assert.equal(settled, false, 'nothing is logged while the gate is closed');
+      watchdog.release();
+      const r = await first;
+      const pgid = watchdog.asked[0] as number;
+      assert.ok(!r.done && r.value.type === 'log', JSON.stringify(r));
+      assert.equal(r.value.line, `spark-submit started (pid ${pgid}, master local[1])`);
+      assert.deepEqual(watchdog.confirmed, [pgid], 'logged after the watchdog confirmed the group');
+      const rest = await drainLogLines(events);
+      assert.equal(rest.error, undefined);
+      assert.ok(rest.lines.includes('stand-in application ran'), rest.lines.join('\n'));
+      assert.ok(!rest.lines.some((l) => l.startsWith('spark-submit started')), 'logged once');
+    } finally {
+      // A failed assertion must not leave the gate waiting: open it, and stop the run.
+      watchdog.release();
+      await events?.return(undefined);
+      watchdog.close();
+    }
+  });
+
+  it('kills the group without running spark-submit when the guard fails, and the run fails as a launch failure', async () => {
     const watchdog = new HeldWatchdog(new Error('no watchdog here'));
     try {
       const { run, taskDir } = await runOf(watchdog);
       const out = await drain(run);
-      assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_CRASHED', String(out.error));
-      assert.match(String(out.error.details.reason), /could not be guarded \(no watchdog here\)/);
+      assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_LAUNCH_FAILED', String(out.error));
+      assert.equal(out.error.details.engine, 'spark');
+      assert.equal(out.error.details.reason, 'spark-submit was not started: the watchdog could not guard its process group (no watchdog here)');
+      assert.equal(out.error.retryable, true);
+      assert.ok(!out.lines.some((l) => l.startsWith('spark-submit started')), `no start is logged: ${out.lines.join(' | ')}`);
       const pgid = watchdog.asked[0] as number;
       assert.ok(pgid > 1);
       assert.equal(alive(pgid), false, 'the group is gone');

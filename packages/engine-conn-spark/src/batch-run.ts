@@ -77,13 +77,19 @@ export async function resolveBatchFile(file: unknown, roots: readonly string[], 
  * One batch application: spark-submit of a Python script or a jar, in its own process group (watched
  * by the connector's watchdog, and started only once the watchdog has confirmed the group), its
  * driver's stdout and stderr streamed as log lines, its exit code the outcome. Cancel sends SIGTERM
- * to the group, then SIGKILL after the grace period.
+ * to the group, then SIGKILL after the grace period. A run whose group the watchdog could not guard,
+ * or whose process could not be spawned, never ran: it fails with SLUICE_ENGINE_LAUNCH_FAILED.
  */
 export class BatchRun {
   private child: ChildProcess | undefined;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private stopReason: StopReason | undefined;
+  /** Resolves once the gate opened: spark-submit starts then. Never resolves if it does not. */
+  private opened: Promise<void> = new Promise(() => {});
+  /** Why the run stopped; `launch`: spark-submit never ran (see {@link launchError}). The first reason wins. */
+  private stopReason: StopReason | 'launch' | undefined;
+  /** Why spark-submit could not be started: its group could not be guarded, or the spawn failed. */
+  private launchError: string | undefined;
   private readonly lines = new LineQueue();
   private killTimer: NodeJS.Timeout | undefined;
   private readonly onAbort = () => this.stop('cancel');
@@ -141,14 +147,17 @@ export class BatchRun {
     const { args, dirs } = await this.command();
     await spec.watchdog.start();
     if (this.stopReason) return;
+    let open!: () => void;
+    this.opened = new Promise((resolve) => {
+      open = resolve;
+    });
     const child = spawnGated(path.join(spec.install.sparkHome, 'bin', 'spark-submit'), args, {
       cwd: dirs.root,
       env: submitEnv(spec.install, dirs, spec.user),
       guard: (pgid) => spec.watchdog.guard(pgid),
-      onGuardFailed: (err) => {
-        this.stopReason ??= 'closed';
-        this.spawnError ??= `its process group could not be guarded (${err.message})`;
-      },
+      onOpened: open,
+      // The group was killed before spark-submit ran.
+      onGuardFailed: (err) => this.launchFailed(`spark-submit was not started: the watchdog could not guard its process group (${err.message})`),
     });
     this.child = child;
     const pid = child.pid;
@@ -164,8 +173,7 @@ export class BatchRun {
       child.once('error', (err) => {
         if (child.pid !== undefined) return;
         this.exit = { code: null, signal: null };
-        this.stopReason ??= 'closed';
-        this.spawnError = err.message;
+        this.launchFailed(`could not start spark-submit: ${err.message}`);
         resolve();
       });
     });
@@ -173,7 +181,12 @@ export class BatchRun {
     if (child.stderr) this.lines.add(child.stderr);
   }
 
-  private spawnError: string | undefined;
+  /** spark-submit never ran: the run fails with SLUICE_ENGINE_LAUNCH_FAILED, unless it was stopped before. */
+  private launchFailed(reason: string): void {
+    if (this.stopReason) return;
+    this.stopReason = 'launch';
+    this.launchError = reason;
+  }
 
   /** Stops the application and everything it started. Idempotent; the first reason wins. */
   stop(reason: StopReason): void {
@@ -193,12 +206,8 @@ export class BatchRun {
 
   private failure(): SluiceError | undefined {
     if (this.stopReason === 'cancel') return new SluiceError('SLUICE_JOB_CANCELLED');
-    if (this.stopReason === 'closed') {
-      return new SluiceError('SLUICE_ENGINE_CRASHED', {
-        engine: 'spark',
-        reason: this.spawnError ? `could not start spark-submit: ${this.spawnError}` : 'the engine was closed',
-      });
-    }
+    if (this.stopReason === 'launch') return new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', { engine: 'spark', reason: this.launchError });
+    if (this.stopReason === 'closed') return new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'spark', reason: 'the engine was closed' });
     const exit = this.exit;
     if (!exit || exit.code === 0) return undefined;
     if (exit.signal) {
@@ -218,7 +227,10 @@ export class BatchRun {
     signal.addEventListener('abort', this.onAbort, { once: true });
     try {
       await this.start();
-      if (this.child) yield { type: 'log', line: `spark-submit started (pid ${this.child.pid}, master ${this.spec.settings.master})` };
+      // Logged once the gate opened, i.e. once spark-submit really starts: not while the watchdog has
+      // yet to confirm the group, and never when the guard failed or the process could not be spawned.
+      const started = this.child ? await Promise.race([this.opened.then(() => true), this.exited.then(() => false)]) : false;
+      if (started && !this.stopReason) yield { type: 'log', line: `spark-submit started (pid ${this.child?.pid}, master ${this.spec.settings.master})` };
       for (;;) {
         const line = this.stopReason ? undefined : await this.lines.next();
         if (line === undefined) break;

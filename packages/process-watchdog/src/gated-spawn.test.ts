@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { processAlive as alive, until } from '@sluice/testkit';
+import { spawnGated } from './gated-spawn.ts';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/gated-parent.ts', import.meta.url));
 
@@ -42,6 +43,60 @@ describe('gated spawn', () => {
           // gone
         }
       }
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('calls onOpened only once the guard resolved, never when it rejects or the gate is gone', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sluice-gate-'));
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const gated = (name: string, guard: () => Promise<void>, calls: string[]) =>
+      spawnGated('bash', ['-c', `touch ${name}`], {
+        cwd: dir,
+        env,
+        guard,
+        onGuardFailed: (err) => calls.push(`failed: ${err.message}`),
+        onOpened: () => calls.push(existsSync(path.join(dir, name)) ? 'opened after the program ran' : 'opened'),
+      });
+    const held = () => {
+      let release!: () => void;
+      const guarded = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return { guarded, release };
+    };
+    try {
+      // Guard resolves: opened once, before the program ran.
+      const ok = held();
+      const okCalls: string[] = [];
+      const child = gated('ran', () => ok.guarded, okCalls);
+      const exited = once(child, 'exit');
+      await sleep(200);
+      assert.deepEqual(okCalls, [], 'nothing while the guard is pending');
+      ok.release();
+      await exited;
+      assert.deepEqual(okCalls, ['opened']);
+      assert.equal(existsSync(path.join(dir, 'ran')), true);
+
+      // Guard rejects: the group is killed, onGuardFailed only.
+      const refusedCalls: string[] = [];
+      const refused = gated('refused', () => Promise.reject(new Error('no watchdog')), refusedCalls);
+      await once(refused, 'exit');
+      assert.deepEqual(refusedCalls, ['failed: no watchdog']);
+      assert.equal(existsSync(path.join(dir, 'refused')), false);
+
+      // Gate gone before the guard resolves (stopped meanwhile): not opened.
+      const late = held();
+      const goneCalls: string[] = [];
+      const gone = gated('gone', () => late.guarded, goneCalls);
+      const goneExit = once(gone, 'exit');
+      gone.kill('SIGKILL');
+      await goneExit;
+      late.release();
+      await sleep(50);
+      assert.deepEqual(goneCalls, []);
+      assert.equal(existsSync(path.join(dir, 'gone')), false);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

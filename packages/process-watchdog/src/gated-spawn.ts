@@ -17,6 +17,11 @@ export interface GatedSpawnOptions {
   guard: (pgid: number) => Promise<void>;
   /** Called (never synchronously) when `guard` rejects, after the group was killed; the program never ran. */
   onGuardFailed: (err: Error) => void;
+  /**
+   * Called (never synchronously) once `guard` resolved and the gate was told to open: the program
+   * starts now. Not called when the gate was gone by then (stopped meanwhile), nor when `guard` rejects.
+   */
+  onOpened?: () => void;
 }
 
 /**
@@ -42,7 +47,11 @@ export function spawnGated(program: string, args: readonly string[], options: Ga
     return child;
   }
   options.guard(pgid).then(
-    () => stdin?.end('\n'),
+    () => {
+      const gateRuns = child.exitCode === null && child.signalCode === null;
+      stdin?.end('\n');
+      if (gateRuns) options.onOpened?.();
+    },
     (err: unknown) => {
       // A gate already gone (stopped meanwhile) has no group left, and its id may be reused.
       if (child.exitCode === null && child.signalCode === null) signalGroup(pgid, 'SIGKILL');

@@ -75,11 +75,12 @@ export function standInRun(workDir: string): { args: string[]; pid: number; stdi
 
 /**
  * A real driver watchdog whose guard() is held until release() (then confirmed by the watchdog
- * process as usual), or, built with `fail`, fails after 300 ms: long enough for an ungated program to
- * have run.
+ * process as usual; `confirmed` lists the groups whose guard resolved), or, built with `fail`, fails
+ * after 300 ms: long enough for an ungated program to have run.
  */
 export class HeldWatchdog extends DriverWatchdog {
   readonly asked: number[] = [];
+  readonly confirmed: number[] = [];
   private open!: () => void;
   private readonly held = new Promise<void>((resolve) => {
     this.open = resolve;
@@ -93,7 +94,11 @@ export class HeldWatchdog extends DriverWatchdog {
     this.asked.push(pgid);
     const fail = this.fail;
     if (fail) return sleep(300).then(() => Promise.reject(fail));
-    return this.held.then(() => super.guard(pgid));
+    return this.held
+      .then(() => super.guard(pgid))
+      .then(() => {
+        this.confirmed.push(pgid);
+      });
   }
 
   release(): void {
