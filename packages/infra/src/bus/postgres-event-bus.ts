@@ -1,7 +1,7 @@
 import type { EventBus } from '@sluice/core';
 import pg from 'pg';
 import { notifyChannel } from './notify-channel.ts';
-import { PublishHold, type PublishHoldOptions } from './publish-hold.ts';
+import { NO_HOLD, PublishHold, type PublishHoldOptions } from './publish-hold.ts';
 import { assertTopic, serializeMessage } from './serialize-message.ts';
 import { TopicHandlers } from './topic-handlers.ts';
 
@@ -187,7 +187,7 @@ export async function createPostgresEventBus(opts: PostgresEventBusOptions): Pro
   let sent = 0;
   const outbox = new NotifyBatcher((payloads) => pool.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS x(p)', [channel, payloads]).then(() => {}));
   // Held payloads sent in one turn join one NOTIFY statement.
-  const hold = new PublishHold(opts.hold ?? { holdMs: 0, held: () => false }, (_topic, payload) => outbox.send(payload), report);
+  const hold = new PublishHold(opts.hold ?? NO_HOLD, (_topic, payload) => outbox.send(payload), report);
 
   return {
     maxMessageBytes: POSTGRES_BUS_MAX_MESSAGE_BYTES,

@@ -13,6 +13,9 @@ export type SendSerialized = (topic: string, payload: string) => Promise<void>;
 
 const DEFAULT_MAX_HELD = 256;
 
+/** Holds nothing: every publish is sent at once. */
+export const NO_HOLD: PublishHoldOptions = { holdMs: 0, held: () => false };
+
 /**
  * Holds a bus's publishes on some topics (a job's own status, log, rows and result events) for at
  * most `holdMs`, so that a short job's events leave together with its end: one write to Redis, or

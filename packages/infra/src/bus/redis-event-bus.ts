@@ -1,13 +1,11 @@
 import type { EventBus } from '@sluice/core';
 import { Redis } from 'ioredis';
-import { PublishHold, type PublishHoldOptions } from './publish-hold.ts';
+import { NO_HOLD, PublishHold, type PublishHoldOptions } from './publish-hold.ts';
 import { assertTopic, serializeMessage } from './serialize-message.ts';
 import { TopicHandlers } from './topic-handlers.ts';
 
 /** Largest message the Redis bus accepts (Redis itself takes far more; events should stay small). */
 export const REDIS_BUS_MAX_MESSAGE_BYTES = 1024 * 1024;
-
-const NO_HOLD: PublishHoldOptions = { holdMs: 0, held: () => false };
 
 /**
  * An {@link EventBus} on Redis pub/sub: one publishing and one subscribing connection per bus, every
