@@ -31,13 +31,15 @@ type Frame = { type: string; jobId?: string; state?: string; job?: { state: stri
  * One benchmark client of the Sluice gateway: real HTTP for submit and results, and ONE long-lived
  * WebSocket on which it subscribes to each job right after the submit.
  *
- * HTTP goes through `node:http` with a keep-alive agent of one socket, as a service calling Sluice would
+ * HTTP goes through `node:http` with a keep-alive agent, as a service calling Sluice would
  * do it. Node's `fetch` costs 0.3–0.5 ms more per request on these machines (WHATWG streams, Response
  * objects), which the figures would otherwise charge to Sluice.
  */
 export class SluiceJobClient {
   private readonly waiters = new Map<string, Waiter>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  // Sockets are reused, and a request that finds them all busy opens another: in the open loop, one slow
+  // request must not hold up the client's next ones.
+  private readonly agent = new Agent({ keepAlive: true });
 
   private constructor(
     private readonly baseUrl: string,
