@@ -57,6 +57,18 @@ describe('PublishHold', () => {
     assert.deepEqual(r.sent, ['job.1:a', 'job.1:b', 'job.1:c']);
   });
 
+  test('maxHeldChars bounds the payload that waits', () => {
+    const r = recorder();
+    const hold = new PublishHold({ holdMs: 10_000, held: jobTopics, maxHeldChars: 10 }, r.send, assert.fail);
+    void hold.publish('job.1', 'abcd');
+    void hold.publish('job.1', 'efgh');
+    assert.deepEqual(r.sent, []);
+    void hold.publish('job.1', 'ij');
+    assert.deepEqual(r.sent, ['job.1:abcd', 'job.1:efgh', 'job.1:ij']);
+    void hold.publish('job.1', 'k');
+    assert.equal(hold.heldCount, 1, 'the count starts again after a flush');
+  });
+
   test('drain sends what is held and waits for the sends; a failed held send goes to onError', async () => {
     const r = recorder((t) => t === 'job.bad');
     const errors: string[] = [];

@@ -4,14 +4,17 @@ export interface PublishHoldOptions {
   holdMs: number;
   /** Whether a topic's messages may be held. */
   held(topic: string): boolean;
-  /** Most messages held at once; one more sends them all. Default 256. */
+  /** Most messages held at once; reaching it sends them all. Default 256. */
   maxHeld?: number;
+  /** Most characters of payload held at once; reaching it sends them all. Default 1 MiB. */
+  maxHeldChars?: number;
 }
 
 /** Sends one serialized message on the bus's transport. */
 export type SendSerialized = (topic: string, payload: string) => Promise<void>;
 
 const DEFAULT_MAX_HELD = 256;
+const DEFAULT_MAX_HELD_CHARS = 1024 * 1024;
 
 /** Holds nothing: every publish is sent at once. */
 export const NO_HOLD: PublishHoldOptions = { holdMs: 0, held: () => false };
@@ -33,7 +36,9 @@ export class PublishHold {
   private queue: { topic: string; payload: string }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly out = new Set<Promise<void>>();
+  private heldChars = 0;
   private readonly maxHeld: number;
+  private readonly maxHeldChars: number;
 
   constructor(
     private readonly opts: PublishHoldOptions,
@@ -42,6 +47,7 @@ export class PublishHold {
   ) {
     if (!Number.isInteger(opts.holdMs) || opts.holdMs < 0) throw new Error(`holdMs must be an integer >= 0, got ${opts.holdMs}`);
     this.maxHeld = opts.maxHeld ?? DEFAULT_MAX_HELD;
+    this.maxHeldChars = opts.maxHeldChars ?? DEFAULT_MAX_HELD_CHARS;
   }
 
   /** Messages held right now (for tests and metrics). */
@@ -52,7 +58,8 @@ export class PublishHold {
   publish(topic: string, payload: string): Promise<void> {
     if (this.opts.holdMs > 0 && this.opts.held(topic)) {
       this.queue.push({ topic, payload });
-      if (this.queue.length >= this.maxHeld) this.flush();
+      this.heldChars += payload.length;
+      if (this.queue.length >= this.maxHeld || this.heldChars >= this.maxHeldChars) this.flush();
       else if (!this.timer) {
         this.timer = setTimeout(() => this.flush(), this.opts.holdMs);
         // A process that has nothing else to do may exit; drain() sends what is held before a close.
@@ -71,6 +78,7 @@ export class PublishHold {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    this.heldChars = 0;
     for (const m of batch) {
       const sent = this.send(m.topic, m.payload).catch((err: Error) => {
         try {
