@@ -147,6 +147,29 @@ describe('duckdb engine', () => {
     assert.match(err.message, /syntax error/);
   });
 
+  it('runs a script of one statement once, and reports its own errors as before', async () => {
+    const engine = await launch();
+    const created = await collect(engine, 'CREATE TABLE once_t AS SELECT 1 AS v');
+    assert.deepEqual(created[0], { type: 'log', line: 'Statement 1/1: CREATE' });
+    await collect(engine, 'INSERT INTO once_t VALUES (2);');
+    const rows = (await collect(engine, 'SELECT count(*)::INTEGER AS n FROM once_t')).find((e) => e.type === 'rows');
+    assert.deepEqual(rows, { type: 'rows', rows: [[2]] }, 'each statement ran exactly once');
+    const missing = await failure(collect(engine, 'SELECT * FROM no_such_table'));
+    assert.equal(missing.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.match(String(missing.details.reason), /no_such_table/);
+    const syntax = await failure(collect(engine, 'SELEC 1'));
+    assert.match(syntax.message, /syntax error/);
+    const two = await collect(engine, 'INSERT INTO once_t VALUES (3); SELECT count(*)::INTEGER AS n FROM once_t');
+    assert.deepEqual(
+      two.filter((e) => e.type === 'log').map((e) => (e as { line: string }).line),
+      ['Statement 1/2: INSERT', '1 row affected', 'Statement 2/2: SELECT'],
+    );
+    assert.deepEqual(
+      two.find((e) => e.type === 'rows'),
+      { type: 'rows', rows: [[3]] },
+    );
+  });
+
   it('runs an empty or comment-only script as a success with a log line', async () => {
     const engine = await launch();
     for (const code of ['', '  -- nothing here\n']) {

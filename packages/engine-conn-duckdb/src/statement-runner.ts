@@ -1,4 +1,4 @@
-import { type DuckDBConnection, type DuckDBResult, ResultReturnType, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBResult, ResultReturnType, StatementType } from '@duckdb/node-api';
 import type { ChildMessageBody, TaskOutcome } from './protocol.ts';
 import { splitIntoBatches } from './row-batches.ts';
 import { type JsonValue, toJsonValue } from './value-conversion.ts';
@@ -57,6 +57,9 @@ export class TaskControl {
   }
 }
 
+/** Scripts up to this long are first tried as one statement (see runStatements). */
+const DIRECT_PREPARE_MAX_CHARS = 16 * 1024;
+
 class Cancelled extends Error {}
 
 class ConversionFailed extends Error {}
@@ -105,7 +108,40 @@ export async function runStatements(
     if (control.cancelled) throw new Cancelled();
   };
 
+  /** Runs statement `n` of `count`, already prepared, and frees it. */
+  const runPrepared = async (prepared: DuckDBPreparedStatement, n: number, count: number): Promise<void> => {
+    lastPercentage = -1;
+    try {
+      const kind = STATEMENT_NAMES.get(prepared.statementType) ?? 'statement';
+      await emit({ type: 'log', taskId, line: `Statement ${n}/${count}: ${kind}` });
+      checkCancelled();
+      const result = await prepared.stream();
+      checkCancelled();
+      if (result.returnType === ResultReturnType.QUERY_RESULT) {
+        await streamRows(result, taskId, control, emit, limits);
+      } else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
+        const changed = result.rowsChanged;
+        await emit({ type: 'log', taskId, line: `${changed} ${changed === 1 ? 'row' : 'rows'} affected` });
+      } else {
+        await emit({ type: 'log', taskId, line: `${kind} OK` });
+      }
+    } finally {
+      prepared.destroySync();
+    }
+  };
+
   try {
+    // Most tasks are one short statement: prepared directly, that is one native call (a trip to libuv's
+    // pool and back) fewer than extracting it first. Anything prepare refuses (several statements, none,
+    // a syntax error) takes the extracting path below, which reports it as before; preparing runs
+    // nothing. Long scripts go there at once rather than be parsed twice.
+    const single = code.length <= DIRECT_PREPARE_MAX_CHARS ? await connection.prepare(code).catch(() => undefined) : undefined;
+    if (single) {
+      statements = 1;
+      statement = 1;
+      await runPrepared(single, 1, 1);
+      return { status: 'ok' };
+    }
     let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
     try {
       extracted = await connection.extractStatements(code);
@@ -120,25 +156,7 @@ export async function runStatements(
     statements = extracted.count;
     for (statement = 1; statement <= statements; statement++) {
       checkCancelled();
-      lastPercentage = -1;
-      const prepared = await extracted.prepare(statement - 1);
-      try {
-        const kind = STATEMENT_NAMES.get(prepared.statementType) ?? 'statement';
-        await emit({ type: 'log', taskId, line: `Statement ${statement}/${statements}: ${kind}` });
-        checkCancelled();
-        const result = await prepared.stream();
-        checkCancelled();
-        if (result.returnType === ResultReturnType.QUERY_RESULT) {
-          await streamRows(result, taskId, control, emit, limits);
-        } else if (result.returnType === ResultReturnType.CHANGED_ROWS) {
-          const n = result.rowsChanged;
-          await emit({ type: 'log', taskId, line: `${n} ${n === 1 ? 'row' : 'rows'} affected` });
-        } else {
-          await emit({ type: 'log', taskId, line: `${kind} OK` });
-        }
-      } finally {
-        prepared.destroySync();
-      }
+      await runPrepared(await extracted.prepare(statement - 1), statement, statements);
     }
     return { status: 'ok' };
   } catch (err) {
