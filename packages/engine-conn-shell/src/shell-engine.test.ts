@@ -335,4 +335,32 @@ describe('shell engine: a failed guard', () => {
     assert.ok((made[1] as ProcessWatchdog).pid !== undefined, 'the new watchdog runs');
     assert.equal((await engine.health()).ok, true);
   });
+
+  it('fails the task with SLUICE_ENGINE_LAUNCH_FAILED, without running it, when the watchdog cannot start', async () => {
+    const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-shell-test-'));
+    dirs.push(workDir);
+    const settings = {
+      bash: 'bash',
+      workDir,
+      baseEnv: { PATH: process.env.PATH ?? '', HOME: workDir, LANG: 'C.UTF-8' },
+      timeoutSeconds: 30,
+      killGraceMs: 1000,
+    };
+    const engine = new ShellEngine('no-watchdog', settings, () => new UnstartableWatchdog());
+    engines.push(engine);
+    const t = task('touch ran; echo ran');
+    const err = await failure(lines(engine, t));
+    assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
+    assert.equal(err.details.reason, 'the script was not started: its watchdog could not start (cannot fork)');
+    assert.equal(err.retryable, true);
+    await sleep(100);
+    assert.equal(existsSync(path.join(workDir, 'tasks', taskDirName(t.taskId), 'ran')), false, 'the script never ran');
+  });
 });
+
+/** A watchdog that cannot start (a real one cannot be made to fail this way on demand). */
+class UnstartableWatchdog extends GroupWatchdog {
+  override start(): Promise<void> {
+    return Promise.reject(new Error('cannot fork'));
+  }
+}

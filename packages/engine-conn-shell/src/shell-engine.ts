@@ -73,7 +73,15 @@ export class ShellEngine implements Engine {
     const scriptFile = path.join(taskDir, 'script.sh');
     await writeFile(scriptFile, task.code, { mode: 0o700 });
     if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
-    await this.watchdog.start(); // restarts it if it died since the last task
+    try {
+      await this.watchdog.start(); // restarts it if it died since the last task
+    } catch (err) {
+      // Nothing ran; a retry may find it able to start again.
+      throw new SluiceError('SLUICE_ENGINE_LAUNCH_FAILED', {
+        engine: 'shell',
+        reason: `the script was not started: its watchdog could not start (${err instanceof Error ? err.message : String(err)})`,
+      });
+    }
     if (this.closed) throw new SluiceError('SLUICE_ENGINE_CRASHED', { engine: 'shell', reason: 'the engine was closed' });
     // The run keeps the watchdog that guards its group, even if the engine replaces it meanwhile.
     const watchdog = this.watchdog;

@@ -9,7 +9,7 @@ import { type EngineEvent, SluiceError } from '@sluice/core';
 import { drainLogLines } from '@sluice/testkit';
 import { alive, HeldWatchdog, standInRun, standInSuite, until } from '../test/support/stand-in-spark.ts';
 import { BatchRun, batchArgs, resolveBatchFile } from './batch-run.ts';
-import type { DriverWatchdog } from './driver-watchdog.ts';
+import { DriverWatchdog } from './driver-watchdog.ts';
 
 describe('batch run parameters', () => {
   let dir: string;
@@ -133,6 +133,17 @@ describe('batch run: guarded start', () => {
     }
   });
 
+  it('fails as a launch failure, without spawning spark-submit, when the watchdog cannot start', async () => {
+    const watchdog = new UnstartableWatchdog();
+    const { run, taskDir } = await runOf(watchdog);
+    const out = await drain(run);
+    assert.ok(out.error instanceof SluiceError && out.error.code === 'SLUICE_ENGINE_LAUNCH_FAILED', String(out.error));
+    assert.equal(out.error.details.reason, 'spark-submit was not started: the watchdog could not start (cannot fork)');
+    assert.ok(!out.lines.some((l) => l.startsWith('spark-submit started')), `no start is logged: ${out.lines.join(' | ')}`);
+    await sleep(100);
+    assert.equal(existsSync(path.join(taskDir, 'ran')), false);
+  });
+
   it('kills the group without running spark-submit when the guard fails, and the run fails as a launch failure', async () => {
     const watchdog = new HeldWatchdog(new Error('no watchdog here'));
     try {
@@ -153,3 +164,10 @@ describe('batch run: guarded start', () => {
     }
   });
 });
+
+/** A watchdog that cannot start (a real one cannot be made to fail this way on demand). */
+class UnstartableWatchdog extends DriverWatchdog {
+  override start(): Promise<void> {
+    return Promise.reject(new Error('cannot fork'));
+  }
+}

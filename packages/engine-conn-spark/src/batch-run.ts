@@ -145,7 +145,12 @@ export class BatchRun {
     const { spec } = this;
     await mkdir(spec.taskDir, { recursive: true });
     const { args, dirs } = await this.command();
-    await spec.watchdog.start();
+    try {
+      await spec.watchdog.start();
+    } catch (err) {
+      this.launchFailed(`spark-submit was not started: the watchdog could not start (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
     if (this.stopReason) return;
     let open!: () => void;
     this.opened = new Promise((resolve) => {
