@@ -290,24 +290,30 @@ class RefusingWatchdog extends GroupWatchdog {
   }
 }
 
+/** A shell engine built directly, whose watchdogs come from `newWatchdog` (not started: execute() starts them). */
+async function engineWithWatchdogs(id: string, newWatchdog: () => ProcessWatchdog): Promise<{ engine: ShellEngine; workDir: string }> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-shell-test-'));
+  dirs.push(workDir);
+  const settings = {
+    bash: 'bash',
+    workDir,
+    baseEnv: { PATH: process.env.PATH ?? '', HOME: workDir, LANG: 'C.UTF-8' },
+    timeoutSeconds: 30,
+    killGraceMs: 1000,
+  };
+  const engine = new ShellEngine(id, settings, newWatchdog);
+  engines.push(engine);
+  return { engine, workDir };
+}
+
 describe('shell engine: a failed guard', () => {
   it('fails the task with SLUICE_ENGINE_LAUNCH_FAILED without running it, and the next task gets a new watchdog', async () => {
-    const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-shell-test-'));
-    dirs.push(workDir);
     const made: ProcessWatchdog[] = [];
-    const settings = {
-      bash: 'bash',
-      workDir,
-      baseEnv: { PATH: process.env.PATH ?? '', HOME: workDir, LANG: 'C.UTF-8' },
-      timeoutSeconds: 30,
-      killGraceMs: 1000,
-    };
-    const engine = new ShellEngine('refused', settings, () => {
+    const { engine, workDir } = await engineWithWatchdogs('refused', () => {
       const watchdog = made.length === 0 ? new RefusingWatchdog() : new GroupWatchdog();
       made.push(watchdog);
       return watchdog;
     });
-    engines.push(engine);
     await engine.start();
     const refused = made[0] as RefusingWatchdog;
 
@@ -337,17 +343,7 @@ describe('shell engine: a failed guard', () => {
   });
 
   it('fails the task with SLUICE_ENGINE_LAUNCH_FAILED, without running it, when the watchdog cannot start', async () => {
-    const workDir = await mkdtemp(path.join(tmpdir(), 'sluice-shell-test-'));
-    dirs.push(workDir);
-    const settings = {
-      bash: 'bash',
-      workDir,
-      baseEnv: { PATH: process.env.PATH ?? '', HOME: workDir, LANG: 'C.UTF-8' },
-      timeoutSeconds: 30,
-      killGraceMs: 1000,
-    };
-    const engine = new ShellEngine('no-watchdog', settings, () => new UnstartableWatchdog());
-    engines.push(engine);
+    const { engine, workDir } = await engineWithWatchdogs('no-watchdog', () => new UnstartableWatchdog());
     const t = task('touch ran; echo ran');
     const err = await failure(lines(engine, t));
     assert.equal(err.code, 'SLUICE_ENGINE_LAUNCH_FAILED');
