@@ -60,6 +60,23 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it("prepares a claimed job's statement on the user's idle engine while the submit is written", async () => {
+      const alice = ts.api(ts.tokens.alice);
+      // The first job leaves alice a warm DuckDB engine (and claims nothing ahead: none was idle).
+      const warm = await alice.submit({ code: 'select 1 AS warm', engineType: 'duckdb', creator: 'ahead' });
+      assert.equal((await alice.waitFor(warm.body.id)).state, 'Succeed');
+      const pool = ts.stack.manager?.engines.list().filter((e) => e.user === 'alice' && e.label.startsWith('duckdb')) ?? [];
+      assert.equal(pool.length, 1);
+      const aheadCount = async () => Number(/(\d+) tasks? prepared ahead/.exec((await pool[0]!.engine.health()).detail ?? '')?.[1]);
+      const before = await aheadCount();
+      const sub = await alice.submit({ code: 'select 6 * 7 AS answer', engineType: 'duckdb', creator: 'ahead' });
+      assert.equal(sub.body.state, 'Running');
+      assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');
+      const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
+      assert.deepEqual(rows.body.rows, [[42]]);
+      assert.equal(await aheadCount(), before + 1, 'the job ran on the statement prepared ahead');
+    });
+
     it('claims a job on a data source at submit, on the connection it resolved', async () => {
       const alice = ts.api(ts.tokens.alice);
       const server = new URL(env.db.url);

@@ -25,6 +25,14 @@ export interface PooledEngine {
   state: EngineState;
 }
 
+/** What a job asks of its engine, besides the user and the engine type. */
+export interface EngineWanted {
+  executeOnce: boolean;
+  startupParams: Record<string, unknown>;
+  dataSource?: DataSourceConnection;
+  labels?: Record<string, string>;
+}
+
 export interface EnginePoolOptions {
   managerId: string;
   workRoot: string;
@@ -66,35 +74,48 @@ export class EnginePool {
     return [...this.engines.values()];
   }
 
-  /**
-   * Returns an engine with a free task slot for (user, engine), launching one if allowed, else waiting
-   * for a slot. The caller must `release()` it.
-   */
-  async acquire(
-    user: string,
-    resolved: ResolvedEngine,
-    opts: {
-      executeOnce: boolean;
-      startupParams: Record<string, unknown>;
-      signal: AbortSignal;
-      dataSource?: DataSourceConnection;
-      labels?: Record<string, string>;
-    },
-  ): Promise<PooledEngine> {
+  /** Which pooled engines a job may reuse (`key`), whom they count against, and whether it needs a fresh one. */
+  private placement(user: string, resolved: ResolvedEngine, opts: EngineWanted): { key: string; owner: string; executeOnce: boolean } {
     // An engine on a data source is bound to its published version: publishing a new one opens new engines.
     const ds = opts.dataSource ? `\u001f${opts.dataSource.name}@${opts.dataSource.version}` : '';
     // A connector with share levels may key engines by more than the user; the owner is whom the engine counts against.
     const share = resolved.connector.shareFor?.({ user, params: opts.startupParams, labels: opts.labels ?? {} });
-    const owner = share?.owner ?? user;
-    const executeOnce = opts.executeOnce || share?.fresh === true;
-    const key = `${share?.key ?? user}\u001f${resolved.label}${ds}`;
+    return {
+      key: `${share?.key ?? user}\u001f${resolved.label}${ds}`,
+      owner: share?.owner ?? user,
+      executeOnce: opts.executeOnce || share?.fresh === true,
+    };
+  }
+
+  /**
+   * The engine `acquire` would hand out now without waiting if it has no task running, else
+   * undefined. Nothing is taken: for hints to the engine a job will likely run on.
+   */
+  peekIdle(user: string, resolved: ResolvedEngine, opts: EngineWanted): PooledEngine | undefined {
+    const { key, executeOnce } = this.placement(user, resolved, opts);
+    if (executeOnce) return undefined;
+    const reusable = this.reusable(key);
+    return reusable?.running === 0 ? reusable : undefined;
+  }
+
+  private reusable(key: string): PooledEngine | undefined {
+    for (const e of this.engines.values()) {
+      if (e.key === key && !e.executeOnce && (e.state === 'Idle' || e.state === 'Busy') && e.running < this.opts.concurrency) return e;
+    }
+    return undefined;
+  }
+
+  /**
+   * Returns an engine with a free task slot for (user, engine), launching one if allowed, else waiting
+   * for a slot. The caller must `release()` it.
+   */
+  async acquire(user: string, resolved: ResolvedEngine, opts: EngineWanted & { signal: AbortSignal }): Promise<PooledEngine> {
+    const { key, owner, executeOnce } = this.placement(user, resolved, opts);
     const deadline = Date.now() + this.opts.acquireTimeoutMs;
     for (;;) {
       if (opts.signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED', {});
       if (!executeOnce) {
-        const reusable = [...this.engines.values()].find(
-          (e) => e.key === key && !e.executeOnce && (e.state === 'Idle' || e.state === 'Busy') && e.running < this.opts.concurrency,
-        );
+        const reusable = this.reusable(key);
         if (reusable) {
           reusable.running++;
           this.setState(reusable, 'Busy');
@@ -156,12 +177,7 @@ export class EnginePool {
    * Registers a new engine if the user is below the cap, atomically across all managers (a per-user
    * advisory lock around the count and the insert), then launches it. Null when at the cap.
    */
-  private async launch(
-    key: string,
-    user: string,
-    resolved: ResolvedEngine,
-    opts: { executeOnce: boolean; startupParams: Record<string, unknown>; dataSource?: DataSourceConnection; labels?: Record<string, string> },
-  ): Promise<PooledEngine | null> {
+  private async launch(key: string, user: string, resolved: ResolvedEngine, opts: EngineWanted): Promise<PooledEngine | null> {
     const id = randomUUID();
     const registered = await withTransaction(this.db, async (c) => {
       await c.query("SELECT pg_advisory_xact_lock(hashtext('sluice-engines:' || $1))", [user]);

@@ -5,6 +5,7 @@ import {
   EVENT_VERSION,
   type EventBus,
   type JobQueue,
+  offersPrepareAhead,
   type QueuedJob,
   type ResultSetWriter,
   type ResultStore,
@@ -31,6 +32,11 @@ export type StopReason = 'user' | 'timeout' | 'lease' | 'client-lease';
 interface ActiveJob {
   controller: AbortController;
   reason?: StopReason;
+}
+
+/** The engine task of a job attempt. */
+function taskIdOf(jobId: string, attempt: number): string {
+  return `${jobId}.${attempt}`;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -226,6 +232,7 @@ export class JobRunner {
     let dataSource: DataSourceConnection | undefined;
     return {
       claim: async (job: NewJob) => {
+        this.prepareAhead(job);
         const prepared = await withinMs(this.prepareClaim(job), CLAIM_BUDGET_MS);
         if (!prepared) return undefined;
         dataSource = prepared.dataSource;
@@ -275,6 +282,26 @@ export class JobRunner {
     a.reason ??= reason;
     a.controller.abort();
     return true;
+  }
+
+  /**
+   * Tells the idle engine a job submitted here will likely run on that it comes next, so that the
+   * engine prepares it while the submit is written (`PrepareAheadEngine`). Only for jobs that need no
+   * data-source connection or fresh engine, which a claim would have to resolve first.
+   */
+  private prepareAhead(job: NewJob): void {
+    if (job.dataSource !== null || job.executeOnce) return;
+    try {
+      const resolved = this.catalog.resolve(job.engineType);
+      const pooled = this.engines.peekIdle(job.user, resolved, {
+        executeOnce: false,
+        startupParams: job.startupParams,
+        labels: { ...job.labels, creator: job.creator, jobId: job.id },
+      });
+      if (pooled && offersPrepareAhead(pooled.engine)) pooled.engine.prepareAhead({ taskId: taskIdOf(job.id, 0), code: job.code, codeType: job.codeType });
+    } catch {
+      // Only a hint: the run resolves the engine again and reports what is wrong.
+    }
   }
 
   /**
@@ -376,7 +403,7 @@ export class JobRunner {
       logs.write(`Job ${row.id} runs on ${resolved.label} engine ${pooled.id} for ${row.username}`);
       let lastProgress = 0;
       for await (const ev of pooled.engine.execute({
-        taskId: `${row.id}.${row.attempt}`,
+        taskId: taskIdOf(row.id, row.attempt),
         user: row.username,
         code: row.code,
         codeType: row.code_type,

@@ -323,6 +323,83 @@ describe('duckdb engine', () => {
     assert.equal(err.retryable, true);
   });
 
+  describe('statements prepared ahead', () => {
+    /** Tasks that ran on a statement prepared ahead, as the engine's health reports them. */
+    async function preparedAhead(engine: DuckdbEngine): Promise<number> {
+      const detail = (await engine.health()).detail ?? '';
+      const m = /(\d+) tasks? prepared ahead/.exec(detail);
+      assert.ok(m, detail);
+      return Number(m[1]);
+    }
+
+    async function run(engine: Engine, taskId: string, code: string): Promise<EngineEvent[]> {
+      const events: EngineEvent[] = [];
+      for await (const event of engine.execute({ taskId, code, codeType: 'sql', runtimeParams: {}, signal: new AbortController().signal })) {
+        events.push(event);
+      }
+      return events;
+    }
+
+    it('runs the expected task on the statement prepared for it, with the same events', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t AS SELECT range AS id FROM range(3)');
+      const plain = await run(engine, 'plain', 'SELECT sum(id) AS s FROM t');
+      engine.prepareAhead({ taskId: 'next', code: 'SELECT sum(id) AS s FROM t', codeType: 'sql' });
+      const ahead = await run(engine, 'next', 'SELECT sum(id) AS s FROM t');
+      assert.deepEqual(ahead, plain);
+      assert.deepEqual(ahead.at(-1), { type: 'rows', rows: [['3']] }); // sum() of BIGINT is a HUGEINT, sent as text
+      assert.equal(await preparedAhead(engine), 1);
+    });
+
+    it('drops the statement when another task runs first, so that task cannot change what it means', async () => {
+      const engine = await launch();
+      await collect(engine, "CREATE TABLE t AS SELECT 'main' AS src; CREATE SCHEMA other; CREATE TABLE other.t AS SELECT 'other' AS src");
+      engine.prepareAhead({ taskId: 'expected', code: 'SELECT src FROM t', codeType: 'sql' });
+      await run(engine, 'first', "SET search_path = 'other'");
+      const events = await run(engine, 'expected', 'SELECT src FROM t');
+      assert.deepEqual(events.at(-1), { type: 'rows', rows: [['other']] });
+      assert.equal(await preparedAhead(engine), 0);
+    });
+
+    it('ignores a statement prepared for other code, and one prepare refused', async () => {
+      const engine = await launch();
+      engine.prepareAhead({ taskId: 'a', code: 'SELECT 1 AS one', codeType: 'sql' });
+      assert.deepEqual((await run(engine, 'a', 'SELECT 2 AS two')).at(-1), { type: 'rows', rows: [[2]] });
+      const refusedPlain = await failure(run(engine, 'b0', 'SELEC 1'));
+      engine.prepareAhead({ taskId: 'b', code: 'SELEC 1', codeType: 'sql' });
+      const refused = await failure(run(engine, 'b', 'SELEC 1'));
+      assert.equal(refused.code, 'SLUICE_ENGINE_QUERY_FAILED');
+      assert.equal(refused.message, refusedPlain.message);
+      // Two statements: prepare refuses them, and the task still runs both.
+      engine.prepareAhead({ taskId: 'c', code: 'SELECT 1 AS x; SELECT 2 AS y', codeType: 'sql' });
+      const both = await run(engine, 'c', 'SELECT 1 AS x; SELECT 2 AS y');
+      assert.equal(both.filter((e) => e.type === 'resultSet').length, 2);
+      assert.equal(await preparedAhead(engine), 0);
+    });
+
+    it('ignores the hint while a task runs', async () => {
+      const engine = await launch();
+      const controller = new AbortController();
+      const running = (async () => {
+        for await (const _ of engine.execute({
+          taskId: 'long',
+          code: 'SELECT count(*) FROM range(10000000000)',
+          codeType: 'sql',
+          runtimeParams: {},
+          signal: controller.signal,
+        })) {
+          // drained until cancelled
+        }
+      })();
+      await sleep(200);
+      engine.prepareAhead({ taskId: 'next', code: 'SELECT 42 AS x', codeType: 'sql' });
+      controller.abort();
+      assert.equal((await failure(running)).code, 'SLUICE_JOB_CANCELLED');
+      assert.deepEqual((await run(engine, 'next', 'SELECT 42 AS x')).at(-1), { type: 'rows', rows: [[42]] });
+      assert.equal(await preparedAhead(engine), 0);
+    });
+  });
+
   it('advertises the major.minor version of the installed DuckDB', () => {
     const connector = createDuckdbConnector();
     assert.ok(duckdbVersion().startsWith(`v${DUCKDB_VERSION}.`), `installed ${duckdbVersion()}, advertised ${DUCKDB_VERSION}`);

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Engine, type EngineEvent, type EngineHealth, type EngineLaunchSpec, type EngineTask, SluiceError } from '@sluice/core';
+import { type Engine, type EngineEvent, type EngineHealth, type EngineLaunchSpec, type EngineTask, type PrepareAheadEngine, SluiceError } from '@sluice/core';
 import { resolveLaunchParams } from './launch-params.ts';
 import { ChildBatchSchema, type ChildMessage, ChildMessageSchema, type ParentMessageBody, stamp, type TaskOutcome } from './protocol.ts';
 import { TaskChannel } from './task-channel.ts';
@@ -65,7 +65,7 @@ function outcomeError(outcome: TaskOutcome): SluiceError | undefined {
  * One DuckDB engine: a worker child process holding one database and one connection. Tasks run one at
  * a time (a second execute() waits for the first); their results stream under credit-based flow control.
  */
-export class DuckdbEngine implements Engine {
+export class DuckdbEngine implements Engine, PrepareAheadEngine {
   readonly id: string;
   readonly pid: number;
   /** DuckDB's version string as the worker reports it, e.g. `v1.5.6`. */
@@ -82,7 +82,7 @@ export class DuckdbEngine implements Engine {
   private exitReported = false;
   private channel: TaskChannel | undefined;
   private taskLock: Promise<void> = Promise.resolve();
-  private readonly pings = new Map<number, (rss: number | undefined) => void>();
+  private readonly pings = new Map<number, (pong: { rss: number; preparedAhead: number } | undefined) => void>();
   private nextPing = 1;
   private stderrTail = '';
   private onReady: ((error?: Error) => void) | undefined;
@@ -216,7 +216,7 @@ export class DuckdbEngine implements Engine {
         this.onReady?.(new Error(message.reason));
         return;
       case 'pong':
-        this.pings.get(message.id)?.(message.rss);
+        this.pings.get(message.id)?.(message);
         return;
       default:
         break;
@@ -338,10 +338,19 @@ export class DuckdbEngine implements Engine {
     }
   }
 
+  /**
+   * Lets the worker prepare the statement of the task expected next while the engine is idle (see
+   * `PrepareAheadEngine`). Ignored while a task runs: the worker would drop it anyway.
+   */
+  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>): void {
+    if (task.codeType !== 'sql' || !this.ready || this.gone || this.channel) return;
+    this.send({ type: 'prepare', taskId: task.taskId, code: task.code });
+  }
+
   async health(): Promise<EngineHealth> {
     if (this.gone) return { ok: false, detail: this.goneDetail() };
     const id = this.nextPing++;
-    const rss = await new Promise<number | undefined>((resolve) => {
+    const pong = await new Promise<{ rss: number; preparedAhead: number } | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.pings.delete(id);
         resolve(undefined);
@@ -353,10 +362,11 @@ export class DuckdbEngine implements Engine {
       });
       if (!this.send({ type: 'ping', id })) this.pings.get(id)?.(undefined);
     });
-    if (rss === undefined) {
+    if (pong === undefined) {
       return { ok: false, detail: this.gone ? this.goneDetail() : `the worker did not answer a ping within ${this.options.healthTimeoutMs} ms` };
     }
-    return { ok: true, detail: `DuckDB ${this.duckdbVersion}, pid ${this.pid}, rss ${Math.round(rss / 1048576)} MiB` };
+    const ahead = `${pong.preparedAhead} ${pong.preparedAhead === 1 ? 'task' : 'tasks'} prepared ahead`;
+    return { ok: true, detail: `DuckDB ${this.duckdbVersion}, pid ${this.pid}, rss ${Math.round(pong.rss / 1048576)} MiB, ${ahead}` };
   }
 
   close(): Promise<void> {

@@ -3,9 +3,9 @@
  * connection (so temp tables, views and SET survive between tasks) and runs one task at a time on
  * behalf of the parent, which talks to it only through the messages of `protocol.ts`.
  */
-import { type DuckDBConnection, DuckDBInstance, version } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, version } from '@duckdb/node-api';
 import { type ChildMessageBody, type ParentMessage, ParentMessageSchema, stamp } from './protocol.ts';
-import { type RunnerLimits, runStatements, TaskControl } from './statement-runner.ts';
+import { DIRECT_PREPARE_MAX_CHARS, type RunnerLimits, runStatements, TaskControl } from './statement-runner.ts';
 
 interface Current {
   taskId: string;
@@ -19,6 +19,15 @@ let connection: DuckDBConnection | undefined;
 let limits: RunnerLimits | undefined;
 let current: Current | undefined;
 let shuttingDown = false;
+
+/**
+ * The statement prepared for the task expected next (`prepare` message). Only that task's `execute`,
+ * with the same code, uses it; any other execute or prepare drops it first, so nothing runs on the
+ * connection between the prepare and the task it was made for.
+ */
+let ahead: { taskId: string; code: string; prepared: Promise<DuckDBPreparedStatement | undefined> } | undefined;
+/** Tasks that ran on a statement prepared ahead, reported in `pong`. */
+let preparedAheadCount = 0;
 
 /** The longest a task message waits to travel with the next one. */
 const HOLD_MS = 10;
@@ -82,6 +91,34 @@ async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<
   }
 }
 
+function dropAhead(): void {
+  const dropped = ahead;
+  ahead = undefined;
+  void dropped?.prepared.then((statement) => statement?.destroySync());
+}
+
+function prepareAhead(message: Extract<ParentMessage, { type: 'prepare' }>): void {
+  dropAhead();
+  // A running task owns the connection; a long script would take the extracting path anyway.
+  if (!connection || current || shuttingDown || message.code.length > DIRECT_PREPARE_MAX_CHARS) return;
+  // A statement prepare refuses (several statements, a syntax error) takes the task's usual path.
+  ahead = { taskId: message.taskId, code: message.code, prepared: connection.prepare(message.code).catch(() => undefined) };
+}
+
+/** The statement prepared ahead for this task, if any; whatever else was prepared is dropped. */
+function takeAhead(taskId: string, code: string): Promise<DuckDBPreparedStatement | undefined> | undefined {
+  if (ahead?.taskId !== taskId || ahead.code !== code) {
+    dropAhead();
+    return undefined;
+  }
+  const { prepared } = ahead;
+  ahead = undefined;
+  return prepared.then((statement) => {
+    if (statement) preparedAheadCount += 1;
+    return statement;
+  });
+}
+
 function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
   if (!connection || !limits || current || shuttingDown) {
     const reason = current ? `task ${current.taskId} is still running` : 'the worker is not ready';
@@ -91,7 +128,8 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
   const control = new TaskControl(message.credits, flush);
   const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
   current = task;
-  task.done = runStatements(connection, message.taskId, message.code, control, emit, limits).then(async (outcome) => {
+  const preparedAhead = takeAhead(message.taskId, message.code);
+  task.done = runStatements(connection, message.taskId, message.code, control, emit, limits, preparedAhead).then(async (outcome) => {
     if (task.interruptTimer) clearInterval(task.interruptTimer);
     current = undefined;
     await emit({ type: 'done', taskId: message.taskId, outcome });
@@ -137,6 +175,9 @@ function onMessage(raw: unknown): void {
     case 'execute':
       execute(message);
       break;
+    case 'prepare':
+      prepareAhead(message);
+      break;
     case 'credit':
       if (current?.taskId === message.taskId) current.control.grant(message.batches);
       break;
@@ -144,7 +185,7 @@ function onMessage(raw: unknown): void {
       cancel(message.taskId);
       break;
     case 'ping':
-      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss() });
+      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss(), preparedAhead: preparedAheadCount });
       break;
     case 'shutdown':
       void shutdown();

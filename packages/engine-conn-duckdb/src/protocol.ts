@@ -28,6 +28,8 @@ export const ParentMessageSchema = z.discriminatedUnion('type', [
     batchBytes: z.number().int().positive(),
   }),
   z.object({ v, type: z.literal('execute'), taskId, code: z.string(), credits: z.number().int().positive() }),
+  /** Prepare `code` for the task that is likely to come next (see `PrepareAheadEngine`); runs nothing. */
+  z.object({ v, type: z.literal('prepare'), taskId, code: z.string() }),
   z.object({ v, type: z.literal('credit'), taskId, batches: z.number().int().positive() }),
   z.object({ v, type: z.literal('cancel'), taskId }),
   z.object({ v, type: z.literal('ping'), id: z.number().int() }),
@@ -52,7 +54,8 @@ export type TaskOutcome = z.infer<typeof TaskOutcomeSchema>;
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('ready'), duckdbVersion: z.string() }),
   z.object({ v, type: z.literal('initFailed'), reason: z.string() }),
-  z.object({ v, type: z.literal('pong'), id: z.number().int(), rss: z.number() }),
+  /** `preparedAhead`: how many tasks so far ran on a statement prepared ahead. */
+  z.object({ v, type: z.literal('pong'), id: z.number().int(), rss: z.number(), preparedAhead: z.number().int().nonnegative() }),
   z.object({ v, type: z.literal('log'), taskId, line: z.string() }),
   z.object({ v, type: z.literal('progress'), taskId, progress: z.number().min(0).max(1), info: z.record(z.string(), z.unknown()) }),
   z.object({ v, type: z.literal('resultSet'), taskId, columns: z.array(ColumnWire) }),

@@ -58,7 +58,7 @@ export class TaskControl {
 }
 
 /** Scripts up to this long are first tried as one statement (see runStatements). */
-const DIRECT_PREPARE_MAX_CHARS = 16 * 1024;
+export const DIRECT_PREPARE_MAX_CHARS = 16 * 1024;
 
 class Cancelled extends Error {}
 
@@ -86,6 +86,7 @@ export async function runStatements(
   control: TaskControl,
   emit: Emit,
   limits: RunnerLimits,
+  preparedAhead?: Promise<DuckDBPreparedStatement | undefined>,
 ): Promise<TaskOutcome> {
   let statement = 0;
   let statements = 0;
@@ -134,8 +135,13 @@ export async function runStatements(
     // Most tasks are one short statement: prepared directly, that is one native call (a trip to libuv's
     // pool and back) fewer than extracting it first. Anything prepare refuses (several statements, none,
     // a syntax error) takes the extracting path below, which reports it as before; preparing runs
-    // nothing. Long scripts go there at once rather than be parsed twice.
-    const single = code.length <= DIRECT_PREPARE_MAX_CHARS ? await connection.prepare(code).catch(() => undefined) : undefined;
+    // nothing. Long scripts go there at once rather than be parsed twice. A statement prepared ahead of
+    // the task (the worker's `prepare` message) is that same direct prepare, done earlier.
+    const single = preparedAhead
+      ? await preparedAhead
+      : code.length <= DIRECT_PREPARE_MAX_CHARS
+        ? await connection.prepare(code).catch(() => undefined)
+        : undefined;
     if (single) {
       statements = 1;
       statement = 1;

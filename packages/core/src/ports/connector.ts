@@ -182,6 +182,22 @@ export function offersWireRows(engine: unknown): engine is WireRowsEngine {
   return typeof (engine as Partial<WireRowsEngine> | undefined)?.executeWire === 'function';
 }
 
+/**
+ * An optional engine capability: a hint that `task` is likely the next task this engine runs. While the
+ * job's submit is being written, the engine may do work for it that has no effect of its own (DuckDB
+ * parses, binds and plans the statement), so that `execute` of the same task id and code starts
+ * further along. The hint is dropped when anything else runs first, when the engine is busy, or when
+ * the task never comes; a task runs exactly as it would have without it.
+ */
+export interface PrepareAheadEngine {
+  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>): void;
+}
+
+/** True when the engine offers {@link PrepareAheadEngine.prepareAhead}. */
+export function offersPrepareAhead(engine: unknown): engine is PrepareAheadEngine {
+  return typeof (engine as Partial<PrepareAheadEngine> | undefined)?.prepareAhead === 'function';
+}
+
 /** One statement an interactive session runs on an engine held for it (pgwire's direct path). */
 export interface InteractiveStatement {
   readonly jobId: string;
