@@ -361,6 +361,20 @@ describe('duckdb engine', () => {
       assert.equal(await preparedAhead(engine), 0);
     });
 
+    it('lets another task run only after a dropped prepare is done, so the prepare cannot close its result', async () => {
+      const engine = await launch();
+      // A statement that takes DuckDB a while to plan: ~16 KiB of UNION ALL branches.
+      const slow = Array.from({ length: 400 }, (_, i) => `SELECT ${i} AS n`).join(' UNION ALL ');
+      assert.ok(slow.length < 16 * 1024);
+      for (let round = 0; round < 5; round++) {
+        engine.prepareAhead({ taskId: `never${round}`, code: slow, codeType: 'sql' });
+        const events = await run(engine, `other${round}`, 'SELECT range AS n FROM range(300000)');
+        const rows = events.reduce((n, e) => n + (e.type === 'rows' ? e.rows.length : 0), 0);
+        assert.equal(rows, 300000, `round ${round}: every row of the task that ran instead`);
+      }
+      assert.equal(await preparedAhead(engine), 0);
+    });
+
     it('ignores a statement prepared for other code, and one prepare refused', async () => {
       const engine = await launch();
       engine.prepareAhead({ taskId: 'a', code: 'SELECT 1 AS one', codeType: 'sql' });

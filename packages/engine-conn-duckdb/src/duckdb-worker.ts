@@ -4,6 +4,7 @@
  * behalf of the parent, which talks to it only through the messages of `protocol.ts`.
  */
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, version } from '@duckdb/node-api';
+import { AheadStatements } from './ahead-statements.ts';
 import { type ChildMessageBody, type ParentMessage, ParentMessageSchema, stamp } from './protocol.ts';
 import { DIRECT_PREPARE_MAX_CHARS, type RunnerLimits, runStatements, TaskControl } from './statement-runner.ts';
 
@@ -20,14 +21,8 @@ let limits: RunnerLimits | undefined;
 let current: Current | undefined;
 let shuttingDown = false;
 
-/**
- * The statement prepared for the task expected next (`prepare` message). Only that task's `execute`,
- * with the same code, uses it; any other execute or prepare drops it first, so nothing runs on the
- * connection between the prepare and the task it was made for.
- */
-let ahead: { taskId: string; code: string; prepared: Promise<DuckDBPreparedStatement | undefined> } | undefined;
-/** Tasks that ran on a statement prepared ahead, reported in `pong`. */
-let preparedAheadCount = 0;
+/** The statement prepared for the task expected next (`prepare` message); see AheadStatements. */
+let ahead: AheadStatements<DuckDBPreparedStatement> | undefined;
 
 /** The longest a task message waits to travel with the next one. */
 const HOLD_MS = 10;
@@ -79,6 +74,9 @@ async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<
     process.chdir(message.workDir);
     instance = await DuckDBInstance.create(message.database, message.settings);
     connection = await instance.connect();
+    const conn = connection;
+    // A prepare refused (a syntax error, several statements) leaves the task to its usual path.
+    ahead = new AheadStatements((code) => conn.prepare(code).catch(() => undefined));
     // Progress is only tracked with the progress bar on; never print it.
     await connection.run('SET enable_progress_bar = true');
     await connection.run('SET enable_progress_bar_print = false');
@@ -91,32 +89,10 @@ async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<
   }
 }
 
-function dropAhead(): void {
-  const dropped = ahead;
-  ahead = undefined;
-  void dropped?.prepared.then((statement) => statement?.destroySync());
-}
-
 function prepareAhead(message: Extract<ParentMessage, { type: 'prepare' }>): void {
-  dropAhead();
   // A running task owns the connection; a long script would take the extracting path anyway.
-  if (!connection || current || shuttingDown || message.code.length > DIRECT_PREPARE_MAX_CHARS) return;
-  // A statement prepare refuses (several statements, a syntax error) takes the task's usual path.
-  ahead = { taskId: message.taskId, code: message.code, prepared: connection.prepare(message.code).catch(() => undefined) };
-}
-
-/** The statement prepared ahead for this task, if any; whatever else was prepared is dropped. */
-function takeAhead(taskId: string, code: string): Promise<DuckDBPreparedStatement | undefined> | undefined {
-  if (ahead?.taskId !== taskId || ahead.code !== code) {
-    dropAhead();
-    return undefined;
-  }
-  const { prepared } = ahead;
-  ahead = undefined;
-  return prepared.then((statement) => {
-    if (statement) preparedAheadCount += 1;
-    return statement;
-  });
+  if (!ahead || current || shuttingDown || message.code.length > DIRECT_PREPARE_MAX_CHARS) return;
+  ahead.offer(message.taskId, message.code);
 }
 
 function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
@@ -128,7 +104,7 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
   const control = new TaskControl(message.credits, flush);
   const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
   current = task;
-  const preparedAhead = takeAhead(message.taskId, message.code);
+  const preparedAhead = ahead?.take(message.taskId, message.code);
   task.done = runStatements(connection, message.taskId, message.code, control, emit, limits, preparedAhead).then(async (outcome) => {
     if (task.interruptTimer) clearInterval(task.interruptTimer);
     current = undefined;
@@ -185,7 +161,7 @@ function onMessage(raw: unknown): void {
       cancel(message.taskId);
       break;
     case 'ping':
-      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss(), preparedAhead: preparedAheadCount });
+      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss(), preparedAhead: ahead?.used ?? 0 });
       break;
     case 'shutdown':
       void shutdown();

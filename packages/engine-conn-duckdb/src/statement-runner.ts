@@ -136,12 +136,10 @@ export async function runStatements(
     // pool and back) fewer than extracting it first. Anything prepare refuses (several statements, none,
     // a syntax error) takes the extracting path below, which reports it as before; preparing runs
     // nothing. Long scripts go there at once rather than be parsed twice. A statement prepared ahead of
-    // the task (the worker's `prepare` message) is that same direct prepare, done earlier.
-    const single = preparedAhead
-      ? await preparedAhead
-      : code.length <= DIRECT_PREPARE_MAX_CHARS
-        ? await connection.prepare(code).catch(() => undefined)
-        : undefined;
+    // the task (the worker's `prepare` message) is that same direct prepare, done earlier; it must be
+    // awaited before anything else runs on the connection.
+    const ready = await preparedAhead;
+    const single = ready ?? (code.length <= DIRECT_PREPARE_MAX_CHARS ? await connection.prepare(code).catch(() => undefined) : undefined);
     if (single) {
       statements = 1;
       statement = 1;
