@@ -58,6 +58,18 @@ describe('statements prepared ahead', () => {
     assert.equal(ahead.used, 0);
   });
 
+  it('drains: drops what is kept and waits for the prepares in flight', async () => {
+    const fake = new FakeStatements();
+    const ahead = new AheadStatements(fake.prepare);
+    ahead.offer('t1', 'a');
+    const drained = ahead.drain();
+    assert.equal(await settledWithin(drained), false);
+    fake.finish('a');
+    await drained;
+    assert.deepEqual(fake.destroyed, ['a']);
+    assert.equal(await ahead.take('t1', 'a'), undefined);
+  });
+
   it('never hands over a statement for other code or a refused prepare', async () => {
     const fake = new FakeStatements();
     const ahead = new AheadStatements(fake.prepare);

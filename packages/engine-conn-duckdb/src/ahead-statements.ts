@@ -40,11 +40,16 @@ export class AheadStatements<S extends Destroyable> {
   async take(taskId: string, code: string): Promise<S | undefined> {
     const mine = this.ahead?.taskId === taskId && this.ahead.code === code ? this.ahead.prepared : undefined;
     if (mine) this.ahead = undefined;
-    else this.drop();
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    await this.drain();
     const statement = await mine;
     if (statement) this.used += 1;
     return statement;
+  }
+
+  /** Drops what is kept and resolves once no prepare is in flight (before the connection closes). */
+  async drain(): Promise<void> {
+    this.drop();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   private drop(): void {

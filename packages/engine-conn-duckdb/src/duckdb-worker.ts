@@ -129,6 +129,8 @@ async function shutdown(): Promise<void> {
     cancel(running.taskId);
     await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
+  // A prepare still running on one of libuv's threads must not meet the connection closing.
+  if (ahead) await Promise.race([ahead.drain(), new Promise((resolve) => setTimeout(resolve, 1000))]);
   try {
     connection?.closeSync();
     instance?.closeSync();
