@@ -77,6 +77,12 @@ function invalidParams(err: z.ZodError): SluiceError {
   return new SluiceError('SLUICE_REQUEST_INVALID', { summary: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues });
 }
 
+/** What a principal may do with a data source, given their share of it (null: none). */
+function permissionsFrom(p: Principal, ds: DataSourceRow, share: 'use' | 'manage' | null): { read: boolean; use: boolean; manage: boolean } {
+  if (p.admin || ds.owner === p.user) return { read: true, use: true, manage: true };
+  return { read: share !== null, use: share !== null, manage: share === 'manage' };
+}
+
 /**
  * The data-source registry: typed parameters validated by the type's schema, versions with publish
  * and expire, owner/admin/shared access, and secrets sealed with envelope encryption. Secret values
@@ -144,9 +150,8 @@ export class DataSourceService {
   }
 
   private async permissionsOf(p: Principal, ds: DataSourceRow): Promise<{ read: boolean; use: boolean; manage: boolean }> {
-    if (p.admin || ds.owner === p.user) return { read: true, use: true, manage: true };
-    const share = await this.store.shareOf(ds.id, p.user);
-    return { read: share !== null, use: share !== null, manage: share === 'manage' };
+    if (p.admin || ds.owner === p.user) return permissionsFrom(p, ds, null);
+    return permissionsFrom(p, ds, await this.store.shareOf(ds.id, p.user));
   }
 
   /** Loads a data source and checks the principal may `need` it. Unknown and invisible look alike. */
@@ -347,7 +352,10 @@ export class DataSourceService {
 
   /** The connection of a version, secrets opened, for a connector. Never returned by the API. */
   private async connection(ds: DataSourceRow, version: number): Promise<DataSourceConnection> {
-    const v = await this.store.version(ds.id, version);
+    return this.connectionOf(ds, version, await this.store.version(ds.id, version));
+  }
+
+  private connectionOf(ds: DataSourceRow, version: number, v: VersionRow | null): DataSourceConnection {
     if (!v) throw new SluiceError('SLUICE_REQUEST_INVALID', { summary: `version: ${ds.name} has no version ${version}` });
     const secrets = v.secrets ? openSecrets(this.ring, v.secrets, aad(ds.id, v.version)) : {};
     return { name: ds.name, type: ds.type, version: v.version, params: { ...v.params, ...secrets }, secretFields: this.typeOf(ds.type).secretFields };
@@ -386,12 +394,24 @@ export class DataSourceService {
     }
   }
 
-  /** The data source a principal may run jobs on now, with its published version; refuses otherwise. */
-  private async usable(p: Principal, name: string): Promise<{ ds: DataSourceRow; publishedVersion: number }> {
-    const ds = await this.authorize(p, name, 'use');
+  /**
+   * The data source a principal may run jobs on now, with its published version (and that version's
+   * row with `withPublished`); refuses otherwise, as `authorize(…, 'use')` does. One read.
+   */
+  private async usable(
+    p: Principal,
+    name: string,
+    withPublished: boolean,
+  ): Promise<{ ds: DataSourceRow; publishedVersion: number; published: VersionRow | null }> {
+    const found = NAME.test(name) ? await this.store.forUse(name, p.user, withPublished) : null;
+    if (!found) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name });
+    const { ds, share, published } = found;
+    const perms = permissionsFrom(p, ds, share);
+    if (!perms.read) throw new SluiceError('SLUICE_DATASOURCE_NOT_FOUND', { name });
+    if (!perms.use) throw new SluiceError('SLUICE_AUTH_FORBIDDEN', { action: `use data source ${name}`, name });
     if (ds.expired_at) throw new SluiceError('SLUICE_DATASOURCE_EXPIRED', { name });
     if (ds.published_version === null) throw new SluiceError('SLUICE_DATASOURCE_UNPUBLISHED', { name });
-    return { ds, publishedVersion: ds.published_version };
+    return { ds, publishedVersion: ds.published_version, published };
   }
 
   /**
@@ -399,14 +419,14 @@ export class DataSourceService {
    * the user may use it. Returns its type's engine. Used at submit and again when the engine opens.
    */
   async checkUse(p: Principal, name: string): Promise<{ type: string; engine: string; publishedVersion: number }> {
-    const { ds, publishedVersion } = await this.usable(p, name);
+    const { ds, publishedVersion } = await this.usable(p, name, false);
     return { type: ds.type, engine: this.typeOf(ds.type).engine, publishedVersion };
   }
 
-  /** The published connection for a job's engine, after the checks of {@link checkUse} (on the same row read). */
+  /** The published connection for a job's engine, after the checks of {@link checkUse}, from one read. */
   async connectionForJob(p: Principal, name: string): Promise<DataSourceConnection> {
-    const { ds, publishedVersion } = await this.usable(p, name);
-    return this.connection(ds, publishedVersion);
+    const { ds, publishedVersion, published } = await this.usable(p, name, true);
+    return this.connectionOf(ds, publishedVersion, published);
   }
 
   /** Refuses anyone but an admin: key management is deployment-wide. */

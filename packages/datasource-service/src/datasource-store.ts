@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '@sluice/infra';
+import { type Pool, type PoolClient, queryPrepared } from '@sluice/infra';
 import type { Envelope } from './envelope.ts';
 
 /** Schema of the data-source registry (migration 100). */
@@ -79,6 +79,44 @@ export class DataSourceStore {
   async byName(name: string, c: Pool | PoolClient = this.db, lock = false): Promise<DataSourceRow | null> {
     const r = await c.query<DataSourceRow>(`SELECT * FROM sluice_datasources WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
     return r.rows[0] ?? null;
+  }
+
+  /**
+   * What running a job on a data source reads, in one round trip: the row, `user`'s share of it, and
+   * with `withPublished` its published version. Null when no data source has that name.
+   */
+  async forUse(
+    name: string,
+    user: string,
+    withPublished: boolean,
+  ): Promise<{ ds: DataSourceRow; share: 'use' | 'manage' | null; published: VersionRow | null } | null> {
+    const r = await queryPrepared<DataSourceRow & { share_permission: 'use' | 'manage' | null; v_version: number | null } & Record<`v_${string}`, unknown>>(
+      this.db,
+      `SELECT d.*, s.permission AS share_permission,
+              v.version AS v_version, v.params AS v_params, v.secrets AS v_secrets, v.comment AS v_comment,
+              v.created_by AS v_created_by, v.created_at AS v_created_at
+       FROM sluice_datasources d
+       LEFT JOIN sluice_datasource_shares s ON s.datasource_id = d.id AND s.username = $2
+       LEFT JOIN sluice_datasource_versions v ON $3::boolean AND v.datasource_id = d.id AND v.version = d.published_version
+       WHERE d.name = $1`,
+      [name, user, withPublished],
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    const { share_permission, v_version, v_params, v_secrets, v_comment, v_created_by, v_created_at, ...ds } = row;
+    const published: VersionRow | null =
+      v_version === null
+        ? null
+        : {
+            datasource_id: ds.id,
+            version: v_version,
+            params: v_params as Record<string, unknown>,
+            secrets: v_secrets as Envelope | null,
+            comment: v_comment as string,
+            created_by: v_created_by as string,
+            created_at: v_created_at as Date,
+          };
+    return { ds: ds as DataSourceRow, share: share_permission, published };
   }
 
   async version(id: string, version: number, c: Pool | PoolClient = this.db): Promise<VersionRow | null> {
