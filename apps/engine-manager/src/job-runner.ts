@@ -348,6 +348,9 @@ export class JobRunner {
         refused = err;
       }
     }
+    // The START event first: its SQL parse can take seconds (a grammar's first load under load). The
+    // lease counts from the claim's write, not from before that wait, or it would be over at once.
+    const started = refused ? undefined : await this.lineage?.started(pending, dataSource);
     const claimed = await this.store.transition(
       q.jobId,
       ['Scheduled', 'WaitForRetry'],
@@ -356,7 +359,7 @@ export class JobRunner {
       { managerId: this.managerId, leaseUntilMs: Date.now() + this.config.SLUICE_LEASE_MS, progress: 0, brief: true },
       { attempt: q.attempt, notCancelRequested: true },
       undefined,
-      refused ? undefined : await this.lineage?.started(pending, dataSource),
+      started,
     );
     if (!claimed) return; // cancelled, timed out, or already taken: nothing to do
     await this.execute({ ...pending, ...claimed }, dataSource, refused);
