@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import { describe, it } from 'node:test';
+import { BACKENDS, startTestStack, useStackWithDb } from './support/test-stack.ts';
 
 /**
  * ADR 10: a job that the submitting process's engine manager can start at once is claimed in the
@@ -9,49 +8,34 @@ import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from 
  */
 for (const backend of BACKENDS) {
   describe(`claim at submit on ${backend}`, () => {
-    let env: TestEnv;
-    let ts: TestStack;
-    let db: pg.Client;
-
+    // One job per group and two run slots, so both the group cap and the manager's slots can be filled.
+    const h = useStackWithDb(backend, { overrides: { SLUICE_MAX_RUNNING_PER_GROUP: '1', SLUICE_MANAGER_CONCURRENCY: '2' } });
     const row = async (id: string) =>
       (
-        await db.query<{ state: string; claimed_at_submit: boolean; manager_id: string | null }>(
+        await h.db.query<{ state: string; claimed_at_submit: boolean; manager_id: string | null }>(
           'SELECT state, scheduled_at = started_at AS claimed_at_submit, manager_id FROM sluice_jobs WHERE id = $1',
           [id],
         )
       ).rows[0];
     const history = async (id: string) =>
-      (await db.query<{ to_state: string }>('SELECT to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [id])).rows.map((r) => r.to_state);
-    const queued = async (id: string) => ts.stack.infra.queue.has(id, 0);
-
-    before(async () => {
-      env = await testEnv(backend);
-      // One job per group and two run slots, so both the group cap and the manager's slots can be filled.
-      ts = await startTestStack(env, { overrides: { SLUICE_MAX_RUNNING_PER_GROUP: '1', SLUICE_MANAGER_CONCURRENCY: '2' } });
-      db = new pg.Client({ connectionString: env.db.url });
-      await db.connect();
-    });
-    after(async () => {
-      await db?.end();
-      await ts?.stop();
-      await env?.cleanup();
-    });
+      (await h.db.query<{ to_state: string }>('SELECT to_state FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [id])).rows.map((r) => r.to_state);
+    const queued = async (id: string) => h.ts.stack.infra.queue.has(id, 0);
 
     it('claims an admitted job in the submit, with its history and START event, and runs it without the queue', async () => {
-      const alice = ts.api(ts.tokens.alice);
+      const alice = h.ts.api(h.ts.tokens.alice);
       const sub = await alice.submit({ code: 'select 42 AS answer', engineType: 'duckdb' });
       assert.equal(sub.status, 201);
       assert.equal(sub.body.state, 'Running', 'the submit answer already says Running');
       const stored = await row(sub.body.id);
       assert.equal(stored?.claimed_at_submit, true);
-      assert.equal(stored?.manager_id, ts.stack.manager?.id);
+      assert.equal(stored?.manager_id, h.ts.stack.manager?.id);
       assert.equal(await queued(sub.body.id), false, 'never enqueued');
       const done = await alice.waitFor(sub.body.id);
       assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
       assert.deepEqual(await history(sub.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed']);
       const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
       assert.deepEqual(rows.body.rows, [[42]]);
-      const events = await db.query<{ type: string }>("SELECT payload->>'eventType' AS type FROM sluice_lineage_outbox WHERE run_key = $1 ORDER BY seq", [
+      const events = await h.db.query<{ type: string }>("SELECT payload->>'eventType' AS type FROM sluice_lineage_outbox WHERE run_key = $1 ORDER BY seq", [
         sub.body.id,
       ]);
       assert.deepEqual(
@@ -61,11 +45,11 @@ for (const backend of BACKENDS) {
     });
 
     it("prepares a claimed job's statement on the user's idle engine while the submit is written", async () => {
-      const alice = ts.api(ts.tokens.alice);
+      const alice = h.ts.api(h.ts.tokens.alice);
       // The first job leaves alice a warm DuckDB engine (and claims nothing ahead: none was idle).
       const warm = await alice.submit({ code: 'select 1 AS warm', engineType: 'duckdb', creator: 'ahead' });
       assert.equal((await alice.waitFor(warm.body.id)).state, 'Succeed');
-      const pool = ts.stack.manager?.engines.list().filter((e) => e.user === 'alice' && e.label.startsWith('duckdb')) ?? [];
+      const pool = h.ts.stack.manager?.engines.list().filter((e) => e.user === 'alice' && e.label.startsWith('duckdb')) ?? [];
       assert.equal(pool.length, 1);
       const aheadCount = async () => Number(/(\d+) tasks? prepared ahead/.exec((await pool[0]!.engine.health()).detail ?? '')?.[1]);
       const before = await aheadCount();
@@ -78,18 +62,18 @@ for (const backend of BACKENDS) {
     });
 
     it('claims a job on a data source at submit, on the connection it resolved', async () => {
-      const alice = ts.api(ts.tokens.alice);
-      const server = new URL(env.db.url);
+      const alice = h.ts.api(h.ts.tokens.alice);
+      const server = new URL(h.env.db.url);
       const params = {
         host: server.hostname,
         port: Number(server.port || 5432),
-        database: env.db.name,
+        database: h.env.db.name,
         user: decodeURIComponent(server.username),
         password: decodeURIComponent(server.password),
       };
       assert.equal((await alice.request('POST', '/api/v1/datasources', { name: 'claim_pg', type: 'postgresql', params })).status, 201);
       assert.equal((await alice.request('POST', '/api/v1/datasources/claim_pg/versions/1/publish', {})).status, 200);
-      await db.query('CREATE TABLE claim_items (n int); INSERT INTO claim_items VALUES (7)');
+      await h.db.query('CREATE TABLE claim_items (n int); INSERT INTO claim_items VALUES (7)');
       const code = 'select n from claim_items';
       // The first job of a dialect may wait for its SQL grammar to load, past the claim's budget, and
       // so take the queue. Its lineage is then remembered by text: the same text is claimed at once.
@@ -105,7 +89,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await history(sub.body.id), ['Inited', 'Scheduled', 'Running', 'Succeed']);
       const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
       assert.deepEqual(rows.body.rows, [[7]]);
-      const start = await db.query<{ input: { namespace: string; name: string } }>(
+      const start = await h.db.query<{ input: { namespace: string; name: string } }>(
         "SELECT payload->'inputs'->0 AS input FROM sluice_lineage_outbox WHERE run_key = $1 AND payload->>'eventType' = 'START'",
         [sub.body.id],
       );
@@ -114,7 +98,7 @@ for (const backend of BACKENDS) {
     });
 
     it('leaves a job whose group is full to wait in Inited, and runs it through the queue later', async () => {
-      const bob = ts.api(ts.tokens.bob);
+      const bob = h.ts.api(h.ts.tokens.bob);
       const first = await bob.submit({ code: 'sleep 1', engineType: 'shell', creator: 'full' });
       assert.equal(first.body.state, 'Running');
       const second = await bob.submit({ code: 'echo second', engineType: 'shell', creator: 'full' });
@@ -127,7 +111,7 @@ for (const backend of BACKENDS) {
     });
 
     it('sends an admitted job to the queue when every run slot of the manager is taken', async () => {
-      const alice = ts.api(ts.tokens.alice);
+      const alice = h.ts.api(h.ts.tokens.alice);
       // Two groups, two slots: both jobs are claimed at submit and hold the manager's slots.
       const a = await alice.submit({ code: 'sleep 1.5', engineType: 'shell', creator: 'slot-a' });
       const b = await alice.submit({ code: 'sleep 1.5', engineType: 'shell', creator: 'slot-b' });
@@ -144,7 +128,7 @@ for (const backend of BACKENDS) {
     });
 
     it('answers a retried submit with the same job, claimed once', async () => {
-      const alice = ts.api(ts.tokens.alice);
+      const alice = h.ts.api(h.ts.tokens.alice);
       const body = { code: 'select 7', engineType: 'duckdb', creator: 'retry' };
       const first = await alice.submit(body, { 'idempotency-key': 'claim-once-1' });
       const again = await alice.submit(body, { 'idempotency-key': 'claim-once-1' });
@@ -155,9 +139,9 @@ for (const backend of BACKENDS) {
     });
 
     it('takes the queue for every job with SLUICE_RUN_AT_SUBMIT=false', async () => {
-      await ts.stop();
-      ts = await startTestStack(env, { overrides: { SLUICE_RUN_AT_SUBMIT: 'false' } });
-      const alice = ts.api(ts.tokens.alice);
+      await h.ts.stop();
+      h.ts = await startTestStack(h.env, { overrides: { SLUICE_RUN_AT_SUBMIT: 'false' } });
+      const alice = h.ts.api(h.ts.tokens.alice);
       const sub = await alice.submit({ code: 'select 1', engineType: 'duckdb' });
       assert.equal(sub.body.state, 'Scheduled');
       assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LineageRecorder } from '@sluice/entrance';
-import pg from 'pg';
-import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import { BACKENDS, useStackWithDb } from './support/test-stack.ts';
 
 /**
  * A job taken from the queue is claimed with its START event, whose SQL parse can take seconds (the
@@ -13,26 +12,12 @@ import { BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from 
  */
 for (const backend of BACKENDS) {
   describe(`the lease of a job claimed from the queue, on ${backend}`, () => {
-    let env: TestEnv;
-    let ts: TestStack;
-    let db: pg.Client;
-
-    before(async () => {
-      env = await testEnv(backend);
-      // Every job takes the queue; the shortest lease there is, renewed five times within it.
-      ts = await startTestStack(env, { overrides: { SLUICE_RUN_AT_SUBMIT: 'false', SLUICE_LEASE_MS: '1000', SLUICE_HEARTBEAT_MS: '200' } });
-      db = new pg.Client({ connectionString: env.db.url });
-      await db.connect();
-    });
-    after(async () => {
-      await db?.end();
-      await ts?.stop();
-      await env?.cleanup();
-    });
+    // Every job takes the queue; the shortest lease there is, renewed five times within it.
+    const h = useStackWithDb(backend, { overrides: { SLUICE_RUN_AT_SUBMIT: 'false', SLUICE_LEASE_MS: '1000', SLUICE_HEARTBEAT_MS: '200' } });
 
     it('starts when the claim is written, however long its START event took to build', async () => {
       // The runner's own recorder (private): the test slows its START event down.
-      const lineage = (ts.stack.manager?.runner as unknown as { lineage?: LineageRecorder } | undefined)?.lineage;
+      const lineage = (h.ts.stack.manager?.runner as unknown as { lineage?: LineageRecorder } | undefined)?.lineage;
       assert.ok(lineage, 'the stack records lineage');
       const started = lineage.started.bind(lineage);
       // A slow parse, longer than the lease: what a cold grammar does on a loaded machine.
@@ -41,14 +26,15 @@ for (const backend of BACKENDS) {
         return started(...args);
       };
       try {
-        const alice = ts.api(ts.tokens.alice);
+        const alice = h.ts.api(h.ts.tokens.alice);
         const sub = await alice.submit({ code: 'select 42 AS answer', engineType: 'duckdb' });
         assert.equal(sub.status, 201);
         const done = await alice.waitFor(sub.body.id);
         assert.equal(done.state, 'Succeed', JSON.stringify(done.error));
-        const history = await db.query<{ to_state: string; attempt: number }>('SELECT to_state, attempt FROM sluice_job_states WHERE job_id = $1 ORDER BY id', [
-          sub.body.id,
-        ]);
+        const history = await h.db.query<{ to_state: string; attempt: number }>(
+          'SELECT to_state, attempt FROM sluice_job_states WHERE job_id = $1 ORDER BY id',
+          [sub.body.id],
+        );
         assert.deepEqual(
           history.rows.map((r) => `${r.to_state}/${r.attempt}`),
           ['Inited/0', 'Scheduled/0', 'Running/0', 'Succeed/0'],

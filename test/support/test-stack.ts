@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { type Config, loadConfig } from '@sluice/core';
 import type { PinoLogger } from '@sluice/infra';
 import { type Role, type Stack, startStack } from '@sluice/standalone';
 import { freshDatabase, requireEnv, type TestDatabase, uniqueSuffix } from '@sluice/testkit';
+import pg from 'pg';
 
 export type Backend = 'redis' | 'postgres';
 
@@ -67,6 +69,34 @@ export async function startTestStack(env: TestEnv, opts: { roles?: Role[]; overr
   const tokens = { alice: await mk('alice'), bob: await mk('bob'), admin: await mk('root', true) };
   const url = stack.url ?? '';
   return { stack, url, tokens, api: (token) => new ApiClient(url, token), stop: () => stack.stop() };
+}
+
+/** What {@link useStackWithDb} sets up: the environment, the stack and a client of its database. */
+export interface StackWithDb {
+  env: TestEnv;
+  ts: TestStack;
+  db: pg.Client;
+}
+
+/**
+ * Registers the suite's `before` and `after`: a fresh environment on `backend`, a test stack on it and
+ * a PostgreSQL client of its database, all stopped after the suite. The fields are set once `before`
+ * has run.
+ */
+export function useStackWithDb(backend: Backend, opts: Parameters<typeof startTestStack>[1] = {}): StackWithDb {
+  const h = {} as StackWithDb;
+  before(async () => {
+    h.env = await testEnv(backend);
+    h.ts = await startTestStack(h.env, opts);
+    h.db = new pg.Client({ connectionString: h.env.db.url });
+    await h.db.connect();
+  });
+  after(async () => {
+    await h.db?.end();
+    await h.ts?.stop();
+    await h.env?.cleanup();
+  });
+  return h;
 }
 
 /** A response: status and parsed JSON body (or text). */
