@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { ERROR_CODES, type ErrorCode } from '@sluice/core';
 import { waitFor } from '@sluice/testkit';
 import { cancelFlinkJob, ensureFlinkCluster, type FlinkCluster, flinkJobIdsIn, flinkJobState, waitForFlinkJob } from './support/flink-cluster.ts';
@@ -96,6 +96,11 @@ describe('Flink SQL through Sluice: REST, WebSocket, queue, engine manager, SQL 
     assert.equal(log.status, 200);
     return log.body.lines.map((l) => l.text);
   }
+
+  // A cluster that lost its TaskManager is restarted (loudly) before the next test, not failed by it too.
+  beforeEach(async () => {
+    flink = await ensureFlinkCluster();
+  });
 
   before(async () => {
     flink = await ensureFlinkCluster();

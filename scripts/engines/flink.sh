@@ -8,6 +8,8 @@
 #   scripts/engines/flink.sh stop     stop what `start` started
 #   scripts/engines/flink.sh status   print running/stopped (exit 0 when running)
 #   scripts/engines/flink.sh env      print the exports the tests read (FLINK_GATEWAY_URL, FLINK_REST_URL)
+#   scripts/engines/flink.sh diagnose print what a failed run needs: which JVMs live, the cluster's
+#                                     TaskManagers, slots and unfinished jobs, the logs' errors
 #
 # Assembly: the Flink binary tarball is not on Maven Central, and flink-dist is not published there
 # either. PyPI's `apache-flink-libraries` wheel ships Flink's whole lib/ (flink-dist, the table planner
@@ -197,8 +199,10 @@ running() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; don
 launch() {
   local name="$1"; shift
   # 9>&-: the JVM must not inherit the lock's descriptor, or it would hold the lock while it runs.
+  # A JVM that crashes writes its hs_err file beside the logs, where `diagnose` finds it.
+  local java="$1"; shift
   FLINK_CONF_DIR="$CONF" FLINK_LIB_DIR="$HOME_DIR/lib" FLINK_OPT_DIR="$HOME_DIR/opt" FLINK_PLUGINS_DIR="$HOME_DIR/plugins" \
-    FLINK_HOME="$HOME_DIR" setsid "$@" </dev/null >"$LOGS/$name.out" 2>&1 9>&- &
+    FLINK_HOME="$HOME_DIR" setsid "$java" -XX:ErrorFile="$LOGS/hs_err_${name}_%p.log" "$@" </dev/null >"$LOGS/$name.out" 2>&1 9>&- &
   echo $! >"$RUN/$name.pid"
 }
 
@@ -253,6 +257,39 @@ stop_component() {
   rm -f "$RUN/$name.pid"
 }
 
+# What a failed test run needs to tell a broken cluster from a broken client. Never fails.
+diagnose() {
+  local c pid
+  echo "== Flink $VERSION ($STATE)"
+  for c in "${COMPONENTS[@]}"; do
+    pid="$(pid_of "$c" || true)"
+    if alive "$c"; then echo "$c: running (pid $pid)"; else echo "$c: NOT running (last pid ${pid:-none})"; fi
+  done
+  echo "-- GET /overview"; curl -s -m 5 "http://127.0.0.1:$REST_PORT/overview" || echo "(no answer)"; echo
+  echo "-- GET /taskmanagers"; curl -s -m 5 "http://127.0.0.1:$REST_PORT/taskmanagers" || echo "(no answer)"; echo
+  echo "-- jobs not finished, failed or cancelled"
+  curl -s -m 5 "http://127.0.0.1:$REST_PORT/jobs/overview" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    jobs = json.load(sys.stdin)["jobs"]
+except Exception as e:
+    sys.exit(f"(no job list: {e})")
+done = ("FINISHED", "FAILED", "CANCELED")
+print(f"{len(jobs)} jobs in all")
+for j in jobs:
+    if j["state"] not in done:
+        print(j["jid"], j["state"], j["name"][:100])
+' || true
+  for c in "${COMPONENTS[@]}"; do
+    echo "-- $c: errors in $LOGS/$c.log (last 25)"
+    grep -hE ' (ERROR|FATAL) |OutOfMemory|Terminating|timed out|lost' "$LOGS/$c.log" 2>/dev/null | tail -n 25 || true
+    echo "-- $c: last lines of $c.out"
+    tail -n 15 "$LOGS/$c.out" 2>/dev/null || true
+  done
+  local f; for f in "$LOGS"/hs_err_*.log; do [ -e "$f" ] && { echo "-- $f"; head -n 40 "$f"; }; done
+  return 0
+}
+
 print_logs() {
   local c; for c in "${COMPONENTS[@]}"; do
     log "last lines of $LOGS/$c.log and $c.out:"
@@ -272,6 +309,9 @@ start() {
   local c; for c in "${COMPONENTS[@]}"; do alive "$c" || { stop_all; break; }; done
   if ! running; then
     configure
+    # Logs describe the cluster that runs: the previous cluster's are kept once, as *.prev.
+    local f; for f in "$LOGS"/*.log "$LOGS"/*.out; do [ -e "$f" ] && mv -f "$f" "$f.prev"; done
+    rm -f "$LOGS"/*.log.[0-9]* "$LOGS"/hs_err_*.log
     log "starting Flink $VERSION with $("$java/bin/java" -version 2>&1 | head -1): REST 127.0.0.1:$REST_PORT, SQL Gateway 127.0.0.1:$GATEWAY_PORT"
     start_jobmanager "$java"
     start_taskmanager "$java"
@@ -318,5 +358,6 @@ case "${1:-start}" in
   stop) stop ;;
   status) if running && cluster_ready && gateway_ready; then echo running; else echo stopped; exit 1; fi ;;
   env) print_env ;;
-  *) echo "usage: $0 fetch|start|stop|status|env" >&2; exit 2 ;;
+  diagnose) diagnose ;;
+  *) echo "usage: $0 fetch|start|stop|status|env|diagnose" >&2; exit 2 ;;
 esac

@@ -1,10 +1,4 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { ensureFlink } from '../../packages/engine-conn-flink/test/flink-server.ts';
 
 /** The real Flink of the cross-app tests: its SQL Gateway and the JobManager's REST API. */
 export interface FlinkCluster {
@@ -12,26 +6,12 @@ export interface FlinkCluster {
   restUrl: string;
 }
 
-let ready: Promise<FlinkCluster> | undefined;
-
-async function start(): Promise<FlinkCluster> {
-  const given = process.env.FLINK_GATEWAY_URL;
-  if (given) return { gatewayUrl: given, restUrl: process.env.FLINK_REST_URL ?? 'http://127.0.0.1:18081' };
-  // Unless FLINK_GATEWAY_URL names a running gateway, the project script starts one (the first run assembles Flink: minutes).
-  const { stdout } = await run('bash', [path.join(root, 'scripts/engines/flink.sh'), 'start'], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-  const env: Record<string, string> = {};
-  for (const line of stdout.split('\n')) {
-    const m = /^export (\w+)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2];
-  }
-  if (!env.FLINK_GATEWAY_URL || !env.FLINK_REST_URL) throw new Error(`flink.sh start printed no FLINK_GATEWAY_URL / FLINK_REST_URL: ${stdout}`);
-  return { gatewayUrl: env.FLINK_GATEWAY_URL, restUrl: env.FLINK_REST_URL };
-}
-
-/** Makes sure Flink (JobManager, TaskManager, SQL Gateway) runs, once per test process, and says where. */
+/**
+ * Makes sure Flink (JobManager, TaskManager, SQL Gateway) runs and says where: the connector tests'
+ * fixture, which starts the project script's cluster, or uses the one FLINK_GATEWAY_URL names.
+ */
 export function ensureFlinkCluster(): Promise<FlinkCluster> {
-  ready ??= start();
-  return ready;
+  return ensureFlink();
 }
 
 /** The cluster's own record of a job's state (`GET /jobs/:id` on the REST API). */

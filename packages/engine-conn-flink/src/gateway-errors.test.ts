@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterUnavailable, errorPosition, GatewayHttpError, parseServerCauses, summarizeCauses } from './gateway-errors.ts';
+import { firstCauseLine } from './cluster-rest-client.ts';
+import { clusterUnavailable, errorPosition, GatewayHttpError, noRoomOnCluster, parseServerCauses, summarizeCauses } from './gateway-errors.ts';
 
 // The `errors` of a fetch of a failed statement, as a Flink 2.3 SQL Gateway sends them (frames cut).
 const VALIDATION = [
@@ -74,6 +75,14 @@ describe('parseServerCauses / summarizeCauses', () => {
     ]);
     assert.equal(clusterUnavailable(outage), true);
     assert.equal(summarizeCauses(outage), 'TableException: Failed to execute sql');
+  });
+
+  it('tells a job that found no task slots from a job that failed while it ran', () => {
+    const trace =
+      'org.apache.flink.runtime.JobException: Recovery is suppressed by NoRestartBackoffTimeStrategy\nCaused by: org.apache.flink.runtime.jobmanager.scheduler.NoResourceAvailableException: Could not acquire the minimum required resources.';
+    assert.equal(noRoomOnCluster(firstCauseLine(trace)), true);
+    assert.equal(noRoomOnCluster('ArithmeticException: / by zero'), false);
+    assert.equal(noRoomOnCluster('RuntimeException: wrapped NoResourceAvailableException'), false, 'only the root cause counts');
   });
 
   it('reads SQL error positions', () => {

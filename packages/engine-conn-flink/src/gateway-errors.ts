@@ -143,6 +143,14 @@ export function clusterUnavailable(causes: readonly ServerCause[]): boolean {
   return causes.some((c) => UNAVAILABLE_CAUSES.some((re) => re.test(c.className)));
 }
 
+/**
+ * True when a failed job's root cause (a `firstCauseLine`, class name without its package) says the
+ * cluster had no task slots to run it: no TaskManager, or every slot taken.
+ */
+export function noRoomOnCluster(rootCause: string): boolean {
+  return /^NoResourceAvailableException\b/.test(rootCause);
+}
+
 /** Line and column of a SQL error (`From line 1, column 15 …`, `at line 2, column 3`), if the message has one. */
 export function errorPosition(message: string): { line: number; column: number } | undefined {
   const m = /\bline (\d+), column (\d+)/.exec(message);

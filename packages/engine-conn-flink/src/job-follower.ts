@@ -3,7 +3,7 @@ import type { EngineEvent } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
 import { type ClusterRestClient, FINAL_JOB_STATES, type FlinkJobInfo, type FlinkJobState } from './cluster-rest-client.ts';
 import { ENGINE_NAME } from './error-mapping.ts';
-import { GatewayAbortedError, GatewayConnectionError, GatewayHttpError } from './gateway-errors.ts';
+import { GatewayAbortedError, GatewayConnectionError, GatewayHttpError, noRoomOnCluster } from './gateway-errors.ts';
 
 /** How a followed job is polled, and how the task's progress is scaled around it. */
 export interface FollowOptions {
@@ -22,7 +22,8 @@ export interface FollowOptions {
  * state, logging each state change and reporting progress as finished subtasks over all subtasks.
  *
  * Ends when the job FINISHED. A job that FAILED fails the task with SLUICE_ENGINE_QUERY_FAILED and the
- * job's root cause; one CANCELED (or SUSPENDED) outside Sluice fails it the same way, naming the state.
+ * job's root cause, or with SLUICE_DATASOURCE_UNAVAILABLE (retryable) when that cause says the cluster
+ * had no task slots for it (`NoResourceAvailableException`): such a job never ran. One CANCELED (or SUSPENDED) outside Sluice fails it the same way, naming the state.
  * An abort of `signal` ends it with a GatewayAbortedError; cancelling the job is the caller's part.
  * Transient REST failures are retried for `lostAfterMs`; after that (or when the cluster no longer
  * knows the job) the task fails without retry, since the job may still be running.
@@ -75,12 +76,18 @@ export async function* followJob(rest: ClusterRestClient, jobId: string, options
         if (info.state === 'FINISHED') return info.state;
         if (info.state === 'FAILED') {
           const cause = await rest.failureCause(jobId, options.signal).catch(() => undefined);
-          throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
-            engine: ENGINE_NAME,
-            reason: `Flink job ${jobId} failed${cause ? `: ${cause}` : ''}`,
-            flinkJobId: jobId,
-            flinkJobState: info.state,
-          });
+          const reason = `Flink job ${jobId} failed${cause ? `: ${cause}` : ''}`;
+          if (cause && noRoomOnCluster(cause)) {
+            // The job never ran: the cluster had no free task slots. A later attempt may find some.
+            throw new SluiceError('SLUICE_DATASOURCE_UNAVAILABLE', {
+              name: options.dataSource,
+              detail: reason,
+              engine: ENGINE_NAME,
+              flinkJobId: jobId,
+              flinkJobState: info.state,
+            });
+          }
+          throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', { engine: ENGINE_NAME, reason, flinkJobId: jobId, flinkJobState: info.state });
         }
         throw new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
           engine: ENGINE_NAME,

@@ -16,7 +16,7 @@ export interface FlinkServer {
   restUrl: string;
 }
 
-let ready: Promise<FlinkServer> | undefined;
+const script = path.join(root, 'scripts/engines/flink.sh');
 
 function parseExports(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -27,21 +27,62 @@ function parseExports(text: string): Record<string, string> {
   return out;
 }
 
-async function start(): Promise<FlinkServer> {
-  const given = process.env.FLINK_GATEWAY_URL;
-  if (given) return { gatewayUrl: given, restUrl: process.env.FLINK_REST_URL ?? 'http://127.0.0.1:18081' };
-  // Unless FLINK_GATEWAY_URL names a running gateway, start ours (the first run assembles Flink: minutes).
-  const script = path.join(root, 'scripts/engines/flink.sh');
-  const { stdout } = await run('bash', [script, 'start'], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-  const env = parseExports(stdout);
-  if (!env.FLINK_GATEWAY_URL || !env.FLINK_REST_URL) throw new Error(`flink.sh start printed no FLINK_GATEWAY_URL / FLINK_REST_URL: ${stdout}`);
-  return { gatewayUrl: env.FLINK_GATEWAY_URL, restUrl: env.FLINK_REST_URL };
+async function flinkSh(command: 'start' | 'env' | 'diagnose'): Promise<string> {
+  const { stdout, stderr } = await run('bash', [script, command], { maxBuffer: 4 << 20, timeout: 15 * 60_000 });
+  // What `start` did (started or restarted the cluster, or why it could not) belongs in the run's log.
+  if (command === 'start' && stderr) process.stderr.write(stderr);
+  return stdout;
 }
 
-/** Makes sure the test Flink (JobManager, TaskManager, SQL Gateway) runs, once per process, and says where. */
+function serverOf(exports: Record<string, string>, what: string): FlinkServer {
+  if (!exports.FLINK_GATEWAY_URL || !exports.FLINK_REST_URL) throw new Error(`flink.sh ${what} printed no FLINK_GATEWAY_URL / FLINK_REST_URL`);
+  return { gatewayUrl: exports.FLINK_GATEWAY_URL, restUrl: exports.FLINK_REST_URL };
+}
+
+/**
+ * `flink.sh status`: every JVM of the script's cluster lives, the JobManager has a TaskManager and the
+ * gateway answers. The JVMs are checked by pid: a JobManager goes on counting a killed TaskManager
+ * until its heartbeat times out, and takes jobs it cannot run meanwhile.
+ */
+async function whole(): Promise<boolean> {
+  try {
+    await run('bash', [script, 'status'], { timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let own: Promise<FlinkServer> | undefined;
+let pending: Promise<FlinkServer> | undefined;
+
+async function ensureOwn(): Promise<FlinkServer> {
+  own ??= flinkSh('env').then((out) => serverOf(parseExports(out), 'env'));
+  const server = await own;
+  const given = process.env.FLINK_GATEWAY_URL;
+  // FLINK_GATEWAY_URL naming another Flink: the tests use it as it is and never restart it.
+  if (given && given !== server.gatewayUrl) return { gatewayUrl: given, restUrl: process.env.FLINK_REST_URL ?? 'http://127.0.0.1:18081' };
+  if (await whole()) return server;
+  const diagnosis = await flinkSh('diagnose').catch((e: Error) => e.message);
+  if (/: running \(pid/.test(diagnosis)) {
+    // Some of it runs, so it ran whole once: a JVM died or the TaskManager dropped out. Say so loudly.
+    process.stderr.write(`\n[flink fixture] the test Flink is not whole; its state, then a restart:\n${diagnosis}\n`);
+  }
+  return serverOf(parseExports(await flinkSh('start')), 'start');
+}
+
+/**
+ * Makes sure the test Flink (JobManager, TaskManager, SQL Gateway) runs whole, and says where: the
+ * project script's cluster, started when it does not run, or the Flink FLINK_GATEWAY_URL names when
+ * that is another one. Cheap when the cluster is whole, so suites call it before each test: a cluster
+ * that lost a JVM is diagnosed to stderr and restarted, and fails the test it happened in, not every
+ * later one.
+ */
 export function ensureFlink(): Promise<FlinkServer> {
-  ready ??= start();
-  return ready;
+  pending ??= ensureOwn().finally(() => {
+    pending = undefined;
+  });
+  return pending;
 }
 
 /** A `flink-sql-gateway` data source on the test gateway, following jobs on the test cluster. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
 import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine, GatewayHttpError, RestHttp, SqlGatewayClient } from '../src/index.ts';
 import { ensureFlink, type FlinkServer, flinkDataSource, jobState, waitForJobState } from './flink-server.ts';
@@ -41,6 +41,11 @@ const DATAGEN_KEYS =
 before(async () => {
   server = await ensureFlink();
   connector = createFlinkConnector();
+});
+
+// A cluster that lost its TaskManager is restarted (loudly) before the next test, not failed by it too.
+beforeEach(async () => {
+  server = await ensureFlink();
 });
 
 after(async () => {
