@@ -66,7 +66,9 @@ async function ensureOwn(): Promise<FlinkServer> {
   const diagnosis = await flinkSh('diagnose').catch((e: Error) => e.message);
   if (/: running \(pid/.test(diagnosis)) {
     // Some of it runs, so it ran whole once: a JVM died or the TaskManager dropped out. Say so loudly.
-    process.stderr.write(`\n[flink fixture] the test Flink is not whole; its state, then a restart:\n${diagnosis}\n`);
+    process.stderr.write(
+      `\n[flink fixture] the test Flink is not whole (flink.sh status); its state, then flink.sh start, which restarts it if a JVM died:\n${diagnosis}\n`,
+    );
   }
   return serverOf(parseExports(await flinkSh('start')), 'start');
 }
