@@ -1,34 +1,24 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: job code uses Linkis ${var} syntax on purpose
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { type ApiClient, BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import { type ApiClient, BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv, useStackWithDb } from './support/test-stack.ts';
 
 for (const backend of BACKENDS) {
   describe(`bad input and access control on ${backend}`, () => {
-    let env: TestEnv;
+    const stack = useStackWithDb(backend, { overrides: { SLUICE_MAX_CODE_BYTES: String(64 * 1024) } });
     let ts: TestStack;
     let alice: ApiClient;
-    let db: pg.Client;
 
     const counts = async () => {
-      const r = await db.query<{ jobs: string; states: string; logs: string }>(
+      const r = await stack.db.query<{ jobs: string; states: string; logs: string }>(
         'SELECT (SELECT count(*) FROM sluice_jobs) AS jobs, (SELECT count(*) FROM sluice_job_states) AS states, (SELECT count(*) FROM sluice_job_logs) AS logs',
       );
       return r.rows[0];
     };
 
-    before(async () => {
-      env = await testEnv(backend);
-      ts = await startTestStack(env, { overrides: { SLUICE_MAX_CODE_BYTES: String(64 * 1024) } });
+    before(() => {
+      ts = stack.ts;
       alice = ts.api(ts.tokens.alice);
-      db = new pg.Client({ connectionString: env.db.url });
-      await db.connect();
-    });
-    after(async () => {
-      await db?.end();
-      await ts?.stop();
-      await env?.cleanup();
     });
 
     const cases: { name: string; send: () => Promise<{ status: number; body: Record<string, unknown> }>; status: number; code: string }[] = [

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
-import pg from 'pg';
-import { type ApiClient, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
+import type pg from 'pg';
+import { type ApiClient, type TestEnv, type TestStack, useStackWithDb } from './support/test-stack.ts';
 
 const alive = (pid: number) => {
   try {
@@ -19,24 +19,14 @@ type EngineRow = { state: string; pid: number | null; ended_at: Date | null; end
 const engineRow = async (db: pg.Client, id: string) => (await db.query<EngineRow>('SELECT * FROM sluice_engines WHERE id = $1', [id])).rows[0];
 
 describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
-  let env: TestEnv;
+  const stack = useStackWithDb('redis', { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '2', SLUICE_MAX_ENGINES_PER_USER: '2' } });
   let ts: TestStack;
   let alice: ApiClient;
-  let db: pg.Client;
+  const engine = (id: string) => engineRow(stack.db, id);
 
-  const engine = (id: string) => engineRow(db, id);
-
-  before(async () => {
-    env = await testEnv('redis');
-    ts = await startTestStack(env, { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '2', SLUICE_MAX_ENGINES_PER_USER: '2' } });
+  before(() => {
+    ts = stack.ts;
     alice = ts.api(ts.tokens.alice);
-    db = new pg.Client({ connectionString: env.db.url });
-    await db.connect();
-  });
-  after(async () => {
-    await db?.end();
-    await ts?.stop();
-    await env?.cleanup();
   });
 
   it("reuses one engine per (user, engineType), gives another user their own, and keeps the engine's state", async () => {
@@ -91,23 +81,15 @@ describe('engine reuse, executeOnce, quotas and idle reclaim', () => {
 
 // Its own stack with a long idle timeout: eviction and crashes must not race the idle reaper on a slow machine.
 describe('the per-user engine cap, and an engine that dies', () => {
+  const stack = useStackWithDb('redis', { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '600', SLUICE_MAX_ENGINES_PER_USER: '2' } });
   let env: TestEnv;
   let ts: TestStack;
   let alice: ApiClient;
-  let db: pg.Client;
-  const engine = (id: string) => engineRow(db, id);
+  const engine = (id: string) => engineRow(stack.db, id);
 
-  before(async () => {
-    env = await testEnv('redis');
-    ts = await startTestStack(env, { overrides: { SLUICE_ENGINE_IDLE_SECONDS: '600', SLUICE_MAX_ENGINES_PER_USER: '2' } });
+  before(() => {
+    ({ env, ts } = stack);
     alice = ts.api(ts.tokens.alice);
-    db = new pg.Client({ connectionString: env.db.url });
-    await db.connect();
-  });
-  after(async () => {
-    await db?.end();
-    await ts?.stop();
-    await env?.cleanup();
   });
 
   it('an engine process that dies is recorded Failed and its work directory removed', async () => {
@@ -135,16 +117,16 @@ describe('the per-user engine cap, and an engine that dies', () => {
   it('caps engines per user: an idle engine of another type makes room', async () => {
     const d = await alice.waitFor((await alice.submit({ code: 'select 1' })).body.id);
     const s = await alice.waitFor((await alice.submit({ code: 'echo hi', engineType: 'shell' })).body.id);
-    const live = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
+    const live = await stack.db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
     assert.ok(Number(live.rows[0]?.n) <= 2);
     assert.equal(s.state, 'Succeed');
     assert.equal(d.state, 'Succeed');
     // A third engine type for alice would exceed 2 engines; the cap holds because one idle engine is evicted.
     const once = await alice.waitFor((await alice.submit({ code: 'select 3', executeOnce: true })).body.id);
     assert.equal(once.state, 'Succeed');
-    const after = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
+    const after = await stack.db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_engines WHERE username = 'alice' AND ended_at IS NULL");
     assert.ok(Number(after.rows[0]?.n) <= 2);
-    const evicted = await db.query("SELECT 1 FROM sluice_engines WHERE username = 'alice' AND end_reason = 'evicted for another engine type'");
+    const evicted = await stack.db.query("SELECT 1 FROM sluice_engines WHERE username = 'alice' AND end_reason = 'evicted for another engine type'");
     assert.ok((evicted.rowCount ?? 0) >= 1, 'an idle engine was evicted to stay within the cap');
   });
 });
