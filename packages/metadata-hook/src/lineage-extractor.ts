@@ -4,6 +4,7 @@ import { dtSupports } from './dt-front-end.ts';
 import { cachedLineage, cacheLineage, type ExtractOptions, extractUncached, failedLineage, lineageCacheKey } from './extract-lineage.ts';
 import type { ExtractionContext, FrontEndChoice, LineageResult } from './lineage-types.ts';
 import { isWorkerReply, type WorkerRequest } from './lineage-worker-protocol.ts';
+import { startWithoutMemoryReducer } from './no-memory-reducer.ts';
 
 /** Options of a {@link LineageExtractor}. */
 export interface LineageExtractorOptions {
@@ -199,10 +200,13 @@ export class LineageExtractor {
   }
 
   private spawn(): void {
-    const worker = new Worker(BOOT, {
-      workerData: { entry: (this.opts.workerEntry ?? ENTRY).href },
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+    const worker = startWithoutMemoryReducer(
+      () =>
+        new Worker(BOOT, {
+          workerData: { entry: (this.opts.workerEntry ?? ENTRY).href },
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+        }),
+    );
     // An idle worker must not keep the process alive; a busy one does, so an awaited extraction finishes.
     worker.unref();
     const slot: Slot = { worker, ready: false, warmed: new Set(), toWarm: [...this.warmList], retired: false };
