@@ -84,16 +84,20 @@ export class ClusterRestClient {
 
   /**
    * `GET /jobs/:id/exceptions`: the first line of the newest failure's stack trace (the root
-   * exception), from the exception history or, on older clusters, `root-exception`.
+   * exception), from the exception history or, on older clusters, `root-exception`; and whether that
+   * failure is the job's only one (`only`: false when the history holds others, true or undefined
+   * when it holds just this one or the cluster keeps no history).
    */
-  async failureCause(jobId: string, signal?: AbortSignal): Promise<string | undefined> {
+  async failureCause(jobId: string, signal?: AbortSignal): Promise<{ cause: string; only: boolean | undefined } | undefined> {
     if (!JOB_ID.test(jobId)) throw new GatewayProtocolError(`${JSON.stringify(jobId)} is not a Flink job id`);
-    const body = (await this.http.request({ method: 'GET', path: `/jobs/${jobId}/exceptions?maxExceptions=1`, signal })) as Record<string, unknown>;
-    const history = body.exceptionHistory as { entries?: { stacktrace?: unknown; exceptionName?: unknown }[] } | undefined;
-    const entry = history?.entries?.[0];
+    const body = (await this.http.request({ method: 'GET', path: `/jobs/${jobId}/exceptions?maxExceptions=2`, signal })) as Record<string, unknown>;
+    const history = body.exceptionHistory as { entries?: { stacktrace?: unknown; exceptionName?: unknown }[]; truncated?: unknown } | undefined;
+    const entries = Array.isArray(history?.entries) ? history.entries : undefined;
+    const only = entries ? entries.length === 1 && history?.truncated !== true : undefined;
+    const entry = entries?.[0];
     const trace = typeof entry?.stacktrace === 'string' ? entry.stacktrace : typeof body['root-exception'] === 'string' ? body['root-exception'] : undefined;
-    if (trace) return firstCauseLine(trace);
-    return typeof entry?.exceptionName === 'string' ? entry.exceptionName : undefined;
+    if (trace) return { cause: firstCauseLine(trace), only };
+    return typeof entry?.exceptionName === 'string' ? { cause: entry.exceptionName, only } : undefined;
   }
 }
 

@@ -29,12 +29,15 @@ function trace(root: string): string {
   ].join('\n');
 }
 
-async function fakeCluster(stacktrace: string): Promise<ClusterRestClient> {
+/** The newest failure first, as `exceptionHistory.entries` lists them. */
+async function fakeCluster(...stacktraces: string[]): Promise<ClusterRestClient> {
   const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url === `/jobs/${JOB}`) res.end(JSON.stringify({ jid: JOB, name: 'insert-into_sink', state: 'FAILED', vertices: [] }));
     else if (req.url?.startsWith(`/jobs/${JOB}/exceptions`)) {
-      res.end(JSON.stringify({ exceptionHistory: { entries: [{ exceptionName: 'org.apache.flink.runtime.JobException', stacktrace }] } }));
+      const max = Number(new URL(req.url, 'http://x').searchParams.get('maxExceptions') ?? 10);
+      const entries = stacktraces.map((stacktrace) => ({ exceptionName: 'org.apache.flink.runtime.JobException', stacktrace }));
+      res.end(JSON.stringify({ exceptionHistory: { entries: entries.slice(0, max), truncated: entries.length > max } }));
     } else {
       res.writeHead(404);
       res.end('{}');
@@ -69,6 +72,18 @@ describe('followJob on a FAKE cluster: how a failed job is reported', () => {
     assert.equal(err.details.name, 'flink_x');
     assert.equal(err.details.flinkJobId, JOB);
     assert.match(err.message, new RegExp(`Flink job ${JOB} failed: NoResourceAvailableException: Could not acquire`));
+  });
+
+  it('does not retry a job that ran, lost its TaskManager and then found no slots: it may have written output', async () => {
+    const err = await failureOf(
+      await fakeCluster(
+        trace('org.apache.flink.runtime.jobmanager.scheduler.NoResourceAvailableException: Could not acquire the minimum required resources.'),
+        trace('java.util.concurrent.TimeoutException: The heartbeat of TaskManager with id 127.0.0.1:40617-a1b2c3 timed out.'),
+      ),
+    );
+    assert.equal(err.code, 'SLUICE_ENGINE_QUERY_FAILED');
+    assert.equal(err.retryable, false);
+    assert.match(err.message, /failed: NoResourceAvailableException/);
   });
 
   it('reports a job that failed while it ran as SLUICE_ENGINE_QUERY_FAILED, with its root cause', async () => {

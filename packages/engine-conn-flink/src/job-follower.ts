@@ -22,8 +22,8 @@ export interface FollowOptions {
  * state, logging each state change and reporting progress as finished subtasks over all subtasks.
  *
  * Ends when the job FINISHED. A job that FAILED fails the task with SLUICE_ENGINE_QUERY_FAILED and the
- * job's root cause, or with SLUICE_DATASOURCE_UNAVAILABLE (retryable) when that cause says the cluster
- * had no task slots for it (`NoResourceAvailableException`): such a job never ran. One CANCELED (or SUSPENDED) outside Sluice fails it the same way, naming the state.
+ * job's root cause, or with SLUICE_DATASOURCE_UNAVAILABLE (retryable) when its only failure says the
+ * cluster had no task slots for it (`NoResourceAvailableException`): such a job never ran. One CANCELED (or SUSPENDED) outside Sluice fails it the same way, naming the state.
  * An abort of `signal` ends it with a GatewayAbortedError; cancelling the job is the caller's part.
  * Transient REST failures are retried for `lostAfterMs`; after that (or when the cluster no longer
  * knows the job) the task fails without retry, since the job may still be running.
@@ -75,10 +75,12 @@ export async function* followJob(rest: ClusterRestClient, jobId: string, options
       if (FINAL_JOB_STATES.has(info.state)) {
         if (info.state === 'FINISHED') return info.state;
         if (info.state === 'FAILED') {
-          const cause = await rest.failureCause(jobId, options.signal).catch(() => undefined);
-          const reason = `Flink job ${jobId} failed${cause ? `: ${cause}` : ''}`;
-          if (cause && noRoomOnCluster(cause)) {
-            // The job never ran: the cluster had no free task slots. A later attempt may find some.
+          const failure = await rest.failureCause(jobId, options.signal).catch(() => undefined);
+          const reason = `Flink job ${jobId} failed${failure ? `: ${failure.cause}` : ''}`;
+          // The job never ran: its one failure was that the cluster had no task slots for it. A job
+          // that ran and then failed over into that (a TaskManager lost, a restart that found no
+          // slots) has earlier failures too, and may have written output, so it is not retried.
+          if (failure && failure.only === true && noRoomOnCluster(failure.cause)) {
             throw new SluiceError('SLUICE_DATASOURCE_UNAVAILABLE', {
               name: options.dataSource,
               detail: reason,
