@@ -192,15 +192,18 @@ resource_params() {
 }
 
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
-alive() { local pid; pid="$(pid_of "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# A killed JVM stays a zombie until init reaps it, which can take seconds here: that is not alive.
+alive() {
+  local pid
+  pid="$(pid_of "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(sed -E 's/.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 running() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
 
 # Starts one JVM in the background, in its own session, recording its pid.
 launch() {
-  local name="$1"; shift
-  # 9>&-: the JVM must not inherit the lock's descriptor, or it would hold the lock while it runs.
+  local name="$1" java="$2"; shift 2
   # A JVM that crashes writes its hs_err file beside the logs, where `diagnose` finds it.
-  local java="$1"; shift
+  # 9>&-: the JVM must not inherit the lock's descriptor, or it would hold the lock while it runs.
   FLINK_CONF_DIR="$CONF" FLINK_LIB_DIR="$HOME_DIR/lib" FLINK_OPT_DIR="$HOME_DIR/opt" FLINK_PLUGINS_DIR="$HOME_DIR/plugins" \
     FLINK_HOME="$HOME_DIR" setsid "$java" -XX:ErrorFile="$LOGS/hs_err_${name}_%p.log" "$@" </dev/null >"$LOGS/$name.out" 2>&1 9>&- &
   echo $! >"$RUN/$name.pid"
@@ -280,11 +283,15 @@ for j in jobs:
     if j["state"] not in done:
         print(j["jid"], j["state"], j["name"][:100])
 ' || true
-  for c in "${COMPONENTS[@]}"; do
-    echo "-- $c: errors in $LOGS/$c.log (last 25)"
-    grep -hE ' (ERROR|FATAL) |OutOfMemory|Terminating|timed out|lost' "$LOGS/$c.log" 2>/dev/null | tail -n 25 || true
-    echo "-- $c: last lines of $c.out"
-    tail -n 15 "$LOGS/$c.out" 2>/dev/null || true
+  local log
+  for log in "" .prev; do
+    for c in "${COMPONENTS[@]}"; do
+      [ -e "$LOGS/$c.log$log" ] || continue
+      echo "-- $c: errors in $LOGS/$c.log$log (last 25)"
+      grep -hE ' (ERROR|FATAL) |OutOfMemory|Terminating|timed out|lost' "$LOGS/$c.log$log" 2>/dev/null | tail -n 25 || true
+      echo "-- $c: last lines of $c.out$log"
+      tail -n 15 "$LOGS/$c.out$log" 2>/dev/null || true
+    done
   done
   local f; for f in "$LOGS"/hs_err_*.log; do [ -e "$f" ] && { echo "-- $f"; head -n 40 "$f"; }; done
   return 0
@@ -309,9 +316,10 @@ start() {
   local c; for c in "${COMPONENTS[@]}"; do alive "$c" || { stop_all; break; }; done
   if ! running; then
     configure
-    # Logs describe the cluster that runs: the previous cluster's are kept once, as *.prev.
+    # Logs describe the cluster that runs: the previous cluster's are kept once, as *.prev, so that
+    # a cluster restarted after a crash still shows what the crash left.
     local f; for f in "$LOGS"/*.log "$LOGS"/*.out; do [ -e "$f" ] && mv -f "$f" "$f.prev"; done
-    rm -f "$LOGS"/*.log.[0-9]* "$LOGS"/hs_err_*.log
+    rm -f "$LOGS"/*.log.[0-9]*
     log "starting Flink $VERSION with $("$java/bin/java" -version 2>&1 | head -1): REST 127.0.0.1:$REST_PORT, SQL Gateway 127.0.0.1:$GATEWAY_PORT"
     start_jobmanager "$java"
     start_taskmanager "$java"
