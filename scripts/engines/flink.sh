@@ -192,11 +192,10 @@ resource_params() {
 }
 
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
-# A killed JVM stays a zombie until init reaps it, which can take seconds here: that is not alive.
-alive() {
-  local pid
-  pid="$(pid_of "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(sed -E 's/.*\) (.).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ]
-}
+# A process that exists and is not a zombie: a JVM that ended stays a zombie until init reaps it,
+# which can take seconds here.
+pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(sed -E 's/.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+alive() { local pid; pid="$(pid_of "$1")" && [ -n "$pid" ] && pid_alive "$pid"; }
 running() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
 
 # Starts one JVM in the background, in its own session, recording its pid.
@@ -249,10 +248,10 @@ gateway_ready() {
 stop_component() {
   local name="$1" pid
   pid="$(pid_of "$name")" || return 0
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && pid_alive "$pid"; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.2; done
+    if pid_alive "$pid"; then
       log "$name did not stop within 20 s; killing it"
       kill -9 "$pid" 2>/dev/null || true
     fi
