@@ -31,6 +31,8 @@
 #   SLUICE_MAVEN_REPO      Maven local repository (default ~/.m2/repository)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/engines/lib.sh
+. scripts/engines/lib.sh
 
 VERSION="${FLINK_VERSION:-2.3.0}"
 REST_PORT="${FLINK_REST_PORT:-18081}"
@@ -194,7 +196,6 @@ resource_params() {
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
 # A process that exists and is not a zombie: a JVM that ended stays a zombie until init reaps it,
 # which can take seconds here.
-pid_alive() { kill -0 "$1" 2>/dev/null && [ "$(sed -E 's/.*\) (.).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 alive() { local pid; pid="$(pid_of "$1")" && [ -n "$pid" ] && pid_alive "$pid"; }
 running() { local c; for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done; }
 

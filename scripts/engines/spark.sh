@@ -32,6 +32,8 @@
 # SPARK_JAVA_HOME and SPARK_PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/engines/lib.sh
+. scripts/engines/lib.sh
 
 VERSION="${SPARK_VERSION:-4.1.4}"
 CACHE="${SLUICE_ENGINE_CACHE:-$PWD/.cache/engines}"
@@ -105,7 +107,7 @@ print_env() {
 }
 
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
-alive() { local pid; pid="$(pid_of "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+alive() { local pid; pid="$(pid_of "$1")" && [ -n "$pid" ] && pid_alive "$pid"; }
 running() { alive master && alive worker; }
 
 # The Master answers on its web UI, is ALIVE and has an ALIVE Worker registered.
@@ -135,11 +137,11 @@ daemon() {
 stop_daemon() {
   local name="$1" pid
   pid="$(pid_of "$name")" || return 0
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && pid_alive "$pid"; then
     # The Worker kills its executors when it stops.
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.2; done
+    if pid_alive "$pid"; then
       log "the standalone $name did not stop within 20 s; killing it"
       kill -9 "$pid" 2>/dev/null || true
     fi

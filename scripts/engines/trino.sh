@@ -24,6 +24,8 @@
 # (protocol.v1.alternate-header-name=Presto), so the Presto flavour of the client is tested too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/engines/lib.sh
+. scripts/engines/lib.sh
 
 VERSION="${TRINO_VERSION:-476}"
 PORT="${TRINO_PORT:-18080}"
@@ -182,7 +184,7 @@ EOF
 }
 
 running() {
-  [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+  [ -s "$PIDFILE" ] && pid_alive "$(cat "$PIDFILE")"
 }
 
 info_ready() {
@@ -237,7 +239,7 @@ stop() {
   if ! running; then return; fi
   local pid; pid="$(cat "$PIDFILE")"
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return; }; sleep 0.2; done
+  for _ in $(seq 1 150); do pid_alive "$pid" || { rm -f "$PIDFILE"; return; }; sleep 0.2; done
   log "Trino did not stop within 30 s; killing it"
   kill -9 "$pid" 2>/dev/null || true
   rm -f "$PIDFILE"
