@@ -124,9 +124,29 @@ export interface PortalBatch {
 type Waiter = { resolve: (batch: PortalBatch) => void; reject: (err: Error) => void };
 
 /**
+ * How a portal that runs its statement in one flight holds the server back: the connection's socket,
+ * which stops being read while a batch waits for the consumer, so the server blocks in its send.
+ */
+export interface OneFlight {
+  pause(): void;
+  resume(): void;
+  /** A batch is handed over once its DataRow messages reach this many bytes (or the row count is reached). */
+  maxBytes: number;
+}
+
+/**
  * Binds the described statement to the unnamed portal and runs it `rows` rows at a time (Execute
  * with a row limit). Between fetches the portal is suspended on the server: nothing is read ahead of
  * {@link fetch}. Converts each DataRow as it arrives.
+ *
+ * With {@link OneFlight}, the statement is instead executed whole and synced in the same flight
+ * (Execute without a row limit, then Sync): one round trip for a short statement instead of two,
+ * since the Sync no longer waits for CommandComplete. Rows are cut into batches of the same bounds
+ * here, and the socket is paused while a full batch waits for the consumer, so the server blocks
+ * in its send instead of suspending the portal. A portal abandoned midway then reads the rest of
+ * the statement's output and drops it (the session cancels a statement that does not end soon).
+ * Only for an implicit transaction: in a user's transaction block an abandoned statement must not
+ * fail, which a cancel would make it do, so there the portal is suspended between fetches.
  */
 export class PgPortal {
   /** The command tag of a completed statement, e.g. `INSERT 0 3`. */
@@ -136,7 +156,11 @@ export class PgPortal {
   private bytes = 0;
   private wire: WireRows | undefined;
   private waiter: Waiter | undefined;
-  private settled: { batch?: PortalBatch; error?: Error } | undefined;
+  /** Outcomes that came while nobody waited; in one flight several full batches may come in one read. */
+  private readonly settled: { batch?: PortalBatch; error?: Error }[] = [];
+  /** One flight: the rows that make a full batch, and whether the socket is paused. */
+  private batchRows: number;
+  private paused = false;
   private state: 'fetching' | 'suspended' | 'completing' | 'done' | 'failed' = 'fetching';
   private closed: Promise<void> | undefined;
   private onClosed: (() => void) | undefined;
@@ -150,7 +174,10 @@ export class PgPortal {
     /** Turns a DataRow's texts into a row; it may convert them in place and return the same array. */
     private convertRow: (fields: (string | null)[]) => Row,
     private readonly copyRefusal: string,
-  ) {}
+    private readonly oneFlight?: OneFlight,
+  ) {
+    this.batchRows = firstFetch;
+  }
 
   /** Called at the portal's ReadyForQuery (the connection is idle again). */
   onReady: (() => void) | undefined;
@@ -167,9 +194,9 @@ export class PgPortal {
 
   /** Waits for the batch of the fetch in flight. */
   next(): Promise<PortalBatch> {
-    if (this.settled) {
-      const { batch, error } = this.settled;
-      this.settled = undefined;
+    const first = this.settled.shift();
+    if (first) {
+      const { batch, error } = first;
       return error ? Promise.reject(error) : Promise.resolve(batch!);
     }
     return new Promise((resolve, reject) => {
@@ -179,6 +206,12 @@ export class PgPortal {
 
   /** Asks for the next `rows` rows of a suspended portal. */
   fetch(rows: number): void {
+    if (this.oneFlight) {
+      this.batchRows = rows;
+      // Read on once the consumer took every batch that came (never while one still waits).
+      if (this.settled.length === 0) this.resumeSocket();
+      return;
+    }
     if (this.state !== 'suspended' || !this.connection) return;
     this.state = 'fetching';
     const connection = this.connection;
@@ -195,7 +228,14 @@ export class PgPortal {
       this.closed = new Promise<void>((resolve) => {
         this.onClosed = resolve;
       });
-      if (this.state === 'suspended' && this.connection) {
+      if (this.oneFlight) {
+        // The rest of the output is read and dropped; the statement ends at its ReadyForQuery.
+        this.rows = [];
+        this.bytes = 0;
+        this.wire = undefined;
+        this.settled.length = 0;
+        this.resumeSocket();
+      } else if (this.state === 'suspended' && this.connection) {
         this.state = 'completing';
         const connection = this.connection;
         corked(connection, () => {
@@ -215,7 +255,28 @@ export class PgPortal {
       if (error) waiter.reject(error);
       else waiter.resolve(batch!);
     } else {
-      this.settled = error ? { error } : { batch: batch! };
+      this.settled.push(error ? { error } : { batch: batch! });
+    }
+  }
+
+  private resumeSocket(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.oneFlight?.resume();
+  }
+
+  /** One flight: hands over the rows gathered so far once they make a full batch. */
+  private cutBatch(): void {
+    const flight = this.oneFlight;
+    if (!flight || this.closed || this.state !== 'fetching') return;
+    const count = this.wire ? this.wire.rows : this.rows.length;
+    if (count < this.batchRows && this.bytes < flight.maxBytes) return;
+    const waited = this.waiter !== undefined;
+    this.settle(this.take(true));
+    // Nobody took it at once: stop reading until the consumer asks for more.
+    if (!waited && !this.paused) {
+      this.paused = true;
+      flight.pause();
     }
   }
 
@@ -236,7 +297,24 @@ export class PgPortal {
 
   /** DataRow messages a {@link DataRowTap} took off the wire for this portal (instead of handleDataRow). */
   addWireRows(chunk: Buffer, rows: number): void {
-    if (this.state !== 'fetching') return; // rows of a fetch being abandoned
+    if (this.state !== 'fetching' || this.closed) return; // rows of a fetch being abandoned
+    if (this.oneFlight) {
+      // A read may hold more rows than the batch has room for: it is cut at the DataRow that fills it.
+      const room = this.batchRows - (this.wire?.rows ?? 0);
+      if (room > 0 && rows > room) {
+        let at = 0;
+        for (let i = 0; i < room; i++) at += 1 + chunk.readUInt32BE(at + 1);
+        this.addWire(chunk.subarray(0, at), room);
+        this.cutBatch();
+        this.addWireRows(chunk.subarray(at), rows - room);
+        return;
+      }
+    }
+    this.addWire(chunk, rows);
+    this.cutBatch();
+  }
+
+  private addWire(chunk: Buffer, rows: number): void {
     this.wire ??= { chunks: [], rows: 0 };
     this.wire.chunks.push(chunk);
     this.wire.rows += rows;
@@ -249,8 +327,13 @@ export class PgPortal {
       if (this.parseText !== undefined) connection.parse({ text: this.parseText });
       connection.bind({ portal: '', statement: '', values: [] });
       if (this.onDescribe) connection.describe({ type: 'P', name: '' });
-      connection.execute({ portal: '', rows: this.firstFetch });
-      connection.flush();
+      if (this.oneFlight) {
+        connection.execute({ portal: '', rows: 0 });
+        this.sync();
+      } else {
+        connection.execute({ portal: '', rows: this.firstFetch });
+        connection.flush();
+      }
     });
   }
 
@@ -274,8 +357,10 @@ export class PgPortal {
   }
 
   handleDataRow(message: { fields: (string | null)[]; length: number }): void {
+    if (this.closed && this.oneFlight) return; // the rest of an abandoned statement
     this.rows.push(this.convertRow(message.fields));
     this.bytes += message.length;
+    if (this.oneFlight) this.cutBatch();
   }
 
   handlePortalSuspended(): void {
@@ -308,6 +393,9 @@ export class PgPortal {
 
   handleCopyInResponse(connection: PgWireConnection): void {
     connection.sendCopyFail(this.copyRefusal);
+    // The server ignores a Sync that reaches it in copy-in mode, as the one sent with the Execute
+    // did; the error that CopyFail causes then waits for this one.
+    if (this.oneFlight) connection.sync();
   }
 
   handleCopyData(): void {
@@ -317,6 +405,7 @@ export class PgPortal {
   handleReadyForQuery(): void {
     const wasClosing = this.closed !== undefined;
     this.state = 'done';
+    this.resumeSocket();
     this.onReady?.();
     this.onClosed?.();
     if (!wasClosing) this.settle(this.take(false));
@@ -334,7 +423,9 @@ export class PgPortal {
       this.onClosed?.();
       this.settle(undefined, err);
     };
-    if (synced) finish();
+    // In one flight the Sync went with the Execute: its ReadyForQuery is still to come, and must be read.
+    this.resumeSocket();
+    if (synced && !this.oneFlight) finish();
     else afterReady(this.connection, err, finish);
   }
 }

@@ -86,9 +86,11 @@ function statementError(err: unknown): Error {
 
 /**
  * A PostgreSQL session on one connection. Each statement is parsed and described first (Sync), its
- * column types resolved (cached per session), then executed through the unnamed portal in fetches of
- * at most `limits.rows` rows (fewer when rows are wide), each fetch only when the consumer asks for
- * the next batch. Cancel runs pg_cancel_backend from a second connection.
+ * column types resolved (cached per session), then executed through the unnamed portal in batches of
+ * at most `limits.rows` rows (fewer when rows are wide), read one batch ahead of the consumer.
+ * Outside a transaction block the statement is executed whole and synced in one flight, its socket
+ * paused while a batch waits; inside one it is fetched with row limits, the portal suspended between
+ * fetches (see {@link PgPortal}). Cancel runs pg_cancel_backend from a second connection.
  */
 export class PgSession implements DbSession {
   readonly dialect = 'postgresql' as const;
@@ -101,6 +103,8 @@ export class PgSession implements DbSession {
   private closing = false;
   private lost = false;
   private inFlight = false;
+  /** The transaction status of the last ReadyForQuery: `I` idle, `T` in a transaction block, `E` in a failed one. */
+  private transaction = 'I';
   /** True while the server may be executing for the running statement (not while a portal waits for the consumer). */
   private executing: () => boolean = () => false;
   private cancelling: Promise<void> | undefined;
@@ -115,6 +119,9 @@ export class PgSession implements DbSession {
     const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
     connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
       if (message.parameterName === 'DateStyle') this.style.isoDates = message.parameterValue.startsWith('ISO');
+    });
+    connection.on('readyForQuery', (message: { status: string }) => {
+      this.transaction = message.status;
     });
   }
 
@@ -212,7 +219,18 @@ export class PgSession implements DbSession {
       const wire =
         fields !== undefined && options.wireRows !== undefined && conversions.every((c) => !c.array && WIRE_AS_IS.has(c.kind)) && options.wireRows(columns);
       const convertRow = rowConverter(conversions, this.style);
-      portal = new PgPortal(reparse || pipelined ? sql : undefined, limits.rows, convertRow, 'COPY FROM STDIN is not supported by the jdbc engine; use INSERT');
+      // Outside a transaction block the statement runs in one flight (Execute and Sync together; the
+      // socket paused while a batch waits). Inside one, an abandoned statement must not fail the
+      // user's transaction, so the portal is suspended between fetches and closed instead.
+      const stream = this.stream as NodeJS.EventEmitter & { pause(): void; resume(): void };
+      const oneFlight = this.transaction === 'I' ? { pause: () => stream.pause(), resume: () => stream.resume(), maxBytes: limits.bytes } : undefined;
+      portal = new PgPortal(
+        reparse || pipelined ? sql : undefined,
+        limits.rows,
+        convertRow,
+        'COPY FROM STDIN is not supported by the jdbc engine; use INSERT',
+        oneFlight,
+      );
       if (wire) {
         const p = portal;
         const t = new DataRowTap(this.stream, (chunk, rows) => p.addWireRows(chunk, rows));
@@ -329,7 +347,9 @@ export class PgSession implements DbSession {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    const stream = (this.client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream;
+    const stream = (this.client as unknown as { connection: { stream: { destroy(): void; resume(): void } } }).connection.stream;
+    // A statement in one flight may have paused the socket; the server's end must be read.
+    stream.resume();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.client.end().catch(() => undefined),
