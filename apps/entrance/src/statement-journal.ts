@@ -205,8 +205,13 @@ export class StatementJournal {
   }
 
   private async writePending(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
+    // Only what had finished when this flush began. Statements that finish while it writes wait for
+    // their own window (end() scheduled it), so a steady stream is written one window per batch, not
+    // in a small batch after every write.
+    let left = this.pending.length;
+    while (left > 0 && this.pending.length > 0) {
+      const batch = this.pending.splice(0, Math.min(this.maxBatch, left));
+      left -= batch.length;
       try {
         await this.write(batch);
       } catch (e) {
@@ -222,6 +227,7 @@ export class StatementJournal {
           again.length === batch.length ? 'interactive statements could not be recorded; retrying' : 'interactive statements could not be recorded',
         );
         this.pending.unshift(...again);
+        left += again.length;
         if (again.length > 0 && !this.closed) {
           // Try again a little later rather than in a tight loop against a database that refuses.
           this.timer ??= setTimeout(() => {
