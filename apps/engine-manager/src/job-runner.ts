@@ -287,7 +287,9 @@ export class JobRunner {
   /**
    * Tells the idle engine a job submitted here will likely run on that it comes next, so that the
    * engine prepares it while the submit is written (`PrepareAheadEngine`). Only for jobs that need no
-   * data-source connection or fresh engine, which a claim would have to resolve first.
+   * data-source connection or fresh engine, which a claim would have to resolve first. The engine may
+   * also run a statement without effects ahead (ADR 16), unless the submit carries an idempotency key:
+   * a retried request is answered with the job it repeats, and its own statement never runs.
    */
   private prepareAhead(job: NewJob): void {
     if (job.dataSource !== null || job.executeOnce) return;
@@ -298,7 +300,9 @@ export class JobRunner {
         startupParams: job.startupParams,
         labels: { ...job.labels, creator: job.creator, jobId: job.id },
       });
-      if (pooled && offersPrepareAhead(pooled.engine)) pooled.engine.prepareAhead({ taskId: taskIdOf(job.id, 0), code: job.code, codeType: job.codeType });
+      if (pooled && offersPrepareAhead(pooled.engine)) {
+        pooled.engine.prepareAhead({ taskId: taskIdOf(job.id, 0), code: job.code, codeType: job.codeType }, { mayRun: job.idempotencyKey === null });
+      }
     } catch {
       // Only a hint: the run resolves the engine again and reports what is wrong.
     }

@@ -415,6 +415,124 @@ describe('duckdb engine', () => {
     });
   });
 
+  describe('tasks run ahead (ADR 16)', () => {
+    async function ranAhead(engine: Engine): Promise<number> {
+      const detail = (await engine.health()).detail ?? '';
+      const m = /(\d+) tasks? run ahead/.exec(detail);
+      assert.ok(m, detail);
+      return Number(m[1]);
+    }
+
+    async function run(engine: Engine, taskId: string, code: string): Promise<EngineEvent[]> {
+      const events: EngineEvent[] = [];
+      for await (const event of engine.execute({ taskId, code, codeType: 'sql', runtimeParams: {}, signal: new AbortController().signal })) {
+        events.push(event);
+      }
+      return events;
+    }
+
+    function rowCount(events: EngineEvent[]): number {
+      return events.reduce((n, e) => n + (e.type === 'rows' ? e.rows.length : 0), 0);
+    }
+
+    it('answers the expected SELECT from its run ahead, with the events of a plain run', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t AS SELECT range AS id FROM range(3)');
+      const plain = await run(engine, 'plain', 'SELECT sum(id) AS s FROM t');
+      // Whether the run ahead has reached the parent when the task starts, or the task adopts it in the
+      // worker, depends on the pause; both must give the same events.
+      for (const pause of [0, 1, 5, 200]) {
+        engine.prepareAhead({ taskId: `next${pause}`, code: 'SELECT sum(id) AS s FROM t', codeType: 'sql' }, { mayRun: true });
+        if (pause > 0) await sleep(pause);
+        assert.deepEqual(await run(engine, `next${pause}`, 'SELECT sum(id) AS s FROM t'), plain, `after ${pause} ms`);
+      }
+      assert.equal(await ranAhead(engine), 4);
+    });
+
+    it('reports the failure of a SELECT run ahead as a plain run does', async () => {
+      const engine = await launch();
+      const plain = await failure(run(engine, 'plain', "SELECT error('boom') AS x"));
+      engine.prepareAhead({ taskId: 'next', code: "SELECT error('boom') AS x", codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      const ahead = await failure(run(engine, 'next', "SELECT error('boom') AS x"));
+      assert.equal(ahead.code, 'SLUICE_ENGINE_QUERY_FAILED');
+      assert.equal(ahead.message, plain.message);
+    });
+
+    it('drops a run ahead when another task runs first, and runs the expected task afresh', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t AS SELECT range AS id FROM range(3)');
+      engine.prepareAhead({ taskId: 'expected', code: 'SELECT count(*) AS n FROM t', codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      await run(engine, 'first', 'INSERT INTO t VALUES (3)');
+      assert.deepEqual((await run(engine, 'expected', 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['4']] });
+      assert.equal(await ranAhead(engine), 0);
+    });
+
+    it('streams every row of a large result run ahead, and of a task that runs instead of one', async () => {
+      const engine = await launch();
+      const code = 'SELECT range AS n FROM range(300000)';
+      engine.prepareAhead({ taskId: 'big', code, codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      const events = await run(engine, 'big', code);
+      assert.equal(rowCount(events), 300000);
+      const ns = events.flatMap((e) => (e.type === 'rows' ? e.rows.map((r) => Number(r[0])) : []));
+      assert.ok(
+        ns.every((n, i) => n === i),
+        'rows in order, none twice',
+      );
+      assert.equal(await ranAhead(engine), 1);
+      for (let round = 0; round < 5; round++) {
+        engine.prepareAhead({ taskId: `never${round}`, code, codeType: 'sql' }, { mayRun: true });
+        if (round % 2 === 1) await sleep(20);
+        assert.equal(rowCount(await run(engine, `other${round}`, 'SELECT range AS n FROM range(200000)')), 200000, `round ${round}`);
+      }
+      assert.equal(await ranAhead(engine), 1);
+    });
+
+    it('never runs ahead a statement with effects: not a SELECT, or a SELECT that calls nextval()', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t (x INTEGER); CREATE SEQUENCE s');
+      engine.prepareAhead({ taskId: 'ins', code: 'INSERT INTO t VALUES (1)', codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      engine.prepareAhead({ taskId: 'seq', code: "SELECT nextval('s') AS v", codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      assert.deepEqual((await run(engine, 'check1', 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['0']] });
+      assert.deepEqual((await run(engine, 'check2', "SELECT nextval('s') AS v")).at(-1), { type: 'rows', rows: [['1']] });
+      // Adopted like any hinted task: the INSERT runs once when its task comes.
+      engine.prepareAhead({ taskId: 'ins2', code: 'INSERT INTO t VALUES (2)', codeType: 'sql' }, { mayRun: true });
+      await sleep(50);
+      await run(engine, 'ins2', 'INSERT INTO t VALUES (2)');
+      assert.deepEqual((await run(engine, 'check3', 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['1']] });
+      assert.equal(await ranAhead(engine), 0);
+    });
+
+    it('runs nothing ahead once the connection may be inside a transaction the user opened', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t (x INTEGER)');
+      await collect(engine, 'BEGIN TRANSACTION');
+      // Run ahead, this failure would abort the user's transaction.
+      engine.prepareAhead({ taskId: 'fails', code: "SELECT error('boom') AS x", codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      await collect(engine, 'INSERT INTO t VALUES (1)');
+      await collect(engine, 'COMMIT');
+      assert.deepEqual((await collect(engine, 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['1']] });
+      engine.prepareAhead({ taskId: 'later', code: 'SELECT 1 AS one', codeType: 'sql' }, { mayRun: true });
+      await sleep(200);
+      await run(engine, 'later', 'SELECT 1 AS one');
+      assert.equal(await ranAhead(engine), 0);
+    });
+
+    it("keeps a run ahead only with the hint's permission", async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t AS SELECT 1 AS x');
+      engine.prepareAhead({ taskId: 'p', code: 'SELECT x FROM t', codeType: 'sql' });
+      await sleep(200);
+      assert.deepEqual((await run(engine, 'p', 'SELECT x FROM t')).at(-1), { type: 'rows', rows: [[1]] });
+      assert.equal(await ranAhead(engine), 0);
+    });
+  });
+
   it('advertises the major.minor version of the installed DuckDB', () => {
     const connector = createDuckdbConnector();
     assert.ok(duckdbVersion().startsWith(`v${DUCKDB_VERSION}.`), `installed ${duckdbVersion()}, advertised ${DUCKDB_VERSION}`);

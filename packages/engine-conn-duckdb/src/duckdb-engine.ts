@@ -1,7 +1,16 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Engine, type EngineEvent, type EngineHealth, type EngineLaunchSpec, type EngineTask, type PrepareAheadEngine, SluiceError } from '@sluice/core';
+import {
+  type Engine,
+  type EngineEvent,
+  type EngineHealth,
+  type EngineLaunchSpec,
+  type EngineTask,
+  type PrepareAheadEngine,
+  type PrepareAheadOptions,
+  SluiceError,
+} from '@sluice/core';
 import { resolveLaunchParams } from './launch-params.ts';
 import { ChildBatchSchema, type ChildMessage, ChildMessageSchema, type ParentMessageBody, stamp, type TaskOutcome } from './protocol.ts';
 import { TaskChannel } from './task-channel.ts';
@@ -48,6 +57,25 @@ function cancelledError(): SluiceError {
   return new SluiceError('SLUICE_JOB_CANCELLED');
 }
 
+type TaskEventMessage = Extract<ChildMessage, { type: 'log' | 'progress' | 'resultSet' | 'rows' }>;
+
+function isTaskEvent(message: ChildMessage): message is TaskEventMessage {
+  return message.type === 'log' || message.type === 'progress' || message.type === 'resultSet' || message.type === 'rows';
+}
+
+function toEvent(message: TaskEventMessage): EngineEvent {
+  switch (message.type) {
+    case 'log':
+      return { type: 'log', line: message.line };
+    case 'progress':
+      return { type: 'progress', progress: message.progress, info: message.info };
+    case 'resultSet':
+      return { type: 'resultSet', columns: message.columns };
+    case 'rows':
+      return { type: 'rows', rows: message.rows };
+  }
+}
+
 function outcomeError(outcome: TaskOutcome): SluiceError | undefined {
   switch (outcome.status) {
     case 'ok':
@@ -82,7 +110,11 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
   private exitReported = false;
   private channel: TaskChannel | undefined;
   private taskLock: Promise<void> = Promise.resolve();
-  private readonly pings = new Map<number, (pong: { rss: number; preparedAhead: number } | undefined) => void>();
+  private readonly pings = new Map<number, (pong: { rss: number; preparedAhead: number; ranAhead: number } | undefined) => void>();
+  /** A task the worker ran ahead and reported whole before its execute (ADR 16); at most one. */
+  private ranAhead: { taskId: string; code: string; events: EngineEvent[]; outcome: TaskOutcome } | undefined;
+  /** Tasks answered from {@link ranAhead} without a round trip to the worker. */
+  private ranAheadServed = 0;
   private nextPing = 1;
   private stderrTail = '';
   private onReady: ((error?: Error) => void) | undefined;
@@ -221,25 +253,33 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
       default:
         break;
     }
+    if (message.type === 'ranAhead') {
+      this.keepRanAhead(message);
+      return;
+    }
     const channel = this.channel;
     if (!channel || channel.taskId !== message.taskId) return;
-    switch (message.type) {
-      case 'log':
-        channel.push({ type: 'log', line: message.line });
-        break;
-      case 'progress':
-        channel.push({ type: 'progress', progress: message.progress, info: message.info });
-        break;
-      case 'resultSet':
-        channel.push({ type: 'resultSet', columns: message.columns });
-        break;
-      case 'rows':
-        channel.push({ type: 'rows', rows: message.rows });
-        break;
-      case 'done':
-        channel.end(outcomeError(message.outcome));
-        break;
+    if (message.type === 'done') channel.end(outcomeError(message.outcome));
+    else channel.push(toEvent(message));
+  }
+
+  /**
+   * Keeps what the worker ran ahead, unless its task is already running here: the worker then answers
+   * the task's execute from the same messages.
+   */
+  private keepRanAhead(message: Extract<ChildMessage, { type: 'ranAhead' }>): void {
+    if (this.channel?.taskId === message.taskId) return;
+    const events: EngineEvent[] = [];
+    for (const raw of message.messages) {
+      const inner = ChildMessageSchema.safeParse(raw);
+      const data = inner.success ? inner.data : undefined;
+      if (!data || !isTaskEvent(data) || data.taskId !== message.taskId) {
+        this.kill('protocol violation: an invalid message in a task run ahead');
+        return;
+      }
+      events.push(toEvent(data));
     }
+    this.ranAhead = { taskId: message.taskId, code: message.code, events, outcome: message.outcome };
   }
 
   private handleExit(code: number | null, signal: NodeJS.Signals | null, error?: string): void {
@@ -305,6 +345,21 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
   async *execute(task: EngineTask): AsyncGenerator<EngineEvent, void, undefined> {
     if (task.codeType !== 'sql') throw new SluiceError('SLUICE_JOB_CODE_TYPE_UNSUPPORTED', { engine: ENGINE, codeType: task.codeType });
     const release = await this.acquire(task.signal);
+    const early = this.ranAhead;
+    this.ranAhead = undefined;
+    if (early && early.taskId === task.taskId && early.code === task.code && !this.gone && !task.signal.aborted) {
+      // The worker ran this task ahead and reported all of it: answer from that, without a round trip.
+      // The worker keeps its copy until its next task or hint, and runs nothing for this one.
+      try {
+        this.ranAheadServed += 1;
+        yield* early.events;
+        const error = outcomeError(early.outcome);
+        if (error) throw error;
+        return;
+      } finally {
+        release();
+      }
+    }
     const channel = new TaskChannel(task.taskId);
     const onAbort = () => this.cancel(channel);
     try {
@@ -342,15 +397,16 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
    * Lets the worker prepare the statement of the task expected next while the engine is idle (see
    * `PrepareAheadEngine`). Ignored while a task runs: the worker would drop it anyway.
    */
-  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>): void {
+  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>, opts: PrepareAheadOptions = {}): void {
     if (task.codeType !== 'sql' || !this.ready || this.gone || this.channel) return;
-    this.send({ type: 'prepare', taskId: task.taskId, code: task.code });
+    if (this.ranAhead?.taskId !== task.taskId) this.ranAhead = undefined;
+    this.send({ type: 'prepare', taskId: task.taskId, code: task.code, ...(opts.mayRun ? { credits: ROW_BATCH_CREDITS } : {}) });
   }
 
   async health(): Promise<EngineHealth> {
     if (this.gone) return { ok: false, detail: this.goneDetail() };
     const id = this.nextPing++;
-    const pong = await new Promise<{ rss: number; preparedAhead: number } | undefined>((resolve) => {
+    const pong = await new Promise<{ rss: number; preparedAhead: number; ranAhead: number } | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.pings.delete(id);
         resolve(undefined);
@@ -365,7 +421,8 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
     if (pong === undefined) {
       return { ok: false, detail: this.gone ? this.goneDetail() : `the worker did not answer a ping within ${this.options.healthTimeoutMs} ms` };
     }
-    const ahead = `${pong.preparedAhead} ${pong.preparedAhead === 1 ? 'task' : 'tasks'} prepared ahead`;
+    const tasks = (n: number) => `${n} ${n === 1 ? 'task' : 'tasks'}`;
+    const ahead = `${tasks(pong.preparedAhead)} prepared ahead, ${tasks(pong.ranAhead + this.ranAheadServed)} run ahead`;
     return { ok: true, detail: `DuckDB ${this.duckdbVersion}, pid ${this.pid}, rss ${Math.round(pong.rss / 1048576)} MiB, ${ahead}` };
   }
 

@@ -3,9 +3,10 @@
  * connection (so temp tables, views and SET survive between tasks) and runs one task at a time on
  * behalf of the parent, which talks to it only through the messages of `protocol.ts`.
  */
-import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, version } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, StatementType, version } from '@duckdb/node-api';
 import { AheadStatements } from './ahead-statements.ts';
-import { type ChildMessageBody, type ParentMessage, ParentMessageSchema, stamp } from './protocol.ts';
+import { type ChildMessageBody, type ParentMessage, ParentMessageSchema, stamp, type TaskOutcome } from './protocol.ts';
+import { AheadRun, mayRunAhead } from './run-ahead.ts';
 import { DIRECT_PREPARE_MAX_CHARS, type RunnerLimits, runStatements, TaskControl } from './statement-runner.ts';
 
 interface Current {
@@ -23,6 +24,24 @@ let shuttingDown = false;
 
 /** The statement prepared for the task expected next (`prepare` message); see AheadStatements. */
 let ahead: AheadStatements<DuckDBPreparedStatement> | undefined;
+
+/** The task run ahead of its `execute` (a `prepare` message with credits; ADR 16). */
+let aheadRun: AheadRun | undefined;
+let aheadExpiry: NodeJS.Timeout | undefined;
+/** Tasks so far that adopted a run ahead. */
+let ranAheadUsed = 0;
+/** A run ahead nobody adopts is dropped after this long. */
+const AHEAD_EXPIRY_MS = 30_000;
+/**
+ * Set once a task ran a transaction statement (BEGIN, COMMIT, …): the connection may then be inside
+ * a transaction the user opened, where a failing statement run ahead would abort it. Nothing runs
+ * ahead on this connection any more.
+ */
+let explicitTransactions = false;
+
+function observeStatement(type: StatementType): void {
+  if (type === StatementType.TRANSACTION) explicitTransactions = true;
+}
 
 /** The longest a task message waits to travel with the next one. */
 const HOLD_MS = 10;
@@ -55,7 +74,7 @@ function flush(): void {
  */
 function emit(body: ChildMessageBody): Promise<void> {
   held.push(body);
-  if (body.type === 'done' || body.type === 'pong' || body.type === 'ready') flush();
+  if (body.type === 'done' || body.type === 'pong' || body.type === 'ready' || body.type === 'ranAhead') flush();
   else holdTimer ??= setTimeout(flush, HOLD_MS);
   return Promise.resolve();
 }
@@ -89,10 +108,72 @@ async function init(message: Extract<ParentMessage, { type: 'init' }>): Promise<
   }
 }
 
+/** Cancels the run ahead, if any; resolves once it has ended and the connection is free. */
+function dropAheadRun(): Promise<void> {
+  const run = aheadRun;
+  aheadRun = undefined;
+  if (aheadExpiry) clearTimeout(aheadExpiry);
+  aheadExpiry = undefined;
+  const conn = connection;
+  return run ? run.cancel(() => conn?.interrupt()) : Promise.resolve();
+}
+
 function prepareAhead(message: Extract<ParentMessage, { type: 'prepare' }>): void {
   // A running task owns the connection; a long script would take the extracting path anyway.
-  if (!ahead || current || shuttingDown || message.code.length > DIRECT_PREPARE_MAX_CHARS) return;
-  ahead.offer(message.taskId, message.code);
+  if (!ahead || !connection || !limits || current || shuttingDown || message.code.length > DIRECT_PREPARE_MAX_CHARS) return;
+  const previous = dropAheadRun();
+  if (message.credits === undefined || explicitTransactions || !mayRunAhead(message.code)) {
+    ahead.offer(message.taskId, message.code);
+    return;
+  }
+  const conn = connection;
+  const statements = ahead;
+  const runLimits = limits;
+  const { taskId, code } = message;
+  const run = new AheadRun(
+    taskId,
+    code,
+    message.credits,
+    async (control, emitAhead) => {
+      // Nothing else may be prepared or streaming on the connection while this run prepares and streams.
+      await previous;
+      await statements.drain();
+      if (control.cancelled) return 'declined';
+      const prepared = await conn.prepare(code).catch(() => undefined);
+      if (!prepared) return 'declined';
+      if (prepared.statementType !== StatementType.SELECT || control.cancelled) {
+        prepared.destroySync();
+        return 'declined';
+      }
+      return runStatements(conn, taskId, code, control, emitAhead, runLimits, Promise.resolve(prepared), observeStatement);
+    },
+    flush,
+  );
+  aheadRun = run;
+  aheadExpiry = setTimeout(() => {
+    if (aheadRun === run) void dropAheadRun();
+  }, AHEAD_EXPIRY_MS);
+  aheadExpiry.unref();
+  void run.ended.then((outcome) => offerRanAhead(run, outcome));
+}
+
+/**
+ * A run ahead ended before its task came: a short result (at most one batch of rows) goes to the
+ * parent, which may then answer the task without a round trip. The run stays here too, in case the
+ * task's `execute` is already on its way: it is then replayed from what is held.
+ */
+function offerRanAhead(run: AheadRun, outcome: TaskOutcome | 'declined'): void {
+  if (aheadRun !== run || run.adopted || outcome === 'declined') return;
+  if (outcome.status !== 'ok' && outcome.status !== 'queryFailed') return;
+  const held = run.heldMessages;
+  if (held.filter((m) => m.type === 'rows').length > 1) return;
+  void emit({ type: 'ranAhead', taskId: run.taskId, code: run.code, messages: held.map((m) => stamp(m)), outcome });
+}
+
+function finishTask(task: Current, taskId: string, outcome: TaskOutcome): Promise<void> {
+  if (task.interruptTimer) clearInterval(task.interruptTimer);
+  current = undefined;
+  return emit({ type: 'done', taskId, outcome });
 }
 
 function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
@@ -101,15 +182,38 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
     void emit({ type: 'done', taskId: message.taskId, outcome: { status: 'internal', reason } });
     return;
   }
+  const conn = connection;
+  const runLimits = limits;
+  const run = aheadRun;
+  if (run && run.taskId === message.taskId && run.code === message.code) {
+    // The task was run ahead: adopt it. Its credits were given with the hint, as many as this message's.
+    aheadRun = undefined;
+    if (aheadExpiry) clearTimeout(aheadExpiry);
+    aheadExpiry = undefined;
+    const task: Current = { taskId: message.taskId, control: run.control, done: Promise.resolve() };
+    current = task;
+    run.adopt(emit);
+    task.done = run.ended.then(async (ended) => {
+      let outcome: TaskOutcome;
+      if (ended === 'declined') {
+        outcome = await runStatements(conn, message.taskId, message.code, run.control, emit, runLimits, undefined, observeStatement);
+      } else {
+        ranAheadUsed += 1;
+        outcome = ended;
+      }
+      await finishTask(task, message.taskId, outcome);
+    });
+    return;
+  }
+  const previous = dropAheadRun();
   const control = new TaskControl(message.credits, flush);
   const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
   current = task;
-  const preparedAhead = ahead?.take(message.taskId, message.code);
-  task.done = runStatements(connection, message.taskId, message.code, control, emit, limits, preparedAhead).then(async (outcome) => {
-    if (task.interruptTimer) clearInterval(task.interruptTimer);
-    current = undefined;
-    await emit({ type: 'done', taskId: message.taskId, outcome });
-  });
+  const statements = ahead;
+  const preparedAhead = previous.then(() => statements?.take(message.taskId, message.code));
+  task.done = runStatements(conn, message.taskId, message.code, control, emit, runLimits, preparedAhead, observeStatement).then((outcome) =>
+    finishTask(task, message.taskId, outcome),
+  );
 }
 
 function cancel(taskId: string): void {
@@ -130,7 +234,8 @@ async function shutdown(): Promise<void> {
     await Promise.race([running.done, new Promise((resolve) => setTimeout(resolve, 1000))]);
   }
   // A prepare still running on one of libuv's threads must not meet the connection closing.
-  if (ahead) await Promise.race([ahead.drain(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  const settled = Promise.all([dropAheadRun(), ahead?.drain()]);
+  await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 1000))]);
   try {
     connection?.closeSync();
     instance?.closeSync();
@@ -163,7 +268,7 @@ function onMessage(raw: unknown): void {
       cancel(message.taskId);
       break;
     case 'ping':
-      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss(), preparedAhead: ahead?.used ?? 0 });
+      void emit({ type: 'pong', id: message.id, rss: process.memoryUsage.rss(), preparedAhead: ahead?.used ?? 0, ranAhead: ranAheadUsed });
       break;
     case 'shutdown':
       void shutdown();

@@ -28,8 +28,12 @@ export const ParentMessageSchema = z.discriminatedUnion('type', [
     batchBytes: z.number().int().positive(),
   }),
   z.object({ v, type: z.literal('execute'), taskId, code: z.string(), credits: z.number().int().positive() }),
-  /** Prepare `code` for the task that is likely to come next (see `PrepareAheadEngine`); runs nothing. */
-  z.object({ v, type: z.literal('prepare'), taskId, code: z.string() }),
+  /**
+   * Prepare `code` for the task that is likely to come next (see `PrepareAheadEngine`). With `credits`,
+   * a SELECT free of effects may also run ahead, under that many row-batch credits, its messages held
+   * until the task's `execute` (ADR 16); without, nothing runs.
+   */
+  z.object({ v, type: z.literal('prepare'), taskId, code: z.string(), credits: z.number().int().positive().optional() }),
   z.object({ v, type: z.literal('credit'), taskId, batches: z.number().int().positive() }),
   z.object({ v, type: z.literal('cancel'), taskId }),
   z.object({ v, type: z.literal('ping'), id: z.number().int() }),
@@ -54,13 +58,29 @@ export type TaskOutcome = z.infer<typeof TaskOutcomeSchema>;
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('ready'), duckdbVersion: z.string() }),
   z.object({ v, type: z.literal('initFailed'), reason: z.string() }),
-  /** `preparedAhead`: how many tasks so far ran on a statement prepared ahead. */
-  z.object({ v, type: z.literal('pong'), id: z.number().int(), rss: z.number(), preparedAhead: z.number().int().nonnegative() }),
+  /**
+   * `preparedAhead`: how many tasks so far ran on a statement prepared ahead; `ranAhead`: how many were
+   * adopted from a run ahead.
+   */
+  z.object({
+    v,
+    type: z.literal('pong'),
+    id: z.number().int(),
+    rss: z.number(),
+    preparedAhead: z.number().int().nonnegative(),
+    ranAhead: z.number().int().nonnegative(),
+  }),
   z.object({ v, type: z.literal('log'), taskId, line: z.string() }),
   z.object({ v, type: z.literal('progress'), taskId, progress: z.number().min(0).max(1), info: z.record(z.string(), z.unknown()) }),
   z.object({ v, type: z.literal('resultSet'), taskId, columns: z.array(ColumnWire) }),
   z.object({ v, type: z.literal('rows'), taskId, rows: z.custom<Row[]>((value) => Array.isArray(value), 'rows must be an array') }),
   z.object({ v, type: z.literal('done'), taskId, outcome: TaskOutcomeSchema }),
+  /**
+   * A task run ahead has ended before its `execute` came: its messages (log, result set, at most one
+   * batch of rows; each stamped like a message sent alone) and its outcome. The parent may answer the
+   * task's `execute` from it without asking the worker (ADR 16).
+   */
+  z.object({ v, type: z.literal('ranAhead'), taskId, code: z.string(), messages: z.array(z.unknown()), outcome: TaskOutcomeSchema }),
 ]);
 /** A message from the worker to the parent. */
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

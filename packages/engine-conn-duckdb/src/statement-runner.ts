@@ -87,6 +87,7 @@ export async function runStatements(
   emit: Emit,
   limits: RunnerLimits,
   preparedAhead?: Promise<DuckDBPreparedStatement | undefined>,
+  onStatement?: (type: StatementType) => void,
 ): Promise<TaskOutcome> {
   let statement = 0;
   let statements = 0;
@@ -113,6 +114,7 @@ export async function runStatements(
   const runPrepared = async (prepared: DuckDBPreparedStatement, n: number, count: number): Promise<void> => {
     lastPercentage = -1;
     try {
+      onStatement?.(prepared.statementType);
       const kind = STATEMENT_NAMES.get(prepared.statementType) ?? 'statement';
       await emit({ type: 'log', taskId, line: `Statement ${n}/${count}: ${kind}` });
       checkCancelled();

@@ -190,7 +190,19 @@ export function offersWireRows(engine: unknown): engine is WireRowsEngine {
  * the task never comes; a task runs exactly as it would have without it.
  */
 export interface PrepareAheadEngine {
-  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>): void;
+  prepareAhead(task: Pick<EngineTask, 'taskId' | 'code' | 'codeType'>, opts?: PrepareAheadOptions): void;
+}
+
+/** What the caller of {@link PrepareAheadEngine.prepareAhead} allows beyond preparing. */
+export interface PrepareAheadOptions {
+  /**
+   * The engine may also run the task ahead when its statement has no effect of its own (for DuckDB: a
+   * single SELECT that calls nothing that changes state), holding the results until `execute` of the
+   * same task id and code adopts them (ADR 16). A run nobody adopts is dropped, so the statement may
+   * run once more, or not at all: the caller allows this only when that is invisible, i.e. never for a
+   * job whose submit may be a retry of another.
+   */
+  mayRun?: boolean;
 }
 
 /** True when the engine offers {@link PrepareAheadEngine.prepareAhead}. */
