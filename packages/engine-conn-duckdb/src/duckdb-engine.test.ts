@@ -469,6 +469,24 @@ describe('duckdb engine', () => {
       assert.equal(await ranAhead(engine), 0);
     });
 
+    it('never answers a task from a run ahead that another task overtook', async () => {
+      const engine = await launch();
+      await collect(engine, 'CREATE TABLE t (x INTEGER)');
+      // The run ahead may end just before or just after the other task reaches the worker; either way
+      // the expected task must see the other task's row.
+      for (let round = 1; round <= 40; round++) {
+        engine.prepareAhead({ taskId: `count${round}`, code: 'SELECT count(*) AS n FROM t', codeType: 'sql' }, { mayRun: true });
+        const until = performance.now() + (round % 8) * 0.4;
+        while (performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+        await run(engine, `insert${round}`, `INSERT INTO t VALUES (${round})`);
+        assert.deepEqual(
+          (await run(engine, `count${round}`, 'SELECT count(*) AS n FROM t')).at(-1),
+          { type: 'rows', rows: [[String(round)]] },
+          `round ${round}`,
+        );
+      }
+    });
+
     it('streams every row of a large result run ahead, and of a task that runs instead of one', async () => {
       const engine = await launch();
       const code = 'SELECT range AS n FROM range(300000)';

@@ -264,11 +264,12 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
   }
 
   /**
-   * Keeps what the worker ran ahead, unless its task is already running here: the worker then answers
-   * the task's execute from the same messages.
+   * Keeps what the worker ran ahead, only while no task is running here. If that task is its own, the
+   * worker answers its execute from the same messages. If it is another, the worker dropped the run
+   * when that task came, and what it reported predates whatever the other task changes.
    */
   private keepRanAhead(message: Extract<ChildMessage, { type: 'ranAhead' }>): void {
-    if (this.channel?.taskId === message.taskId) return;
+    if (this.channel) return;
     const events: EngineEvent[] = [];
     for (const raw of message.messages) {
       const inner = ChildMessageSchema.safeParse(raw);
@@ -422,7 +423,8 @@ export class DuckdbEngine implements Engine, PrepareAheadEngine {
       return { ok: false, detail: this.gone ? this.goneDetail() : `the worker did not answer a ping within ${this.options.healthTimeoutMs} ms` };
     }
     const tasks = (n: number) => `${n} ${n === 1 ? 'task' : 'tasks'}`;
-    const ahead = `${tasks(pong.preparedAhead)} prepared ahead, ${tasks(pong.ranAhead + this.ranAheadServed)} run ahead`;
+    const ran = pong.ranAhead + this.ranAheadServed;
+    const ahead = `${tasks(pong.preparedAhead)} prepared ahead, ${tasks(ran)} run ahead (${this.ranAheadServed} answered without a round trip)`;
     return { ok: true, detail: `DuckDB ${this.duckdbVersion}, pid ${this.pid}, rss ${Math.round(pong.rss / 1048576)} MiB, ${ahead}` };
   }
 
