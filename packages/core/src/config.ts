@@ -83,6 +83,9 @@ export const ConfigSchema = z.object({
   SLUICE_BUS_HOLD_MS: int(5, 0, 100).describe(
     "a job's live events (status, log, rows, result) wait on the bus up to this long, so that a short job's events leave in one message batch with its end; 0 sends each at once",
   ),
+  SLUICE_RUN_AHEAD: flag(true).describe(
+    "a job claimed at submit may run on its user's idle engine while its submit is written, when its statement has no effect of its own (DuckDB: one SELECT that calls nothing that changes state; not for a submit with an Idempotency-Key); false: the engine only prepares it (ADR 16)",
+  ),
   SLUICE_MAX_RETRIES: int(2, 0, 10).describe('retries of a job whose engine failed (not of user errors)'),
   SLUICE_ENGINE_IDLE_SECONDS: int(1800, 1).describe('idle time after which an engine is stopped'),
   SLUICE_MAX_ENGINES_PER_USER: int(4, 1).describe('engines one user may hold across all engine managers'),
