@@ -44,21 +44,33 @@ for (const backend of BACKENDS) {
       );
     });
 
-    it("prepares a claimed job's statement on the user's idle engine while the submit is written", async () => {
+    it("runs a claimed SELECT on the user's idle engine while the submit is written, and only prepares other work", async () => {
       const alice = h.ts.api(h.ts.tokens.alice);
       // The first job leaves alice a warm DuckDB engine (and claims nothing ahead: none was idle).
       const warm = await alice.submit({ code: 'select 1 AS warm', engineType: 'duckdb', creator: 'ahead' });
       assert.equal((await alice.waitFor(warm.body.id)).state, 'Succeed');
       const pool = h.ts.stack.manager?.engines.list().filter((e) => e.user === 'alice' && e.label.startsWith('duckdb')) ?? [];
       assert.equal(pool.length, 1);
-      const aheadCount = async () => Number(/(\d+) tasks? prepared ahead/.exec((await pool[0]!.engine.health()).detail ?? '')?.[1]);
-      const before = await aheadCount();
-      const sub = await alice.submit({ code: 'select 6 * 7 AS answer', engineType: 'duckdb', creator: 'ahead' });
-      assert.equal(sub.body.state, 'Running');
-      assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');
-      const rows = await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`);
-      assert.deepEqual(rows.body.rows, [[42]]);
-      assert.equal(await aheadCount(), before + 1, 'the job ran on the statement prepared ahead');
+      const counts = async () => {
+        const detail = (await pool[0]!.engine.health()).detail ?? '';
+        return { prepared: Number(/(\d+) tasks? prepared ahead/.exec(detail)?.[1]), ran: Number(/(\d+) tasks? run ahead/.exec(detail)?.[1]) };
+      };
+      const run = async (code: string, headers?: Record<string, string>) => {
+        const sub = await alice.submit({ code, engineType: 'duckdb', creator: 'ahead' }, headers);
+        assert.equal(sub.body.state, 'Running');
+        assert.equal((await alice.waitFor(sub.body.id)).state, 'Succeed');
+        return (await alice.request<{ rows: unknown[][] }>('GET', `/api/v1/jobs/${sub.body.id}/results/0`)).body.rows;
+      };
+      const before = await counts();
+      assert.deepEqual(await run('select 6 * 7 AS answer'), [[42]]);
+      assert.deepEqual(await counts(), { prepared: before.prepared, ran: before.ran + 1 }, 'the SELECT ran ahead');
+      // A submit with an Idempotency-Key may be a retry answered with another job: prepared only.
+      assert.deepEqual(await run('select 6 * 8 AS answer', { 'idempotency-key': 'ahead-1' }), [[48]]);
+      assert.deepEqual(await counts(), { prepared: before.prepared + 1, ran: before.ran + 1 }, 'prepared, not run');
+      // Not a SELECT: prepared only, and it runs once.
+      await run('CREATE TABLE ahead_t AS SELECT 1 AS x');
+      assert.deepEqual(await counts(), { prepared: before.prepared + 2, ran: before.ran + 1 }, 'the CREATE was prepared, not run');
+      assert.deepEqual(await run('select count(*)::INTEGER AS n FROM ahead_t'), [[1]]);
     });
 
     it('claims a job on a data source at submit, on the connection it resolved', async () => {

@@ -82,4 +82,16 @@ describe('statements prepared ahead', () => {
     assert.equal(await ahead.take('t2', 'selec 1'), undefined);
     assert.equal(ahead.used, 0);
   });
+  it('keeps a statement prepared elsewhere for its task only, and drops it for any other', async () => {
+    const fake = new FakeStatements();
+    const ahead = new AheadStatements(fake.prepare);
+    const made = (code: string) => ({ code, destroySync: () => fake.destroyed.push(code) });
+    ahead.keep('t1', 'insert 1', made('insert 1'));
+    assert.equal((await ahead.take('t1', 'insert 1'))?.code, 'insert 1');
+    assert.equal(ahead.used, 1);
+    ahead.keep('t2', 'insert 2', made('insert 2'));
+    assert.equal(await ahead.take('t3', 'insert 2'), undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(fake.destroyed, ['insert 2']);
+  });
 });

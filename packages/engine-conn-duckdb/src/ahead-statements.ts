@@ -33,6 +33,15 @@ export class AheadStatements<S extends Destroyable> {
   }
 
   /**
+   * Keeps a statement prepared elsewhere for task `taskId` (a run ahead that found it is not a SELECT),
+   * dropping what was kept before. The caller must have drained first: nothing else is in flight.
+   */
+  keep(taskId: string, code: string, statement: S): void {
+    this.drop();
+    this.ahead = { taskId, code, prepared: Promise.resolve(statement) };
+  }
+
+  /**
    * For a task about to run: the statement prepared for this task id and code (undefined when there is
    * none, or when its prepare was refused), once no prepare is in flight any more. Whatever else was
    * kept is dropped.

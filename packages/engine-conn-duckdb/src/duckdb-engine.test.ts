@@ -517,12 +517,14 @@ describe('duckdb engine', () => {
       await sleep(200);
       assert.deepEqual((await run(engine, 'check1', 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['0']] });
       assert.deepEqual((await run(engine, 'check2', "SELECT nextval('s') AS v")).at(-1), { type: 'rows', rows: [['1']] });
-      // Adopted like any hinted task: the INSERT runs once when its task comes.
+      // Prepared, not run, like a hint without permission: the INSERT runs once, when its task comes,
+      // on the statement prepared for it.
       engine.prepareAhead({ taskId: 'ins2', code: 'INSERT INTO t VALUES (2)', codeType: 'sql' }, { mayRun: true });
       await sleep(50);
       await run(engine, 'ins2', 'INSERT INTO t VALUES (2)');
       assert.deepEqual((await run(engine, 'check3', 'SELECT count(*) AS n FROM t')).at(-1), { type: 'rows', rows: [['1']] });
       assert.equal(await ranAhead(engine), 0);
+      assert.match((await engine.health()).detail ?? '', /\b1 task prepared ahead/);
     });
 
     it('runs nothing ahead once the connection may be inside a transaction the user opened', async () => {

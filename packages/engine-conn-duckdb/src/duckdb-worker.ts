@@ -141,8 +141,13 @@ function prepareAhead(message: Extract<ParentMessage, { type: 'prepare' }>): voi
       if (control.cancelled) return 'declined';
       const prepared = await conn.prepare(code).catch(() => undefined);
       if (!prepared) return 'declined';
-      if (prepared.statementType !== StatementType.SELECT || control.cancelled) {
+      if (control.cancelled) {
         prepared.destroySync();
+        return 'declined';
+      }
+      if (prepared.statementType !== StatementType.SELECT) {
+        // Not run, but prepared all the same: kept for its task, as a hint without credits would be.
+        statements.keep(taskId, code, prepared);
         return 'declined';
       }
       return runStatements(conn, taskId, code, control, emitAhead, runLimits, Promise.resolve(prepared), observeStatement);
@@ -184,6 +189,7 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
   }
   const conn = connection;
   const runLimits = limits;
+  const statements = ahead;
   const run = aheadRun;
   if (run && run.taskId === message.taskId && run.code === message.code) {
     // The task was run ahead: adopt it. Its credits were given with the hint, as many as this message's.
@@ -196,7 +202,8 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
     task.done = run.ended.then(async (ended) => {
       let outcome: TaskOutcome;
       if (ended === 'declined') {
-        outcome = await runStatements(conn, message.taskId, message.code, run.control, emit, runLimits, undefined, observeStatement);
+        const preparedAhead = statements?.take(message.taskId, message.code);
+        outcome = await runStatements(conn, message.taskId, message.code, run.control, emit, runLimits, preparedAhead, observeStatement);
       } else {
         ranAheadUsed += 1;
         outcome = ended;
@@ -209,7 +216,6 @@ function execute(message: Extract<ParentMessage, { type: 'execute' }>): void {
   const control = new TaskControl(message.credits, flush);
   const task: Current = { taskId: message.taskId, control, done: Promise.resolve() };
   current = task;
-  const statements = ahead;
   const preparedAhead = previous.then(() => statements?.take(message.taskId, message.code));
   task.done = runStatements(conn, message.taskId, message.code, control, emit, runLimits, preparedAhead, observeStatement).then((outcome) =>
     finishTask(task, message.taskId, outcome),
