@@ -301,7 +301,10 @@ export class JobRunner {
         labels: { ...job.labels, creator: job.creator, jobId: job.id },
       });
       if (pooled && offersPrepareAhead(pooled.engine)) {
-        pooled.engine.prepareAhead({ taskId: taskIdOf(job.id, 0), code: job.code, codeType: job.codeType }, { mayRun: this.config.SLUICE_RUN_AHEAD && job.idempotencyKey === null });
+        pooled.engine.prepareAhead(
+          { taskId: taskIdOf(job.id, 0), code: job.code, codeType: job.codeType },
+          { mayRun: this.config.SLUICE_RUN_AHEAD && job.idempotencyKey === null },
+        );
       }
     } catch {
       // Only a hint: the run resolves the engine again and reports what is wrong.
