@@ -11,6 +11,13 @@ import { deleteKeys } from './redis-keys.ts';
 /** Queue and bus backend of a deployment under test. */
 export type Backend = 'redis' | 'postgres';
 
+/** How many tasks ran on a statement prepared ahead, on a run ahead, and answered without a round trip. */
+export interface AheadCounts {
+  prepared: number;
+  ran: number;
+  answered: number;
+}
+
 /** A Sluice deployment started for the bench: all roles in this process, on a fresh database. */
 export interface BenchDeployment {
   backend: Backend;
@@ -23,6 +30,8 @@ export interface BenchDeployment {
   env: Record<string, string>;
   /** DuckDB engines this manager holds now. */
   engineCount(): number;
+  /** Tasks so far, over the engines held now, that ran on work done ahead of them (ADR 13 and 16). */
+  aheadCounts(): Promise<AheadCounts>;
   /** Stops the stack, drops the database, deletes the queue's Redis keys and the home directory. */
   stop(): Promise<void>;
 }
@@ -85,6 +94,16 @@ export async function startDeployment(opts: { backend: Backend; redisUrl: string
     users,
     env,
     engineCount: () => started.manager?.engines.list().length ?? 0,
+    async aheadCounts() {
+      const total: AheadCounts = { prepared: 0, ran: 0, answered: 0 };
+      for (const pooled of started.manager?.engines.list() ?? []) {
+        const detail = (await pooled.engine.health()).detail ?? '';
+        total.prepared += Number(/(\d+) tasks? prepared ahead/.exec(detail)?.[1] ?? 0);
+        total.ran += Number(/(\d+) tasks? run ahead/.exec(detail)?.[1] ?? 0);
+        total.answered += Number(/(\d+) answered without a round trip/.exec(detail)?.[1] ?? 0);
+      }
+      return total;
+    },
     async stop() {
       await stop();
       unregister();

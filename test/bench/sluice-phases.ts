@@ -3,7 +3,7 @@ import { CpuAccounting } from './cpu-accounting.ts';
 import { CpuProfiler, type CpuProfileSummary } from './cpu-profile.ts';
 import type { LoadClientHost } from './load-client-host.ts';
 import { figures, type PhaseFigures, withCpu } from './phase-metrics.ts';
-import { type Backend, type BenchDeployment, startDeployment } from './sluice-deployment.ts';
+import { type AheadCounts, type Backend, type BenchDeployment, startDeployment } from './sluice-deployment.ts';
 import { type ProbeReport, StageProbes } from './stage-probes.ts';
 import { round } from './stats.ts';
 import { untilIdle } from './until-idle.ts';
@@ -27,12 +27,18 @@ export interface SluiceResult {
   halfRate: PhaseFigures;
   /** The same open loop with the three-step client: POST, WebSocket subscribe to the final status, GET the rows. */
   halfRateWs: PhaseFigures;
+  /** Jobs of the sustained and half-rate phases that ran on work their engine did ahead (ADR 13 and 16). */
+  ahead: { sustained: AheadCounts; halfRate: AheadCounts };
   profile: {
     /** One client, jobs one after another: the uncontended critical path, with probes on. */
     sequential: { figures: PhaseFigures; probes: ProbeReport };
     /** All clients with probes and the CPU profiler on (slower than the sustained phase by the probes' cost). */
     saturated: { figures: PhaseFigures; probes: ProbeReport; cpuProfile: CpuProfileSummary | undefined };
   };
+}
+
+function aheadDelta(before: AheadCounts, after: AheadCounts): AheadCounts {
+  return { prepared: after.prepared - before.prepared, ran: after.ran - before.ran, answered: after.answered - before.answered };
 }
 
 /**
@@ -63,6 +69,7 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
     // The stack's start-up work (lineage grammars warming in a worker thread) is not a job's cost.
     log(`  sluice ${backend}: idle after start-up work in ${await untilIdle()} ms`);
 
+    const ahead0 = await dep.aheadCounts();
     const cpu = new CpuAccounting({ serverPid: process.pid, clientPid: host.pid, databases: [new URL(dep.env.DATABASE_URL ?? '').pathname.slice(1)] });
     const elu0 = performance.eventLoopUtilization();
     cpu.start();
@@ -72,6 +79,7 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
       `  sluice ${backend}: sustained ${sustained.jobsPerSec} jobs/s over ${sustained.jobs} jobs (${sustained.errors} errors), event loop ${round((sustained.mainThreadElu ?? 0) * 100)}% busy`,
     );
 
+    const ahead1 = await dep.aheadCounts();
     const rate = Math.max(1, sustained.jobsPerSec / 2);
     const jobs = Math.max(50, Math.min(b.BENCH_LATENCY_JOBS, Math.round(rate * b.BENCH_LATENCY_MAX_SECONDS)));
     const open = await host.open(jobs, rate, 2000, (b.BENCH_LATENCY_MAX_SECONDS + 10) * 1000);
@@ -79,6 +87,13 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
     log(
       `  sluice ${backend}: at ${halfRate.open?.ratePerSec} jobs/s (${halfRate.jobs} jobs) p50 ${halfRate.latency.p50} ms p99 ${halfRate.latency.p99} ms (${halfRate.errors} errors)`,
     );
+    const ahead = { sustained: aheadDelta(ahead0, ahead1), halfRate: aheadDelta(ahead1, await dep.aheadCounts()) };
+    for (const [phase, c] of [
+      ['closed loop', ahead.sustained],
+      ['half rate', ahead.halfRate],
+    ] as const) {
+      log(`  sluice ${backend}: ${phase}: ${c.ran} jobs run ahead (${c.answered} answered without a round trip), ${c.prepared} prepared ahead`);
+    }
 
     // The WebSocket client at the same rate (its warm-up was before the sustained phase).
     await host.init({ ...target, mode: 'ws' });
@@ -110,7 +125,7 @@ export async function runSluice(backend: Backend, b: BenchSettings, host: LoadCl
     } finally {
       probes.uninstall();
     }
-    return { backend, settings, settingsWhy: why, clients, users: b.BENCH_USERS, warmup, sustained, halfRate, halfRateWs, profile };
+    return { backend, settings, settingsWhy: why, clients, users: b.BENCH_USERS, warmup, sustained, halfRate, halfRateWs, ahead, profile };
   } finally {
     await host.release().catch(() => {});
     await dep.stop();
