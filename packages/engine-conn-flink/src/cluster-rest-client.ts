@@ -23,8 +23,11 @@ export interface FlinkJobInfo {
   id: string;
   name: string;
   state: FlinkJobState;
-  /** Subtask counts over all vertices: how many there are, and how many finished. */
-  tasks: { total: number; finished: number };
+  /**
+   * Subtask counts over all vertices: how many there are, how many finished, and how many are still
+   * starting (CREATED, SCHEDULED, DEPLOYING or INITIALIZING: their operators are not yet open).
+   */
+  tasks: { total: number; finished: number; starting: number };
 }
 
 /** What `GET /overview` says about the cluster. */
@@ -36,6 +39,9 @@ export interface ClusterOverview {
 }
 
 const JOB_ID = /^[0-9a-f]{32}$/;
+
+/** Subtask states before a task runs, in the REST API's per-vertex `tasks` counts. */
+const STARTING_SUBTASK_STATES = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING'] as const;
 
 function num(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
@@ -68,12 +74,14 @@ export class ClusterRestClient {
     if (typeof state !== 'string') throw new GatewayProtocolError(`GET /jobs/${jobId}: the answer has no state`);
     let total = 0;
     let finished = 0;
+    let starting = 0;
     for (const vertex of Array.isArray(body.vertices) ? body.vertices : []) {
       const v = vertex as { parallelism?: unknown; tasks?: Record<string, unknown> };
       total += num(v.parallelism);
       finished += num(v.tasks?.FINISHED);
+      for (const s of STARTING_SUBTASK_STATES) starting += num(v.tasks?.[s]);
     }
-    return { id: jobId, name: String(body.name ?? ''), state: state as FlinkJobState, tasks: { total, finished } };
+    return { id: jobId, name: String(body.name ?? ''), state: state as FlinkJobState, tasks: { total, finished, starting } };
   }
 
   /** `PATCH /jobs/:id?mode=cancel`: asks the cluster to cancel the job (it answers 202 at once). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Column, DataSourceConnection, Engine, EngineEvent, EngineHealth, EngineLaunchSpec, EngineTask, Row } from '@sluice/core';
 import { SluiceError } from '@sluice/core';
 import { ClusterRestClient } from './cluster-rest-client.ts';
@@ -15,7 +16,7 @@ import {
 import { SqlGatewayClient } from './gateway-client.ts';
 import { GatewayAbortedError, GatewayConnectionError } from './gateway-errors.ts';
 import { GatewaySession } from './gateway-session.ts';
-import { cancelJob, followJob, sweepJob } from './job-follower.ts';
+import { cancelJob, followJob, sweepJob, untilTasksRun } from './job-follower.ts';
 import { formatLogicalType } from './logical-type.ts';
 import { RestHttp } from './rest-http.ts';
 import { resultPages } from './result-stream.ts';
@@ -48,6 +49,18 @@ const OPERATION_CLOSE_BUDGET_MS = 2500;
 /** How long after a statement was abandoned its job, should it still appear, is cancelled. */
 const ABANDONED_JOB_WINDOW_MS = 30_000;
 
+/**
+ * Longest wait, after a query was abandoned, for its job's tasks to run before it is cancelled all
+ * the same (see untilTasksRun: cancelling a starting collect job can take the TaskManager down).
+ */
+const QUERY_START_WAIT_MS = 20_000;
+
+/** How long an abandoned query's operation may report FINISHED with no job on the cluster. */
+const SUBMITTED_JOB_GRACE_MS = 3000;
+
+/** How long close() waits for stopped tasks to hand over their abandoned statements. */
+const CLOSE_DRAIN_MS = 2000;
+
 /** Most characters of a statement shown in its log line. */
 const PREVIEW_CHARS = 160;
 
@@ -76,6 +89,8 @@ export class FlinkEngine implements Engine {
   private closed = false;
   private readonly running = new Set<AbortController>();
   private readonly followed = new Set<string>();
+  /** Abandoned statements whose operation is closed once their job's tasks run; close() waits for them. */
+  private readonly abandoning = new Set<Promise<void>>();
   private readonly exitListeners: ((reason: string) => void)[] = [];
 
   private constructor(
@@ -220,15 +235,42 @@ export class FlinkEngine implements Engine {
       } finally {
         // Closing alone does not stop a query whose job is still starting: an abandoned one is cancelled.
         const abandoned = signal.aborted || outcome === undefined || outcome === 'stopped';
-        await this.closeOperation(operation, abandoned || outcome === 'failed');
         const preset = executionConfig[FIXED_JOB_ID];
-        // In the background: the task's cancellation must not wait for it.
-        if (abandoned && this.rest && preset && /^[0-9a-f]{32}$/.test(preset)) void sweepJob(this.rest, preset, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
+        if (abandoned && this.rest && preset && /^[0-9a-f]{32}$/.test(preset)) this.abandon(operation, preset, this.rest);
+        else await this.closeOperation(operation, abandoned || outcome === 'failed');
       }
       if (jobId !== undefined) yield* this.followSubmittedJob(jobId, runtime, signal, index, total);
     }
     if (changesConfig(statement)) await this.session.refreshConfig(signal);
     yield { type: 'progress', progress: (index + 1) / total };
+  }
+
+  /**
+   * Stops an abandoned statement in the background, so that the task ends at once: waits until its
+   * job's tasks run (or it ended, or will never be submitted), then cancels and closes the operation,
+   * which cancels the job, and sweeps for the job should it appear only later.
+   */
+  private abandon(operation: string, jobId: string, rest: ClusterRestClient): void {
+    const client = this.session.client;
+    const handle = this.session.handle;
+    let finishedSince: number | undefined;
+    const mayAppear = async (): Promise<boolean> => {
+      const status = await client.operationStatus(handle, operation, AbortSignal.timeout(2000));
+      // A query's operation finishes once its job is submitted: the job is then on its way.
+      if (status === 'FINISHED') {
+        finishedSince ??= Date.now();
+        return Date.now() - finishedSince < SUBMITTED_JOB_GRACE_MS;
+      }
+      return status === 'INITIALIZED' || status === 'PENDING' || status === 'RUNNING';
+    };
+    const stopping = (async () => {
+      await untilTasksRun(rest, jobId, { waitMs: QUERY_START_WAIT_MS, pollIntervalMs: 100, mayAppear });
+      await this.closeOperation(operation, true);
+      void sweepJob(rest, jobId, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
+    })()
+      .catch(() => undefined)
+      .finally(() => this.abandoning.delete(stopping));
+    this.abandoning.add(stopping);
   }
 
   /** Frees an operation; one that was abandoned is cancelled first. A query's job stops with it. */
@@ -370,6 +412,11 @@ export class FlinkEngine implements Engine {
     // Followed INSERT jobs would outlive the session; a retry elsewhere must not find them running.
     const rest = this.rest;
     if (rest) await Promise.allSettled([...this.followed].map((jobId) => cancelJob(rest, jobId, this.options.cancelWaitMs)));
+    // Closing the session closes its operations, which cancels their jobs: the abandoned queries'
+    // jobs must be running first (see abandon()).
+    const drainUntil = Date.now() + CLOSE_DRAIN_MS;
+    while (this.running.size > 0 && Date.now() < drainUntil) await sleep(20);
+    await Promise.allSettled([...this.abandoning]);
     await this.session.close();
   }
 

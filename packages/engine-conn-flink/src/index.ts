@@ -35,7 +35,7 @@ export {
   summarizeCauses,
 } from './gateway-errors.ts';
 export { GatewaySession, type SessionSpec } from './gateway-session.ts';
-export { cancelJob, type FollowOptions, followJob, sweepJob } from './job-follower.ts';
+export { cancelJob, type FollowOptions, followJob, type SettleOptions, type SettleOutcome, sweepJob, untilTasksRun } from './job-follower.ts';
 export { decodeValue, type FlinkColumn, formatLogicalType, type LogicalType } from './logical-type.ts';
 export { JsonNumber, JsonSyntaxError, parseLosslessJson, plainDecimal, plainJson } from './lossless-json.ts';
 export { createMetadataBrowser } from './metadata-browser.ts';

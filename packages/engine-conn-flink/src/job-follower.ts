@@ -153,3 +153,46 @@ export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs:
     await sleep(1000, undefined, { ref: false });
   }
 }
+
+/** How a query's job is waited for before it is cancelled; see {@link untilTasksRun}. */
+export interface SettleOptions {
+  /** The longest wait; the job is cancelled after it whatever its state. */
+  waitMs: number;
+  pollIntervalMs: number;
+  /**
+   * Asked while the cluster does not know the job: whether it can still appear (the statement that
+   * submits it is still running). False ends the wait at once.
+   */
+  mayAppear: () => Promise<boolean>;
+}
+
+/** How {@link untilTasksRun} ended. */
+export type SettleOutcome = 'running' | 'ended' | 'never-submitted' | 'unreachable' | 'timed-out';
+
+/**
+ * Waits until it is safe to cancel a query's Flink job: every subtask runs (none is CREATED,
+ * SCHEDULED, DEPLOYING or INITIALIZING) and the job is RUNNING, or the job ended, or it will never be
+ * submitted. Gives up after `waitMs`, or at once when the REST API cannot be reached.
+ *
+ * Why: in Flink 2.x the collect sink that serves a query's rows throws in its teardown when it is
+ * closed before it was opened (FLINK-39330). The task raises that while handling its cancellation,
+ * and the TaskManager treats it as fatal and exits, taking every other job's tasks with it. A query
+ * cancelled a moment after it was submitted (a reader that stops at the columns, a cancel right
+ * after submit) hits that window, so its cancellation waits for the tasks to run.
+ */
+export async function untilTasksRun(rest: ClusterRestClient, jobId: string, options: SettleOptions): Promise<SettleOutcome> {
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return 'timed-out';
+    try {
+      const info = await rest.job(jobId, AbortSignal.timeout(Math.max(200, Math.min(left, 2000))));
+      if (FINAL_JOB_STATES.has(info.state)) return 'ended';
+      if (info.state === 'RUNNING' && info.tasks.starting === 0) return 'running';
+    } catch (err) {
+      if (!(err instanceof GatewayHttpError && err.status === 404)) return 'unreachable';
+      if (!(await options.mayAppear().catch(() => false))) return 'never-submitted';
+    }
+    await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), undefined, { ref: false });
+  }
+}

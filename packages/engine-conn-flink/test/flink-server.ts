@@ -114,3 +114,27 @@ export async function waitForJobState(server: FlinkServer, jobId: string, states
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * For every subtask of a job, the states it went through, in order of their timestamps (from
+ * `GET /jobs/:id/vertices/:vid/subtasktimes`), e.g. `CREATED>SCHEDULED>DEPLOYING>INITIALIZING>RUNNING>CANCELING>CANCELED`.
+ */
+export async function subtaskStateSequences(server: FlinkServer, jobId: string): Promise<string[]> {
+  const job = (await (await fetch(`${server.restUrl}/jobs/${jobId}`)).json()) as { vertices: { id: string }[] };
+  const out: string[] = [];
+  for (const vertex of job.vertices) {
+    const times = (await (await fetch(`${server.restUrl}/jobs/${jobId}/vertices/${vertex.id}/subtasktimes`)).json()) as {
+      subtasks: { timestamps: Record<string, number> }[];
+    };
+    for (const subtask of times.subtasks) {
+      const reached = Object.entries(subtask.timestamps).filter(([, at]) => at > 0);
+      out.push(
+        reached
+          .sort((a, b) => a[1] - b[1])
+          .map(([state]) => state)
+          .join('>'),
+      );
+    }
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
 import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine, GatewayHttpError, RestHttp, SqlGatewayClient } from '../src/index.ts';
-import { ensureFlink, type FlinkServer, flinkDataSource, jobState, waitForJobState } from './flink-server.ts';
+import { ensureFlink, type FlinkServer, flinkDataSource, jobState, subtaskStateSequences, waitForJobState } from './flink-server.ts';
 import { jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
 
 let server: FlinkServer;
@@ -223,6 +223,11 @@ describe('flink: streaming queries', () => {
     const jobId = jobIdIn(logs);
     assert.ok(jobId, logs.join(' | '));
     assert.equal(await waitForJobState(server, jobId, ['CANCELED', 'FAILED', 'FINISHED'], 40_000), 'CANCELED');
+    // The job was cancelled only once its tasks ran: Flink 2.x's collect sink cannot be torn down
+    // before it opened, and the TaskManager exits on that (FLINK-39330).
+    const sequences = await subtaskStateSequences(server, jobId);
+    assert.ok(sequences.length > 0);
+    for (const sequence of sequences) assert.match(sequence, /RUNNING>CANCELING>CANCELED$/, `a subtask went ${sequence}`);
     // The engine runs the next task.
     assert.deepEqual((await runTask(engine, 'SELECT 3 AS x')).resultSets[0]?.rows, [['+I', 3]]);
   });
