@@ -134,15 +134,19 @@ export async function cancelJob(rest: ClusterRestClient, jobId: string, waitMs: 
 
 /**
  * Cancels a job that may not exist yet: a statement abandoned while the gateway was still planning
- * it can submit its job moments later, and nobody would stop that job. Tries `PATCH /jobs/:id` every
- * second for `windowMs`, until the cluster knows the job (and so cancels it). Resolves true once the
- * cluster took the cancel (or the job had ended), false when the job never appeared. Run it in the
- * background: its timers do not keep the process alive.
+ * it can submit its job moments later, and nobody would stop that job. Looks for the job every second
+ * for `windowMs`; once the cluster knows it, waits for its tasks to run (see {@link untilTasksRun})
+ * and cancels it. Resolves true once the cluster took the cancel (or the job had ended, or the REST
+ * API could not be reached), false when the job never appeared. Run it in the background: its timers
+ * do not keep the process alive.
  */
 export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs: number): Promise<boolean> {
   const deadline = Date.now() + windowMs;
   for (;;) {
     try {
+      const info = await rest.job(jobId, AbortSignal.timeout(2000));
+      if (FINAL_JOB_STATES.has(info.state)) return true;
+      await untilTasksRun(rest, jobId, { waitMs: SWEEP_START_WAIT_MS, pollIntervalMs: 200, mayAppear: async () => true });
       await rest.cancelJob(jobId, AbortSignal.timeout(2000));
       return true;
     } catch (err) {
@@ -153,6 +157,9 @@ export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs:
     await sleep(1000, undefined, { ref: false });
   }
 }
+
+/** Longest wait of {@link sweepJob} for a found job's tasks to run before it cancels the job. */
+const SWEEP_START_WAIT_MS = 20_000;
 
 /** How a query's job is waited for before it is cancelled; see {@link untilTasksRun}. */
 export interface SettleOptions {
