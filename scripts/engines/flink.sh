@@ -260,6 +260,44 @@ stop_component() {
   rm -f "$RUN/$name.pid"
 }
 
+# The error lines of a Flink log, each kind once (timestamps stripped; repeats counted, last time
+# kept), with the exception and causes under a FATAL line, which say why a JVM gave up.
+log_errors() {
+  python3 - "$1" <<'PY'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+pattern = re.compile(r" (ERROR|FATAL) |OutOfMemory|Terminating|timed out|lost")
+stamp = re.compile(r"^(\d{4}-\d\d-\d\d )?(\d\d:\d\d:\d\d[,.]\d+)\s+")
+# Job, operation and subtask ids differ between repeats of one message.
+ids = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|_\d+_\d+\b")
+seen = {}  # message with ids masked -> [count, last time, detail lines, last message]
+for i, line in enumerate(lines):
+    m = stamp.match(line)
+    if not m or not pattern.search(line):
+        continue
+    message = line[m.end():]
+    when = m.group(2)
+    key = ids.sub("<id>", message)
+    detail = []
+    if "FATAL" in line or "Exception in" in line:
+        for follow in lines[i + 1 : i + 40]:
+            if stamp.match(follow):
+                break
+            if follow.startswith("Caused by") or re.match(r"^[\w.$]+(Exception|Error)\b", follow):
+                detail.append("    " + follow[:300])
+    entry = seen.pop(key, [0, when, detail, message])
+    entry[0] += 1
+    entry[1] = when
+    entry[2] = entry[2] or detail
+    entry[3] = message
+    seen[key] = entry
+for count, when, detail, message in list(seen.values())[-25:]:
+    print(f"{when} {'(x%d) ' % count if count > 1 else ''}{message[:400]}")
+    for d in detail[:8]:
+        print(d)
+PY
+}
+
 # What a failed test run needs to tell a broken cluster from a broken client. Never fails.
 diagnose() {
   local c pid
@@ -287,8 +325,8 @@ for j in jobs:
   for log in "" .prev; do
     for c in "${COMPONENTS[@]}"; do
       [ -e "$LOGS/$c.log$log" ] || continue
-      echo "-- $c: errors in $LOGS/$c.log$log (last 25)"
-      grep -hE ' (ERROR|FATAL) |OutOfMemory|Terminating|timed out|lost' "$LOGS/$c.log$log" 2>/dev/null | tail -n 25 || true
+      echo "-- $c: errors in $LOGS/$c.log$log (the last 25 kinds; repeats counted)"
+      log_errors "$LOGS/$c.log$log" || true
       echo "-- $c: last lines of $c.out$log"
       tail -n 15 "$LOGS/$c.out$log" 2>/dev/null || true
     done
