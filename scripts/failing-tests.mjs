@@ -3,6 +3,7 @@
 // its error and no stack frames, so that the end of a CI log says what failed and why.
 //   node scripts/failing-tests.mjs <test-output.log> [max lines per test, default 8]
 import { readFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
 
 const [file, perTestArg] = process.argv.slice(2);
 if (!file) {
@@ -11,7 +12,7 @@ if (!file) {
 }
 const perTest = Number(perTestArg ?? 8);
 // Colour codes, should the reporter have written any.
-const text = readFileSync(file, 'utf8').replace(/\u001b\[[0-9;]*m/g, '');
+const text = stripVTControlCharacters(readFileSync(file, 'utf8'));
 const start = text.lastIndexOf('✖ failing tests:');
 if (start < 0) {
   console.log('(no "failing tests" summary in the output: the run stopped before its end)');
