@@ -174,7 +174,9 @@ export async function* runSqlTask(
     }
   } catch (err) {
     failed = true;
-    const gone = await ctx.engineGone(err);
+    // A cancelled call fails with CANCELLED or UNKNOWN, which engineGone() would give the driver 2 s
+    // to exit on; a cancel must not wait for that (only a driver already gone is reported).
+    const gone = await ctx.engineGone(signal.aborted ? undefined : err);
     if (gone) throw gone;
     if (signal.aborted) throw new SluiceError('SLUICE_JOB_CANCELLED');
     if (err instanceof SluiceError) throw err;
