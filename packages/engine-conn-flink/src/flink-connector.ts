@@ -25,6 +25,12 @@ export interface FlinkConnectorOptions {
   healthTimeoutMs?: number;
   /** How long a cancel waits for the operation to close and a followed Flink job to stop (default 4000 ms). */
   cancelWaitMs?: number;
+  /**
+   * How long the cancel of an abandoned query waits for its job's tasks to run before it cancels all
+   * the same (default 20000 ms): Flink 2.x's TaskManager can exit on a query cancelled while its
+   * tasks start (FLINK-39330). The task itself ends at once; close() waits.
+   */
+  queryStartWaitMs?: number;
 }
 
 /**
@@ -37,6 +43,7 @@ export function createFlinkConnector(options: FlinkConnectorOptions = {}): Engin
     launchTimeoutMs: options.launchTimeoutMs ?? 30_000,
     healthTimeoutMs: options.healthTimeoutMs ?? 5_000,
     cancelWaitMs: options.cancelWaitMs ?? 4_000,
+    queryStartWaitMs: options.queryStartWaitMs ?? 20_000,
   };
   return {
     name: 'flink',

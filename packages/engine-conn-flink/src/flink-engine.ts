@@ -30,6 +30,8 @@ export interface FlinkEngineOptions {
   healthTimeoutMs: number;
   /** How long cancelling a task may wait for its operation to close or its Flink job to stop. */
   cancelWaitMs: number;
+  /** How long an abandoned query's cancel waits for its job's tasks to run (see untilTasksRun). */
+  queryStartWaitMs: number;
 }
 
 /** The abort reason when close() stops a task: it then fails as SLUICE_ENGINE_CRASHED, not cancelled. */
@@ -48,12 +50,6 @@ const OPERATION_CLOSE_BUDGET_MS = 2500;
 
 /** How long after a statement was abandoned its job, should it still appear, is cancelled. */
 const ABANDONED_JOB_WINDOW_MS = 30_000;
-
-/**
- * Longest wait, after a query was abandoned, for its job's tasks to run before it is cancelled all
- * the same (see untilTasksRun: cancelling a starting collect job can take the TaskManager down).
- */
-const QUERY_START_WAIT_MS = 20_000;
 
 /** How long an abandoned query's operation may report FINISHED with no job on the cluster. */
 const SUBMITTED_JOB_GRACE_MS = 3000;
@@ -264,7 +260,7 @@ export class FlinkEngine implements Engine {
       return status === 'INITIALIZED' || status === 'PENDING' || status === 'RUNNING';
     };
     const stopping = (async () => {
-      await untilTasksRun(rest, jobId, { waitMs: QUERY_START_WAIT_MS, pollIntervalMs: 100, mayAppear });
+      await untilTasksRun(rest, jobId, { waitMs: this.options.queryStartWaitMs, pollIntervalMs: 100, mayAppear });
       await this.closeOperation(operation, true);
       void sweepJob(rest, jobId, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
     })()

@@ -200,6 +200,7 @@ export async function untilTasksRun(rest: ClusterRestClient, jobId: string, opti
       if (!(err instanceof GatewayHttpError && err.status === 404)) return 'unreachable';
       if (!(await options.mayAppear().catch(() => false))) return 'never-submitted';
     }
-    await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), undefined, { ref: false });
+    // A kept (ref'd) timer: close() awaits this wait, and the process must not end under it.
+    await sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())));
   }
 }

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type Engine, type EngineConnector, SluiceError } from '@sluice/core';
-import { createFlinkConnector, FLINK_ENGINE_VERSION, type FlinkEngine, GatewayHttpError, RestHttp, SqlGatewayClient } from '../src/index.ts';
+import {
+  ClusterRestClient,
+  createFlinkConnector,
+  FLINK_ENGINE_VERSION,
+  type FlinkEngine,
+  GatewayHttpError,
+  RestHttp,
+  SqlGatewayClient,
+  untilTasksRun,
+} from '../src/index.ts';
 import { ensureFlink, type FlinkServer, flinkDataSource, jobState, subtaskStateSequences, waitForJobState } from './flink-server.ts';
 import { jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
 
@@ -232,6 +242,27 @@ describe('flink: streaming queries', () => {
     assert.deepEqual((await runTask(engine, 'SELECT 3 AS x')).resultSets[0]?.rows, [['+I', 3]]);
   });
 
+  it('close() right after a query was cancelled: the job is cancelled once its tasks run, and close() waited for that', async () => {
+    const engine = await launch();
+    const controller = new AbortController();
+    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
+    const err = await rejectionOf(
+      runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
+        signal: controller.signal,
+        out,
+        onEvent: (e) => {
+          if (e.type === 'log' && /^Flink job [0-9a-f]{32} runs the query$/.test(e.line)) controller.abort();
+        },
+      }),
+    );
+    assert.ok(err instanceof SluiceError && err.code === 'SLUICE_JOB_CANCELLED', String(err));
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId, out.logs.join(' | '));
+    await engine.close();
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED', 'FAILED', 'FINISHED'], 20_000), 'CANCELED');
+    for (const sequence of await subtaskStateSequences(server, jobId)) assert.match(sequence, /RUNNING>CANCELING>CANCELED$/, `a subtask went ${sequence}`);
+  });
+
   it('stops reading a streaming query after maxSeconds and succeeds', async () => {
     const engine = await launch();
     const started = Date.now();
@@ -283,6 +314,58 @@ describe('flink: streaming queries', () => {
     const jobId = jobIdIn(out.logs);
     assert.ok(jobId);
     assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+  });
+});
+
+describe('flink: untilTasksRun (waiting before a query is cancelled)', () => {
+  const rest = () => new ClusterRestClient(new RestHttp({ baseUrl: server.restUrl, timeoutMs: 5000 }));
+  const unknownJob = () => randomBytes(16).toString('hex');
+
+  it('waits out its budget for a job that may still appear, and keeps the process alive meanwhile', async () => {
+    const started = Date.now();
+    const outcome = await untilTasksRun(rest(), unknownJob(), { waitMs: 1200, pollIntervalMs: 100, mayAppear: async () => true });
+    assert.equal(outcome, 'timed-out');
+    assert.ok(Date.now() - started >= 1200);
+  });
+
+  it('stops at once for a job that will never be submitted', async () => {
+    let asked = 0;
+    const outcome = await untilTasksRun(rest(), unknownJob(), {
+      waitMs: 10_000,
+      pollIntervalMs: 100,
+      mayAppear: async () => {
+        asked += 1;
+        return false;
+      },
+    });
+    assert.equal(outcome, 'never-submitted');
+    assert.equal(asked, 1);
+  });
+
+  it('reports a running query as running, and its job once cancelled as ended', async () => {
+    const engine = await launch();
+    const controller = new AbortController();
+    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
+    const running = runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
+      signal: controller.signal,
+      out,
+      onEvent: (e) => {
+        if (e.type === 'rows') controller.abort();
+      },
+    });
+    await rejectionOf(running);
+    const jobId = jobIdIn(out.logs);
+    assert.ok(jobId);
+    // Rows came, so every subtask ran; the job may already be on its way to CANCELED.
+    const first = await untilTasksRun(rest(), jobId, { waitMs: 5000, pollIntervalMs: 100, mayAppear: async () => true });
+    assert.ok(first === 'running' || first === 'ended', first);
+    assert.equal(await waitForJobState(server, jobId, ['CANCELED']), 'CANCELED');
+    assert.equal(await untilTasksRun(rest(), jobId, { waitMs: 5000, pollIntervalMs: 100, mayAppear: async () => true }), 'ended');
+  });
+
+  it('gives up at once when the REST API cannot be reached', async () => {
+    const nowhere = new ClusterRestClient(new RestHttp({ baseUrl: `http://127.0.0.1:${await closedPort()}`, timeoutMs: 2000 }));
+    assert.equal(await untilTasksRun(nowhere, unknownJob(), { waitMs: 10_000, pollIntervalMs: 100, mayAppear: async () => true }), 'unreachable');
   });
 });
 
