@@ -323,22 +323,26 @@ describe('duckdb engine', () => {
     assert.equal(err.retryable, true);
   });
 
+  /** A count the engine's health detail reports, e.g. `3 tasks prepared ahead`. */
+  async function healthCount(engine: Engine, what: 'prepared ahead' | 'run ahead'): Promise<number> {
+    const detail = (await engine.health()).detail ?? '';
+    const m = new RegExp(`(\\d+) tasks? ${what}`).exec(detail);
+    assert.ok(m, detail);
+    return Number(m[1]);
+  }
+
+  /** Runs a task with a given id to its end and returns its events. */
+  async function run(engine: Engine, taskId: string, code: string): Promise<EngineEvent[]> {
+    const events: EngineEvent[] = [];
+    for await (const event of engine.execute({ taskId, code, codeType: 'sql', runtimeParams: {}, signal: new AbortController().signal })) {
+      events.push(event);
+    }
+    return events;
+  }
+
   describe('statements prepared ahead', () => {
     /** Tasks that ran on a statement prepared ahead, as the engine's health reports them. */
-    async function preparedAhead(engine: DuckdbEngine): Promise<number> {
-      const detail = (await engine.health()).detail ?? '';
-      const m = /(\d+) tasks? prepared ahead/.exec(detail);
-      assert.ok(m, detail);
-      return Number(m[1]);
-    }
-
-    async function run(engine: Engine, taskId: string, code: string): Promise<EngineEvent[]> {
-      const events: EngineEvent[] = [];
-      for await (const event of engine.execute({ taskId, code, codeType: 'sql', runtimeParams: {}, signal: new AbortController().signal })) {
-        events.push(event);
-      }
-      return events;
-    }
+    const preparedAhead = (engine: DuckdbEngine) => healthCount(engine, 'prepared ahead');
 
     it('runs the expected task on the statement prepared for it, with the same events', async () => {
       const engine = await launch();
@@ -416,20 +420,7 @@ describe('duckdb engine', () => {
   });
 
   describe('tasks run ahead (ADR 16)', () => {
-    async function ranAhead(engine: Engine): Promise<number> {
-      const detail = (await engine.health()).detail ?? '';
-      const m = /(\d+) tasks? run ahead/.exec(detail);
-      assert.ok(m, detail);
-      return Number(m[1]);
-    }
-
-    async function run(engine: Engine, taskId: string, code: string): Promise<EngineEvent[]> {
-      const events: EngineEvent[] = [];
-      for await (const event of engine.execute({ taskId, code, codeType: 'sql', runtimeParams: {}, signal: new AbortController().signal })) {
-        events.push(event);
-      }
-      return events;
-    }
+    const ranAhead = (engine: Engine) => healthCount(engine, 'run ahead');
 
     function rowCount(events: EngineEvent[]): number {
       return events.reduce((n, e) => n + (e.type === 'rows' ? e.rows.length : 0), 0);

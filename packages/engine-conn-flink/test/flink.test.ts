@@ -15,7 +15,7 @@ import {
   untilTasksRun,
 } from '../src/index.ts';
 import { ensureFlink, type FlinkServer, flinkDataSource, jobState, subtaskStateSequences, waitForJobState } from './flink-server.ts';
-import { jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
+import { cancelledWhen, jobIdIn, rejectionOf, runTask, type TaskOutput, task } from './task-runner.ts';
 
 let server: FlinkServer;
 let connector: EngineConnector;
@@ -244,16 +244,10 @@ describe('flink: streaming queries', () => {
 
   it('close() right after a query was cancelled: the job is cancelled once its tasks run, and close() waited for that', async () => {
     const engine = await launch();
-    const controller = new AbortController();
-    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
-    const err = await rejectionOf(
-      runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
-        signal: controller.signal,
-        out,
-        onEvent: (e) => {
-          if (e.type === 'log' && /^Flink job [0-9a-f]{32} runs the query$/.test(e.line)) controller.abort();
-        },
-      }),
+    const { err, out } = await cancelledWhen(
+      engine,
+      `${DATAGEN_KEYS}; SELECT k, v FROM clicks`,
+      (e) => e.type === 'log' && /^Flink job [0-9a-f]{32} runs the query$/.test(e.line),
     );
     assert.ok(err instanceof SluiceError && err.code === 'SLUICE_JOB_CANCELLED', String(err));
     const jobId = jobIdIn(out.logs);
@@ -298,17 +292,7 @@ describe('flink: streaming queries', () => {
 
   it('cancels a streaming query through task.signal: SLUICE_JOB_CANCELLED, and the cluster cancels the job', async () => {
     const engine = await launch();
-    const controller = new AbortController();
-    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
-    const err = await rejectionOf(
-      runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
-        signal: controller.signal,
-        out,
-        onEvent: (e) => {
-          if (e.type === 'rows') controller.abort();
-        },
-      }),
-    );
+    const { err, out } = await cancelledWhen(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, (e) => e.type === 'rows');
     assert.ok(err instanceof SluiceError);
     assert.equal(err.code, 'SLUICE_JOB_CANCELLED');
     const jobId = jobIdIn(out.logs);
@@ -344,16 +328,7 @@ describe('flink: untilTasksRun (waiting before a query is cancelled)', () => {
 
   it('reports a running query as running, and its job once cancelled as ended', async () => {
     const engine = await launch();
-    const controller = new AbortController();
-    const out: TaskOutput = { events: [], logs: [], resultSets: [] };
-    const running = runTask(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, {
-      signal: controller.signal,
-      out,
-      onEvent: (e) => {
-        if (e.type === 'rows') controller.abort();
-      },
-    });
-    await rejectionOf(running);
+    const { out } = await cancelledWhen(engine, `${DATAGEN_KEYS}; SELECT k, v FROM clicks`, (e) => e.type === 'rows');
     const jobId = jobIdIn(out.logs);
     assert.ok(jobId);
     // Rows came, so every subtask ran; the job may already be on its way to CANCELED.

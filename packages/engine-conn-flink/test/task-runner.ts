@@ -55,6 +55,25 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/**
+ * Runs a task and cancels it (through its signal) at the first event `when` accepts. Resolves with
+ * what the task rejected with and everything it produced; fails when the task ends on its own.
+ */
+export async function cancelledWhen(engine: Engine, code: string, when: (event: EngineEvent) => boolean): Promise<{ err: unknown; out: TaskOutput }> {
+  const controller = new AbortController();
+  const out: TaskOutput = { events: [], logs: [], resultSets: [] };
+  const err = await rejectionOf(
+    runTask(engine, code, {
+      signal: controller.signal,
+      out,
+      onEvent: (event) => {
+        if (when(event)) controller.abort();
+      },
+    }),
+  );
+  return { err, out };
+}
+
 /** The Flink job id a log line names (`Flink job <id> …`), if any. */
 export function jobIdIn(lines: readonly string[]): string | undefined {
   for (const line of lines) {
