@@ -244,7 +244,7 @@ export class FlinkEngine implements Engine {
   /**
    * Stops an abandoned statement in the background, so that the task ends at once: waits until its
    * job's tasks run (or it ended, or will never be submitted), then cancels and closes the operation,
-   * which cancels the job, and sweeps for the job should it appear only later.
+   * which cancels the job. A job not seen by then is swept for, should it appear only later.
    */
   private abandon(operation: string, jobId: string, rest: ClusterRestClient): void {
     const client = this.session.client;
@@ -260,9 +260,10 @@ export class FlinkEngine implements Engine {
       return status === 'INITIALIZED' || status === 'PENDING' || status === 'RUNNING';
     };
     const stopping = (async () => {
-      await untilTasksRun(rest, jobId, { waitMs: this.options.queryStartWaitMs, pollIntervalMs: 100, mayAppear });
+      const outcome = await untilTasksRun(rest, jobId, { waitMs: this.options.queryStartWaitMs, pollIntervalMs: 100, mayAppear });
       await this.closeOperation(operation, true);
-      void sweepJob(rest, jobId, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
+      // A job the cluster knew is stopped by closing its operation; only one not seen yet is swept for.
+      if (outcome !== 'running' && outcome !== 'ended') void sweepJob(rest, jobId, ABANDONED_JOB_WINDOW_MS).catch(() => undefined);
     })()
       .catch(() => undefined)
       .finally(() => this.abandoning.delete(stopping));

@@ -137,21 +137,23 @@ export async function cancelJob(rest: ClusterRestClient, jobId: string, waitMs: 
  * it can submit its job moments later, and nobody would stop that job. Looks for the job every second
  * for `windowMs`; once the cluster knows it, waits for its tasks to run (see {@link untilTasksRun})
  * and cancels it. Resolves true once the cluster took the cancel (or the job had ended, or the REST
- * API could not be reached), false when the job never appeared. Run it in the background: its timers
- * do not keep the process alive.
+ * API could not be reached), false when the job never appeared. Run it in the background: while the
+ * job is unknown its timers do not keep the process alive.
  */
 export async function sweepJob(rest: ClusterRestClient, jobId: string, windowMs: number): Promise<boolean> {
   const deadline = Date.now() + windowMs;
   for (;;) {
-    try {
-      const info = await rest.job(jobId, AbortSignal.timeout(2000));
-      if (FINAL_JOB_STATES.has(info.state)) return true;
-      await untilTasksRun(rest, jobId, { waitMs: SWEEP_START_WAIT_MS, pollIntervalMs: 200, mayAppear: async () => true });
-      await rest.cancelJob(jobId, AbortSignal.timeout(2000));
-      return true;
-    } catch (err) {
-      // 404: not submitted (yet). Anything else (a job that already ended, no connection): give up.
-      if (!(err instanceof GatewayHttpError && err.status === 404)) return true;
+    // mayAppear false: an unknown job ends the wait at once, and this loop looks again later.
+    const outcome = await untilTasksRun(rest, jobId, { waitMs: SWEEP_START_WAIT_MS, pollIntervalMs: 200, mayAppear: async () => false });
+    if (outcome === 'ended' || outcome === 'unreachable') return true;
+    if (outcome !== 'never-submitted') {
+      try {
+        await rest.cancelJob(jobId, AbortSignal.timeout(2000));
+        return true;
+      } catch (err) {
+        // 404: the job went away between the two calls; anything else (it ended meanwhile, no connection): done.
+        if (!(err instanceof GatewayHttpError && err.status === 404)) return true;
+      }
     }
     if (Date.now() >= deadline) return false;
     await sleep(1000, undefined, { ref: false });
