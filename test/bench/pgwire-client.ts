@@ -8,6 +8,8 @@ import pg from 'pg';
 interface Settings {
   direct: pg.ClientConfig;
   sluice: pg.ClientConfig;
+  /** Sluice with the relay off (SLUICE_PG_RELAY=false): each statement run on its own on a shared engine. */
+  statements: pg.ClientConfig;
   /** The same PostgreSQL through a bare TCP proxy: the floor of any hop between client and server. */
   proxy: pg.ClientConfig;
   /** Runs one half of the benchmark only (to profile it); both by default. */
@@ -69,12 +71,12 @@ async function largeResult(c: pg.Client, s: Settings): Promise<number> {
 }
 
 /** Reads the large result `repeat` times on each client in turn, after one warm-up read each; the median run of each counts. */
-async function throughput(
-  clients: Record<'direct' | 'proxy' | 'sluice', pg.Client>,
-  s: Settings,
-): Promise<Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>> {
-  const names = ['direct', 'proxy', 'sluice'] as const;
-  const seconds: Record<(typeof names)[number], number[]> = { direct: [], proxy: [], sluice: [] };
+export type PathName = 'direct' | 'proxy' | 'sluice' | 'statements';
+const PATHS: readonly PathName[] = ['direct', 'proxy', 'sluice', 'statements'];
+
+async function throughput(clients: Record<PathName, pg.Client>, s: Settings): Promise<Record<PathName, ThroughputFigures>> {
+  const names = PATHS;
+  const seconds: Record<PathName, number[]> = { direct: [], proxy: [], sluice: [], statements: [] };
   // One unmeasured read per path first: each process's first pass through its code runs unoptimised.
   for (const n of names) await largeResult(clients[n], s);
   for (let i = 0; i < Math.max(1, s.repeat); i++) for (const n of names) seconds[n].push(await largeResult(clients[n], s));
@@ -82,7 +84,7 @@ async function throughput(
     const median = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)] as number;
     return { rows: s.rows, seconds: median, rowsPerSecond: s.rows / median, runs: runs.map((r) => Math.round(s.rows / r)) };
   };
-  return { direct: figures(seconds.direct), proxy: figures(seconds.proxy), sluice: figures(seconds.sluice) };
+  return { direct: figures(seconds.direct), proxy: figures(seconds.proxy), sluice: figures(seconds.sluice), statements: figures(seconds.statements) };
 }
 
 async function main(): Promise<void> {
@@ -90,25 +92,34 @@ async function main(): Promise<void> {
   const direct = new pg.Client(s.direct);
   const proxy = new pg.Client(s.proxy);
   const sluice = new pg.Client(s.sluice);
+  const statements = new pg.Client(s.statements);
   await direct.connect();
   await proxy.connect();
   await sluice.connect();
+  await statements.connect();
   try {
     // The first statement launches the JDBC engine; everything measured runs on the warm engine.
     await sluice.query('SELECT 1');
-    // The three paths take turns within each half, so a neighbour's burst of load falls on all of them.
+    await statements.query('SELECT 1');
+    // The paths take turns within each half, so a neighbour's burst of load falls on all of them.
     const out = {
       latency:
         s.only === 'throughput'
           ? undefined
-          : { direct: await latency(direct, s), proxy: await latency(proxy, s), sluice: await latency(sluice, s, 'sluice-latency') },
-      throughput: s.only === 'latency' ? undefined : await throughput({ direct, proxy, sluice }, s),
+          : {
+              direct: await latency(direct, s),
+              proxy: await latency(proxy, s),
+              sluice: await latency(sluice, s, 'sluice-latency'),
+              statements: await latency(statements, s, 'statements-latency'),
+            },
+      throughput: s.only === 'latency' ? undefined : await throughput({ direct, proxy, sluice, statements }, s),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     await direct.end();
     await proxy.end();
     await sluice.end();
+    await statements.end();
   }
 }
 

@@ -20,7 +20,7 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { uniqueSuffix } from '@sluice/testkit';
 import pg from 'pg';
 import { startPgwireStack } from '../pgwire/pgwire-stack.ts';
-import type { LatencyFigures, ThroughputFigures } from './pgwire-client.ts';
+import type { LatencyFigures, PathName, ThroughputFigures } from './pgwire-client.ts';
 import { ensureServices } from './services-env.ts';
 import { untilIdle } from './until-idle.ts';
 
@@ -91,10 +91,14 @@ async function main(): Promise<void> {
     // The client runs in its own process, as a BI tool does: the gateway's work then overlaps the
     // client's on the second core instead of sharing one event loop with it.
     const direct = { host: server.hostname, port: Number(server.port || 5432), user: role, password: secret, database: s.env.db.name };
+    // The same stack's listener with the relay off: each statement run on its own (the path before ADR 17).
+    const statementsPort = await s.listen({ relay: false });
+    const sluiceClient = { host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'bench_pg' };
     const settings = {
       direct,
       proxy: { ...direct, host: '127.0.0.1', port: proxyPort },
-      sluice: { host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'bench_pg' },
+      sluice: sluiceClient,
+      statements: { ...sluiceClient, port: statementsPort },
       only: ONLY,
       rounds: ROUNDS,
       warmup: WARMUP,
@@ -131,9 +135,12 @@ async function main(): Promise<void> {
     // The main thread's busy time (event-loop utilisation), where a statement's own work runs.
     const latMainMs = latStart && latEnd ? performance.eventLoopUtilization(latEnd.elu, latStart.elu).active : undefined;
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-      latency?: Record<'direct' | 'proxy' | 'sluice', LatencyFigures>;
-      throughput?: Record<'direct' | 'proxy' | 'sluice', ThroughputFigures>;
+      latency?: Record<PathName, LatencyFigures>;
+      throughput?: Record<PathName, ThroughputFigures>;
     };
+    const stStart = marks.get('statements-latency:start');
+    const stEnd = marks.get('statements-latency:end');
+    const stCpuMs = stStart && stEnd ? (stEnd.cpu.user - stStart.cpu.user + stEnd.cpu.system - stStart.cpu.system) / 1000 : undefined;
     const lat = figures.latency;
     const tp = figures.throughput;
     const latencyRatio = lat ? lat.sluice.p50Ms / lat.direct.p50Ms : undefined;
@@ -150,18 +157,22 @@ async function main(): Promise<void> {
         only: ONLY,
         client: 'node-postgres in its own process',
         dataSource: 'postgresql via the jdbc engine',
+        sluice: 'relayed (ADR 17, the default)',
+        statements: 'relay off (SLUICE_PG_RELAY=false): statement by statement on a shared engine',
       },
       latency: lat && {
         ...lat,
         proxyRatioP50: lat.proxy.p50Ms / lat.direct.p50Ms,
         ratioP50: latencyRatio,
         sluiceOverProxyP50: lat.sluice.p50Ms / lat.proxy.p50Ms,
+        statementsRatioP50: lat.statements.p50Ms / lat.direct.p50Ms,
         target: '<= 2x',
         met: (latencyRatio as number) <= 2,
       },
       sluiceProcessCpuMs: cpuMs,
       sluiceCpuMsPerStatement: latCpuMs === undefined ? undefined : latCpuMs / ROUNDS,
       sluiceMainThreadMsPerStatement: latMainMs === undefined ? undefined : latMainMs / ROUNDS,
+      statementsCpuMsPerStatement: stCpuMs === undefined ? undefined : stCpuMs / ROUNDS,
       throughput: tp && {
         ...tp,
         proxyShare: tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond,
@@ -182,10 +193,13 @@ async function main(): Promise<void> {
       console.log(
         `| SELECT 1 p95 latency (ms)   | ${cell(f(lat.direct.p95Ms))} | ${cell(f(lat.proxy.p95Ms))} | ${cell(f(lat.sluice.p95Ms))} |               |               |        |     |`,
       );
+      console.log(
+        `| relay off: SELECT 1 p50 (ms) |              |               | ${cell(f(lat.statements.p50Ms))} |               | ${cell(`${f(lat.statements.p50Ms / lat.direct.p50Ms)}x`)} |        |     |`,
+      );
     }
     if (latCpuMs !== undefined) {
       console.log(
-        `\nSluice during the measured SELECT 1 rounds, per statement: process CPU ${(latCpuMs / ROUNDS).toFixed(2)} ms (all threads), main thread busy ${((latMainMs ?? 0) / ROUNDS).toFixed(2)} ms`,
+        `\nSluice during the measured SELECT 1 rounds, per statement: process CPU ${(latCpuMs / ROUNDS).toFixed(2)} ms (all threads), main thread busy ${((latMainMs ?? 0) / ROUNDS).toFixed(2)} ms; relay off: process CPU ${stCpuMs === undefined ? '?' : (stCpuMs / ROUNDS).toFixed(2)} ms`,
       );
     }
     if (tp && throughputShare !== undefined) {
@@ -194,7 +208,7 @@ async function main(): Promise<void> {
         `| ${`${ROWS} rows (rows/s)`.padEnd(27)} | ${cell(Math.round(tp.direct.rowsPerSecond).toString())} | ${cell(Math.round(tp.proxy.rowsPerSecond).toString())} | ${cell(Math.round(tp.sluice.rowsPerSecond).toString())} | ${cell(pct(tp.proxy.rowsPerSecond / tp.direct.rowsPerSecond))} | ${cell(pct(throughputShare))} | >= 70% | ${throughputShare >= 0.7 ? 'yes' : 'no '} |`,
       );
       console.log(
-        `\nlarge-result runs (rows/s, median of ${REPEAT}): direct ${tp.direct.runs.join(' ')}; proxy ${tp.proxy.runs.join(' ')}; Sluice ${tp.sluice.runs.join(' ')}`,
+        `\nlarge-result runs (rows/s, median of ${REPEAT}): direct ${tp.direct.runs.join(' ')}; proxy ${tp.proxy.runs.join(' ')}; Sluice ${tp.sluice.runs.join(' ')}; relay off ${tp.statements.runs.join(' ')}`,
       );
     }
     const dir = path.resolve(import.meta.dirname, '../../bench-results');

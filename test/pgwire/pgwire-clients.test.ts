@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requireEnv, uniqueSuffix, waitFor } from '@sluice/testkit';
+import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
-import { type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
+import { addOrdersDataSource, type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
 import { cstr, rawLogin } from './raw-wire.ts';
 import { ensureClients, keyValues, runProcess } from './run-process.ts';
-
-const ROLE = `pgw_${uniqueSuffix()}`;
-const SECRET = `pw-${randomBytes(8).toString('hex')}`;
 
 /**
  * Real clients no one here wrote — psql, pgJDBC, psycopg and node-postgres — against the pgwire
@@ -19,6 +15,7 @@ describe('pgwire with real PostgreSQL clients', () => {
   let s: PgwireStack;
   let clients: ReturnType<typeof ensureClients>;
   let alice: string;
+  let ordersPg: Awaited<ReturnType<typeof addOrdersDataSource>> | undefined;
 
   const psql = (args: string[], opts: { password?: string; user?: string; timeoutMs?: number; onSpawn?: (pid: number) => void; appName?: string } = {}) =>
     runProcess('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(s.port), '-U', opts.user ?? 'alice', ...args], {
@@ -52,31 +49,11 @@ describe('pgwire with real PostgreSQL clients', () => {
     clients = ensureClients();
     s = await startPgwireStack();
     alice = s.ts.tokens.alice;
-    // A PostgreSQL data source on the test server: a role that can read one table.
-    const su = new pg.Client({ connectionString: s.env.db.url });
-    await su.connect();
-    await su.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${SECRET}'`);
-    await su.query(`GRANT ALL ON SCHEMA public TO ${ROLE}`);
-    await su.query('CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(12,2) NOT NULL, note text, placed timestamptz)');
-    await su.query("INSERT INTO public.orders VALUES (1, 9.50, 'first', '2024-01-02 03:04:05+00'), (2, 12.25, NULL, NULL)");
-    await su.query(`GRANT SELECT, INSERT ON public.orders TO ${ROLE}`);
-    await su.end();
-    const server = new URL(requireEnv('DATABASE_URL'));
-    const api = s.ts.api(alice);
-    const created = await api.request('POST', '/api/v1/datasources', {
-      name: 'orders_pg',
-      type: 'postgresql',
-      params: { host: server.hostname, port: Number(server.port || 5432), database: s.env.db.name, user: ROLE, password: SECRET },
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    assert.equal((await api.request('POST', '/api/v1/datasources/orders_pg/versions/1/publish')).status, 200);
+    ordersPg = await addOrdersDataSource(s);
   });
   after(async () => {
     await s?.stop();
-    const su = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
-    await su.connect();
-    await su.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => {});
-    await su.end();
+    await ordersPg?.drop();
   });
 
   describe('psql', () => {

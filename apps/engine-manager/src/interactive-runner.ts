@@ -6,10 +6,13 @@ import {
   type EngineTask,
   type ErrorBody,
   type EventBus,
+  type InteractiveRelay,
   type InteractiveStatement,
   ManagerCommandSchema,
+  offersWireRelay,
   offersWireRows,
   type Principal,
+  type RelayedOutcome,
   type Row,
   SluiceError,
   topics,
@@ -232,6 +235,108 @@ export class InteractiveRunner {
       throw toSluiceError(e);
     }
     return statement;
+  }
+
+  /**
+   * Opens a relay (ADR 17): a fresh engine on the data source `body.dataSource`, held by one client
+   * connection until it closes, whose PostgreSQL session the connection drives byte for byte. Each
+   * statement is still checked, intercepted and recorded as a job. Undefined when the data source's
+   * engine cannot relay (it is not PostgreSQL). `body` is the connection's submission without code.
+   */
+  async relay(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<InteractiveRelay | undefined> {
+    const { config, catalog, engines } = this.deps;
+    const dsName = typeof body.dataSource === 'string' ? body.dataSource : undefined;
+    if (!dsName || !this.deps.dataSources) return undefined;
+    const checkUse = () =>
+      this.deps.access
+        ? this.cached(this.access, `${principal.user}\u001f${dsName}`, () => this.deps.access!.checkUse(principal, dsName))
+        : Promise.resolve(undefined);
+    // The connection's first submission shape: which engine, whose quota, which start-up parameters.
+    const probe = await this.prepare(principal, { ...body, code: 'SELECT 1' }, await checkUse());
+    const owner = probe.principal;
+    const dataSource = await this.cached(this.connections, `${owner.user}\u001f${dsName}`, () =>
+      (this.deps.dataSources as DataSourceResolver).connectionForJob({ user: owner.user, admin: false }, dsName),
+    );
+    const pooled = await engines.acquire(owner.user, catalog.resolve(probe.job.engineType), {
+      executeOnce: true,
+      startupParams: probe.job.startupParams,
+      signal,
+      dataSource,
+      labels: { ...probe.job.labels, creator: probe.job.creator, jobId: probe.job.id },
+    });
+    const relay = offersWireRelay(pooled.engine)
+      ? await pooled.engine.openRelay(signal).catch(async (e) => {
+          await engines.release(pooled, { broken: true });
+          throw toSluiceError(e);
+        })
+      : undefined;
+    if (!relay) {
+      await engines.release(pooled);
+      return undefined;
+    }
+    const redact = redactorFor(dataSource);
+    const open = new Set<(outcome: RelayedOutcome) => void>();
+    const run = { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS };
+    let closed: Promise<void> | undefined;
+    return {
+      wire: relay,
+      prepare: async (sql) => {
+        const prepared = await this.prepare(principal, { ...body, code: sql }, await checkUse());
+        const job = prepared.job;
+        return {
+          code: job.code,
+          begin: () => {
+            const id = newJobId();
+            const entry = this.journal.begin({ ...job, id }, run, dataSource);
+            // A REST cancel of a long statement, and its run timeout, cancel it on the server.
+            const controller = new AbortController();
+            let timedOut = false;
+            controller.signal.addEventListener('abort', () => void relay.cancel(), { once: true });
+            const timer = setTimeout(() => {
+              timedOut = true;
+              controller.abort();
+            }, job.runTimeoutS * 1000);
+            timer.unref();
+            this.live.set(id, controller);
+            const end = (outcome: RelayedOutcome) => {
+              if (!open.delete(end)) return;
+              clearTimeout(timer);
+              this.live.delete(id);
+              const lines = [`Job ${id} runs on ${job.engineType} engine ${pooled.id} for ${job.user} (interactive, relayed)`];
+              let state: RelayedOutcome['state'] | 'Timeout' = outcome.state;
+              let error: ErrorBody | undefined;
+              if (outcome.state === 'Succeed') {
+                if (outcome.tag) lines.push(`${outcome.tag}`);
+                lines.push(`${outcome.rows} row(s) streamed to the client`);
+              } else if (outcome.state === 'Cancelled' || (controller.signal.aborted && outcome.error?.sqlState === '57014')) {
+                state = timedOut ? 'Timeout' : 'Cancelled';
+                error = new SluiceError(timedOut ? 'SLUICE_JOB_RUN_TIMEOUT' : 'SLUICE_JOB_CANCELLED', {}).toBody();
+              } else if (outcome.error) {
+                const reason = redact(outcome.error.message);
+                error = new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+                  engine: dataSource.type,
+                  reason,
+                  dataSource: dsName,
+                  sqlState: outcome.error.sqlState,
+                }).toBody();
+              }
+              if (error) lines.push(`ERROR ${error.code}: ${error.message}`);
+              entry.end({ state, error, logLines: lines });
+            };
+            open.add(end);
+            return { jobId: id, end };
+          },
+        };
+      },
+      close: () => {
+        closed ??= (async () => {
+          for (const end of [...open]) end({ state: 'Cancelled', rows: 0 });
+          await relay.close().catch(() => {});
+          await engines.release(pooled).catch((e) => this.deps.log.warn({ err: String(e) }, 'engine release failed'));
+        })();
+        return closed;
+      },
+    };
   }
 }
 

@@ -214,6 +214,7 @@ export async function startStack(config: Config, opts: { roles: readonly Role[];
         port: config.SLUICE_PG_PORT,
         entrance,
         interactive,
+        relay: config.SLUICE_PG_RELAY,
         tokens,
         dataSources,
         bus: infra.bus,

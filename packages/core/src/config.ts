@@ -40,6 +40,9 @@ export const ConfigSchema = z.object({
   SLUICE_PG_INTERACTIVE: flag(true).describe(
     'pgwire statements run at once on the engine manager of the same process, their rows streamed as they come (each is still a job); false, or no engine manager in the process: through the queue',
   ),
+  SLUICE_PG_RELAY: flag(true).describe(
+    'a pgwire connection to a PostgreSQL data source gets its own session, relayed byte for byte (real transactions, server-side prepared statements, binary values and catalogs; each statement still checked and recorded as a job); false: statements run one by one on shared engines. Needs SLUICE_PG_INTERACTIVE',
+  ),
   SLUICE_PG_TLS_CERT_FILE: z.string().optional().describe('PEM certificate: the wire protocol listener offers TLS (and cleartext passwords over it)'),
   SLUICE_PG_TLS_KEY_FILE: z.string().optional().describe('PEM private key of SLUICE_PG_TLS_CERT_FILE'),
   SLUICE_EMBEDDED_PG_PORT: int(54329, 1, 65535).describe('port of the embedded PostgreSQL (loopback only)'),

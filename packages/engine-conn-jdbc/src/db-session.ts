@@ -1,4 +1,4 @@
-import type { Column, Row } from '@sluice/core';
+import type { Column, Row, WireRelay } from '@sluice/core';
 import type { JdbcDialect } from './param-schemas.ts';
 import type { WireRows } from './pg-datarow-tap.ts';
 
@@ -60,4 +60,9 @@ export interface DbSession {
   close(): Promise<void>;
   /** Called once if the session breaks by itself (not through close()). */
   onLost(listener: (reason: string) => void): void;
+  /**
+   * Hands the connection over byte for byte (PostgreSQL sessions only; ADR 17). The session must be
+   * idle; it runs nothing else until the relay is closed, and is not used after that.
+   */
+  relay?(): WireRelay;
 }

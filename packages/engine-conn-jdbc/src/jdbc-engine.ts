@@ -5,6 +5,8 @@ import {
   type EngineHealth,
   type EngineTask,
   SluiceError,
+  type WireRelay,
+  type WireRelayEngine,
   type WireRowsEngine,
   type WireRowsEvent,
 } from '@sluice/core';
@@ -44,7 +46,7 @@ function affectedLine(event: Extract<StatementEvent, { kind: 'done' }>): string 
  * temporary tables, an open transaction) persists across its tasks. Tasks run one at a time, each
  * script statement by statement; results stream in batches pulled by the consumer.
  */
-export class JdbcEngine implements Engine, WireRowsEngine {
+export class JdbcEngine implements Engine, WireRowsEngine, WireRelayEngine {
   readonly id: string;
   private readonly lock = new TaskLock();
   private readonly exitListeners: ((reason: string) => void)[] = [];
@@ -106,6 +108,38 @@ export class JdbcEngine implements Engine, WireRowsEngine {
    */
   executeWire(task: EngineTask, wireRows: (columns: Column[]) => boolean): AsyncIterable<EngineEvent | WireRowsEvent> {
     return this.runTask(task, { wireRows });
+  }
+
+  /**
+   * Hands the engine's PostgreSQL session to a relay (ADR 17) once no task runs; undefined on other
+   * databases. The engine runs no task until the relay is closed, and its session is closed then.
+   */
+  async openRelay(signal: AbortSignal): Promise<WireRelay | undefined> {
+    if (!this.session.relay) return undefined;
+    const gone = this.goneError();
+    if (gone) throw gone;
+    const release = await this.lock.acquire(signal, () => this.stopError());
+    let relay: WireRelay;
+    try {
+      relay = this.session.relay();
+    } catch (err) {
+      release();
+      throw this.mapError(err, signal);
+    }
+    this.running += 1;
+    let closed = false;
+    return {
+      ...relay,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await relay.close();
+        this.running -= 1;
+        release();
+        // The client may have left the session in any state (a transaction, SET, temporary tables).
+        await this.close();
+      },
+    };
   }
 
   private async *runTask(task: EngineTask, options: RunOptions): AsyncGenerator<EngineEvent | WireRowsEvent> {

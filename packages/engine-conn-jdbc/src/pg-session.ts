@@ -1,4 +1,4 @@
-import type { Column, Row } from '@sluice/core';
+import type { Column, Row, WireRelay } from '@sluice/core';
 import type pg from 'pg';
 import { errorCodeOf, messageOf, SessionLost, StatementFailure } from './db-errors.ts';
 import type { BatchLimits, DbSession, RunOptions, StatementEvent } from './db-session.ts';
@@ -301,6 +301,53 @@ export class PgSession implements DbSession {
       this.inFlight = false;
       this.executing = () => false;
     }
+  }
+
+  /**
+   * Takes the connection from node-postgres: the server's bytes go to the relay's listener instead
+   * of node-postgres's parser, and the relay writes protocol messages to the socket itself. Loss of
+   * the connection is still reported through {@link onLost}. Closing the relay gives the socket back
+   * to node-postgres (which then holds no partial message only if the server was idle), and the
+   * session is then closed by its engine.
+   */
+  relay(): WireRelay {
+    if (this.lost || this.closing) throw new SessionLost('the session is closed');
+    if (this.inFlight) throw new Error('the session is running a statement');
+    const stream = this.stream as NodeJS.EventEmitter & { write(b: Buffer): boolean; pause(): void; resume(): void };
+    const saved = stream.listeners('data') as ((chunk: Buffer) => void)[];
+    for (const l of saved) stream.removeListener('data', l);
+    const listeners: ((chunk: Buffer) => void)[] = [];
+    const onData = (chunk: Buffer) => {
+      for (const l of listeners) l(chunk);
+    };
+    stream.on('data', onData);
+    let busy = false;
+    let closed = false;
+    this.inFlight = true;
+    this.executing = () => busy;
+    return {
+      write: (bytes) => stream.write(bytes),
+      onData: (l) => void listeners.push(l),
+      onDrain: (l) => void stream.on('drain', l),
+      onLost: (l) => this.onLost(l),
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+      setBusy: (b) => {
+        busy = b;
+      },
+      cancel: () => (busy ? this.cancel() : Promise.resolve()),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        busy = false;
+        await this.cancelling;
+        stream.removeListener('data', onData);
+        for (const l of saved) stream.on('data', l);
+        stream.resume();
+        this.inFlight = false;
+        this.executing = () => false;
+      },
+    };
   }
 
   cancel(): Promise<void> {

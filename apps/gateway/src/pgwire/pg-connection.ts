@@ -12,6 +12,7 @@ import { localSelect } from './local-select.ts';
 import { type FrontendMessage, MessageFramer, MessageTooLarge } from './message-framer.ts';
 import { type PgType, pgTypeOf } from './pg-types.ts';
 import type { InteractiveStatements, PgwireServerDeps, Target } from './pgwire-deps.ts';
+import { Relay, type RelayHost, RelayRefusal } from './relay.ts';
 import { ArrayRowSource, JobRowSource, LiveRowSource, type RowSource } from './row-source.ts';
 import { alsoPassedThrough, LOCAL_SETTINGS, parseSessionCommand, REPORTED_SETTINGS, type SessionCommand } from './session-commands.ts';
 import { leadingWords, maxPlaceholder, type SqlDialect, splitStatements, substitutePlaceholders } from './sql-lexer.ts';
@@ -139,7 +140,7 @@ function dialectOf(target: Target): SqlDialect {
  * input is buffered up to a bound, then the socket is paused (TCP backpressure). Output is written in
  * batches; while the client does not read, streaming waits for the socket to drain.
  */
-export class PgConnection {
+export class PgConnection implements RelayHost {
   private socket: Socket;
   private readonly framer: MessageFramer;
   private readonly w = new ByteWriter();
@@ -162,6 +163,16 @@ export class PgConnection {
   private key: { pid: number; secret: number } | undefined;
   private running: { jobId?: string; cancelled: boolean; abort?: () => void } | undefined;
   private drainWaiters: (() => void)[] = [];
+  /** The connection's own session on a PostgreSQL data source, relayed (ADR 17). */
+  private relay: Relay | undefined;
+  /** Aborts a relay being opened when the connection goes. */
+  private relayOpening: AbortController | undefined;
+  /** The target cannot be relayed (not PostgreSQL): statements run one by one. */
+  private relayRefused = false;
+  /** The relay's server is not reading: the client is not read either. */
+  private relayPaused = false;
+  /** The data source the relay serves. */
+  private relayTarget = '';
   /** Identifies the connection in job labels and logs. */
   readonly id: string;
 
@@ -181,7 +192,10 @@ export class PgConnection {
   private attach(s: Socket): void {
     s.setNoDelay(true);
     s.on('data', (chunk: Buffer) => this.onData(chunk));
-    s.on('drain', () => this.wakeDrain());
+    s.on('drain', () => {
+      this.wakeDrain();
+      this.relay?.clientDrained();
+    });
     s.on('close', () => this.onClosed());
     s.on('error', () => this.close());
   }
@@ -213,7 +227,7 @@ export class PgConnection {
       while (this.queue.length > 0 && this.phase !== 'closed') {
         const m = this.queue.shift() as FrontendMessage;
         try {
-          await this.handle(m);
+          await this.handle(m, this.queue.length > 0);
         } catch (err) {
           if (err instanceof ProtocolViolation) {
             this.protocolFailure(err);
@@ -221,7 +235,7 @@ export class PgConnection {
           }
           await this.reportError(err);
         }
-        if (this.queue.length === 0 || this.queueBytes() < MAX_PENDING_INPUT / 2) this.socket.resume();
+        if (!this.relayPaused && (this.queue.length === 0 || this.queueBytes() < MAX_PENDING_INPUT / 2)) this.socket.resume();
       }
     } finally {
       this.pumping = false;
@@ -262,7 +276,8 @@ export class PgConnection {
     for (const p of this.portals.values()) p.result?.source?.close();
     this.portals.clear();
     this.wakeDrain();
-    void this.cancelRunning();
+    this.relayOpening?.abort();
+    void this.cancelRunning().finally(() => this.relay?.close());
     this.ctx.onClose(this);
   }
 
@@ -279,10 +294,147 @@ export class PgConnection {
 
   // ---------------------------------------------------------------- startup and authentication
 
-  private async handle(m: FrontendMessage): Promise<void> {
+  private async handle(m: FrontendMessage, more = false): Promise<void> {
     if (this.phase === 'startup') return this.onStartup(parseStartupPacket(m.body));
     if (this.phase === 'auth') return this.onAuthMessage(m);
+    if (m.type !== 'X' && this.relayWanted() && (await this.relayMessage(m, more))) return;
     return this.onMessage(m);
+  }
+
+  // ---------------------------------------------------------------- the relay (ADR 17)
+
+  private relayWanted(): boolean {
+    const t = this.target;
+    return (
+      this.relay !== undefined ||
+      (!this.relayRefused &&
+        this.ctx.deps.relay !== false &&
+        this.ctx.deps.interactive?.relay !== undefined &&
+        t?.kind === 'datasource' &&
+        (t.type === 'postgresql' || t.type === 'postgres'))
+    );
+  }
+
+  /** Hands a message to the relay, opening it first. False: the ordinary handlers take it. */
+  private async relayMessage(m: FrontendMessage, more: boolean): Promise<boolean> {
+    if (!this.relay) {
+      // Nothing to relay yet: a Sync or Flush is answered here, and so is what follows a failed open.
+      if (m.type === 'S' || m.type === 'H' || this.skipToSync) return false;
+      try {
+        this.relay = await this.openRelay();
+      } catch (err) {
+        await this.reportError(err);
+        if (m.type === 'Q') {
+          out.readyForQuery(this.w, this.tx);
+          await this.flush();
+        } else this.skipToSync = true;
+        return true;
+      }
+      if (!this.relay) {
+        this.relayRefused = true;
+        return false;
+      }
+      this.relayTarget = this.target?.name ?? '';
+    }
+    await this.relay.fromClient(m, more);
+    return true;
+  }
+
+  private async openRelay(): Promise<Relay | undefined> {
+    const controller = new AbortController();
+    this.relayOpening = controller;
+    try {
+      const session = await this.ctx.deps.interactive?.relay?.(this.principal as Principal, this.submission(), controller.signal);
+      if (!session) return undefined;
+      const relay = new Relay(session, this);
+      if (this.phase === 'closed') {
+        await relay.close();
+        return undefined;
+      }
+      // The session answers as the client was told at start-up.
+      const settings: [string, string][] = [
+        ['DateStyle', this.settings.get('datestyle') ?? 'ISO, MDY'],
+        ['IntervalStyle', this.settings.get('intervalstyle') ?? 'postgres'],
+        ['TimeZone', this.settings.get('timezone') ?? 'UTC'],
+        ['extra_float_digits', this.settings.get('extra_float_digits') ?? '1'],
+      ];
+      const app = this.settings.get('application_name');
+      if (app) settings.push(['application_name', app]);
+      const path = this.startupParams.get('search_path');
+      if (path) settings.push(['search_path', path]);
+      try {
+        await relay.setUp(settings);
+      } catch (err) {
+        await relay.close();
+        throw pgError('08006', (err as Error).message);
+      }
+      return relay;
+    } finally {
+      this.relayOpening = undefined;
+    }
+  }
+
+  /** Ends the relay (the target changed): the session's engine is stopped. */
+  private async leaveRelay(): Promise<void> {
+    const relay = this.relay;
+    this.relay = undefined;
+    this.relayRefused = false;
+    this.relayPaused = false;
+    await relay?.close();
+  }
+
+  send(bytes: Buffer): boolean {
+    if (this.phase === 'closed') return true;
+    if (this.w.length > 0) this.socket.write(this.w.take());
+    return this.socket.write(bytes);
+  }
+
+  pauseClient(): void {
+    this.relayPaused = true;
+    this.socket.pause();
+  }
+
+  resumeClient(): void {
+    if (!this.relayPaused) return;
+    this.relayPaused = false;
+    this.socket.resume();
+  }
+
+  async answerLocally(m: FrontendMessage, tx: string): Promise<void> {
+    this.tx = tx as 'I' | 'T' | 'E';
+    await this.onMessage(m);
+    await this.flush();
+    if (this.relay && !(this.target?.kind === 'datasource' && this.target.name === this.relayTarget)) await this.leaveRelay();
+  }
+
+  isLocal(kind: 'S' | 'P', name: string): boolean {
+    return kind === 'S' ? this.statements.has(name) : this.portals.has(name);
+  }
+
+  localSkipping(): boolean {
+    return this.skipToSync;
+  }
+
+  localSync(): void {
+    this.skipToSync = false;
+    this.endImplicitTransaction();
+  }
+
+  async refuse(err: unknown, query: boolean, tx: string): Promise<void> {
+    this.tx = tx as 'I' | 'T' | 'E';
+    await this.reportError(err);
+    if (query) {
+      out.readyForQuery(this.w, this.tx);
+      await this.flush();
+    }
+  }
+
+  lost(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.ctx.deps.log.warn({ conn: this.id, reason }, 'pgwire relay: the data source connection was lost');
+    out.errorResponse(this.w, { severity: 'FATAL', code: '08006', message: `the connection to the data source was lost: ${reason}` });
+    this.endWith();
+    void this.leaveRelay();
   }
 
   private async onStartup(p: StartupPacket): Promise<void> {
@@ -466,7 +618,7 @@ export class PgConnection {
   private toPgError(err: unknown): PgError {
     if (err instanceof PgError) return err;
     if (err instanceof JobFailure) return new PgError(errorFieldsOf(err.error, err.jobId));
-    if (err instanceof ParameterError) return pgError(err.sqlState, err.message);
+    if (err instanceof ParameterError || err instanceof RelayRefusal) return pgError(err.sqlState, err.message);
     if (err instanceof SluiceError) return new PgError(errorFieldsOf(err.toBody()));
     this.ctx.deps.log.error({ conn: this.id, err: (err as Error)?.stack ?? String(err) }, 'pgwire statement failed');
     return pgError('XX000', (err as Error)?.message ?? String(err));
@@ -806,6 +958,7 @@ export class PgConnection {
 
   private async setSetting(name: string, value: string | null): Promise<void> {
     if (name === 'sluice.datasource' || name === 'sluice.engine') {
+      if (this.relay && this.tx !== 'I') throw pgError('25001', `${name} cannot change inside a transaction block`);
       if (value === null || value === '') {
         this.target = await this.resolveTarget(this.database);
       } else if (name === 'sluice.datasource') {
@@ -834,14 +987,10 @@ export class PgConnection {
     if (reported) out.parameterStatus(this.w, reported, this.settings.get(name) ?? '');
   }
 
-  /** Submits `sql` as a job on the connection's target and waits until it is final. */
-  private async runJob(sql: string, textResults = true): Promise<StatementResult> {
-    const principal = this.principal as Principal;
+  /** A statement's submission on the connection's target, without its code. */
+  private submission(): Record<string, unknown> {
     const target = this.target as Target;
-    const running: { jobId?: string; cancelled: boolean; abort?: () => void } = { cancelled: false };
-    this.running = running;
-    const body: Record<string, unknown> = {
-      code: sql,
+    return {
       creator: 'pgwire',
       labels: {
         pgwireConnection: this.id,
@@ -849,6 +998,14 @@ export class PgConnection {
       },
       ...(target.kind === 'datasource' ? { dataSource: target.name } : { engineType: target.name }),
     };
+  }
+
+  /** Submits `sql` as a job on the connection's target and waits until it is final. */
+  private async runJob(sql: string, textResults = true): Promise<StatementResult> {
+    const principal = this.principal as Principal;
+    const running: { jobId?: string; cancelled: boolean; abort?: () => void } = { cancelled: false };
+    this.running = running;
+    const body: Record<string, unknown> = { code: sql, ...this.submission() };
     const interactive = this.ctx.deps.interactive;
     if (interactive) return this.runLive(interactive, principal, body, sql, running, textResults);
     const { job } = await this.ctx.deps.entrance.submit(principal, body);
@@ -917,6 +1074,7 @@ export class PgConnection {
 
   /** Cancels the statement this connection runs (a CancelRequest, or the client went away). */
   async cancelRunning(): Promise<void> {
+    if (this.relay) return this.relay.cancel();
     const r = this.running;
     if (!r) return;
     r.cancelled = true;

@@ -1,4 +1,4 @@
-import type { BrowsePage, BrowsePath, Column, EventBus, InteractiveStatement, Principal } from '@sluice/core';
+import type { BrowsePage, BrowsePath, Column, EventBus, InteractiveRelay, InteractiveStatement, Principal } from '@sluice/core';
 import type { EntranceApi, Logger } from '@sluice/entrance';
 import type { TokenStore } from '../auth/token-store.ts';
 import type { ScramVerifierStore } from './scram-verifier-store.ts';
@@ -25,6 +25,12 @@ export interface InteractiveStatements {
     signal: AbortSignal,
     options?: { wireRows?: (columns: Column[]) => boolean },
   ): Promise<InteractiveStatement>;
+  /**
+   * Gives a connection its own session on the PostgreSQL data source `body.dataSource`, relayed byte
+   * for byte (ADR 17); undefined when the data source cannot be relayed. `body` is the connection's
+   * submission without code.
+   */
+  relay?(principal: Principal, body: Record<string, unknown>, signal: AbortSignal): Promise<InteractiveRelay | undefined>;
 }
 
 /** What {@link startPgwireServer} needs. */
@@ -36,6 +42,8 @@ export interface PgwireServerDeps {
   entrance: EntranceApi;
   /** The in-process fast path for statements, when this process also runs an engine manager. */
   interactive?: InteractiveStatements;
+  /** Relay connections to PostgreSQL data sources to sessions of their own (ADR 17); default true. */
+  relay?: boolean;
   tokens: TokenStore;
   dataSources: PgwireDataSources;
   bus: EventBus;

@@ -210,6 +210,76 @@ export function offersPrepareAhead(engine: unknown): engine is PrepareAheadEngin
   return typeof (engine as Partial<PrepareAheadEngine> | undefined)?.prepareAhead === 'function';
 }
 
+/**
+ * A PostgreSQL session handed whole to a client of the same protocol (pgwire's relay, ADR 17): the
+ * client's messages go to the server as bytes and the server's come back as bytes. The holder owns
+ * the session until {@link close}; nothing else runs on it meanwhile.
+ */
+export interface WireRelay {
+  /** Sends protocol messages to the server. False when the socket's buffer is full: wait for `onDrain`. */
+  write(bytes: Buffer): boolean;
+  /** The server's bytes as they arrive: whole messages or parts of them. */
+  onData(listener: (chunk: Buffer) => void): void;
+  onDrain(listener: () => void): void;
+  /** Called once if the server connection breaks (not through {@link close}). */
+  onLost(listener: (reason: string) => void): void;
+  /** Stops reading from the server (the client reads slowly) and starts again. */
+  pause(): void;
+  resume(): void;
+  /** Tells the relay whether the server is working for the client, which is when {@link cancel} acts. */
+  setBusy(busy: boolean): void;
+  /** Cancels what the server executes now, from a separate connection. */
+  cancel(): Promise<void>;
+  /** Gives the session back; the engine holding it is not reused. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** An optional engine capability: hand its PostgreSQL session over as a {@link WireRelay}. */
+export interface WireRelayEngine {
+  /** Undefined when the engine's session is not PostgreSQL. Waits while a task runs. */
+  openRelay(signal: AbortSignal): Promise<WireRelay | undefined>;
+}
+
+/** True when the engine offers {@link WireRelayEngine.openRelay}. */
+export function offersWireRelay(engine: unknown): engine is WireRelayEngine {
+  return typeof (engine as Partial<WireRelayEngine> | undefined)?.openRelay === 'function';
+}
+
+/** How a relayed statement ended, as its job records it. */
+export interface RelayedOutcome {
+  state: 'Succeed' | 'Failed' | 'Cancelled';
+  /** The server's error (SQLSTATE and message) for a failed statement. */
+  error?: { sqlState: string; message: string };
+  /** Rows sent to the client. */
+  rows: number;
+  /** The server's command tag (`SELECT 3`, `INSERT 0 1`). */
+  tag?: string;
+}
+
+/** A relayed statement's job, begun when the statement goes to the server. */
+export interface RelayedStatement {
+  readonly jobId: string;
+  /** Records the end; the first call counts. */
+  end(outcome: RelayedOutcome): void;
+}
+
+/** A statement a relay may send: checked and intercepted as a submission is. */
+export interface RelayPrepared {
+  /** The text to send to the server (interceptors may have changed it). */
+  readonly code: string;
+  /** Begins the statement's job (a new one each time the statement runs). */
+  begin(): RelayedStatement;
+}
+
+/** A connection's own PostgreSQL session on a data source, relayed byte for byte (ADR 17). */
+export interface InteractiveRelay {
+  readonly wire: WireRelay;
+  /** Validates a statement, applies the statement policy and the interceptors; throws a SluiceError when refused. */
+  prepare(sql: string): Promise<RelayPrepared>;
+  /** Ends the relay: open statements end Cancelled, the engine is stopped. Safe to call twice. */
+  close(): Promise<void>;
+}
+
 /** One statement an interactive session runs on an engine held for it (pgwire's direct path). */
 export interface InteractiveStatement {
   readonly jobId: string;
