@@ -13,6 +13,7 @@ import {
   offersWireRows,
   type Principal,
   type RelayedOutcome,
+  type RelayPrepared,
   type Row,
   SluiceError,
   topics,
@@ -90,7 +91,7 @@ export class InteractiveRunner {
   private readonly prepared = new Map<string, Cached<{ principal: Principal; job: NewJob }>>();
   private readonly journal: StatementJournal;
   /** Statements running here, by job id: what a cancel command stops. */
-  private readonly live = new Map<string, AbortController>();
+  private readonly live = new Map<string, { abort(): void }>();
   private readonly unsubscribe: Promise<() => Promise<void>> | undefined;
 
   constructor(
@@ -252,6 +253,7 @@ export class InteractiveRunner {
         ? this.cached(this.access, `${principal.user}\u001f${dsName}`, () => this.deps.access!.checkUse(principal, dsName))
         : Promise.resolve(undefined);
     // The connection's first submission shape: which engine, whose quota, which start-up parameters.
+    const relayLabels = { ...((body.labels as Record<string, string> | undefined) ?? {}), 'sluice.interactive': 'true' };
     const probe = await this.prepare(principal, { ...body, code: 'SELECT 1' }, await checkUse());
     const owner = probe.principal;
     const dataSource = await this.cached(this.connections, `${owner.user}\u001f${dsName}`, () =>
@@ -275,62 +277,92 @@ export class InteractiveRunner {
       return undefined;
     }
     const redact = redactorFor(dataSource);
-    const open = new Set<(outcome: RelayedOutcome) => void>();
     const run = { managerId: this.deps.managerId, engineId: pooled.id, leaseMs: config.SLUICE_LEASE_MS };
+    /** Statements begun and not ended: what a REST cancel, the run timeout and close() stop. */
+    const open = new Set<{ deadline: number; timedOut: boolean; cancelled: boolean; abort(): void; end(o: RelayedOutcome): void }>();
+    // One sweep per relay enforces the run timeout, instead of a timer per statement.
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      for (const st of open) {
+        if (st.deadline > now || st.timedOut) continue;
+        st.timedOut = true;
+        st.abort();
+      }
+    }, 1000);
+    sweep.unref();
+    // The connection's own checks: its access is checked again once ACCESS_TTL_MS old, and a text
+    // prepared within that time is not prepared again (when it names no variable), so a statement
+    // sent again costs no await on its way to the server.
+    let use: { type: string; engine: string } | undefined = await checkUse();
+    let accessAt = Date.now();
+    const byText = new Map<string, { prepared: RelayPrepared; at: number }>();
+    const relayPrepared = (job: NewJob): RelayPrepared => ({
+      code: job.code,
+      begin: () => {
+        const id = newJobId();
+        const entry = this.journal.begin({ ...job, id }, run, dataSource);
+        const st = {
+          deadline: Date.now() + job.runTimeoutS * 1000,
+          timedOut: false,
+          cancelled: false,
+          // A REST cancel of a long statement, and its run timeout, cancel it on the server.
+          abort: () => {
+            st.cancelled = true;
+            void relay.cancel();
+          },
+          end: (outcome: RelayedOutcome) => {
+            if (!open.delete(st)) return;
+            this.live.delete(id);
+            const lines = [`Job ${id} runs on ${job.engineType} engine ${pooled.id} for ${job.user} (interactive, relayed)`];
+            let state: RelayedOutcome['state'] | 'Timeout' = outcome.state;
+            let error: ErrorBody | undefined;
+            if (outcome.state === 'Succeed') {
+              if (outcome.tag) lines.push(outcome.tag);
+              lines.push(`${outcome.rows} row(s) streamed to the client`);
+            } else if (outcome.state === 'Cancelled' || (st.cancelled && outcome.error?.sqlState === '57014')) {
+              state = st.timedOut ? 'Timeout' : 'Cancelled';
+              error = new SluiceError(st.timedOut ? 'SLUICE_JOB_RUN_TIMEOUT' : 'SLUICE_JOB_CANCELLED', {}).toBody();
+            } else if (outcome.error) {
+              error = new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
+                engine: dataSource.type,
+                reason: redact(outcome.error.message),
+                dataSource: dsName,
+                sqlState: outcome.error.sqlState,
+              }).toBody();
+            }
+            if (error) lines.push(`ERROR ${error.code}: ${error.message}`);
+            entry.end({ state, error, logLines: lines });
+          },
+        };
+        open.add(st);
+        this.live.set(id, st);
+        return { jobId: id, end: st.end };
+      },
+    });
     let closed: Promise<void> | undefined;
     return {
       wire: relay,
-      prepare: async (sql) => {
-        const prepared = await this.prepare(principal, { ...body, code: sql }, await checkUse());
-        const job = prepared.job;
-        return {
-          code: job.code,
-          begin: () => {
-            const id = newJobId();
-            const entry = this.journal.begin({ ...job, id }, run, dataSource);
-            // A REST cancel of a long statement, and its run timeout, cancel it on the server.
-            const controller = new AbortController();
-            let timedOut = false;
-            controller.signal.addEventListener('abort', () => void relay.cancel(), { once: true });
-            const timer = setTimeout(() => {
-              timedOut = true;
-              controller.abort();
-            }, job.runTimeoutS * 1000);
-            timer.unref();
-            this.live.set(id, controller);
-            const end = (outcome: RelayedOutcome) => {
-              if (!open.delete(end)) return;
-              clearTimeout(timer);
-              this.live.delete(id);
-              const lines = [`Job ${id} runs on ${job.engineType} engine ${pooled.id} for ${job.user} (interactive, relayed)`];
-              let state: RelayedOutcome['state'] | 'Timeout' = outcome.state;
-              let error: ErrorBody | undefined;
-              if (outcome.state === 'Succeed') {
-                if (outcome.tag) lines.push(`${outcome.tag}`);
-                lines.push(`${outcome.rows} row(s) streamed to the client`);
-              } else if (outcome.state === 'Cancelled' || (controller.signal.aborted && outcome.error?.sqlState === '57014')) {
-                state = timedOut ? 'Timeout' : 'Cancelled';
-                error = new SluiceError(timedOut ? 'SLUICE_JOB_RUN_TIMEOUT' : 'SLUICE_JOB_CANCELLED', {}).toBody();
-              } else if (outcome.error) {
-                const reason = redact(outcome.error.message);
-                error = new SluiceError('SLUICE_ENGINE_QUERY_FAILED', {
-                  engine: dataSource.type,
-                  reason,
-                  dataSource: dsName,
-                  sqlState: outcome.error.sqlState,
-                }).toBody();
-              }
-              if (error) lines.push(`ERROR ${error.code}: ${error.message}`);
-              entry.end({ state, error, logLines: lines });
-            };
-            open.add(end);
-            return { jobId: id, end };
-          },
-        };
+      prepare: (sql) => {
+        const now = Date.now();
+        const hit = now - accessAt < ACCESS_TTL_MS ? byText.get(sql) : undefined;
+        if (hit && now - hit.at < ACCESS_TTL_MS) return hit.prepared;
+        return (async () => {
+          if (Date.now() - accessAt >= ACCESS_TTL_MS) {
+            use = this.deps.access ? await this.deps.access.checkUse(principal, dsName) : undefined;
+            accessAt = Date.now();
+          }
+          const prepared = relayPrepared((await this.deps.entrance.prepare(principal, { ...body, code: sql, labels: relayLabels }, { use })).job);
+          if (!sql.includes('${') && sql.length <= MAX_PREPARED_CODE) {
+            if (byText.size >= MAX_PREPARED) byText.delete(byText.keys().next().value as string);
+            byText.set(sql, { prepared, at: Date.now() });
+          }
+          return prepared;
+        })();
       },
       close: () => {
         closed ??= (async () => {
-          for (const end of [...open]) end({ state: 'Cancelled', rows: 0 });
+          clearInterval(sweep);
+          for (const st of [...open]) st.end({ state: 'Cancelled', rows: 0 });
           await relay.close().catch(() => {});
           await engines.release(pooled).catch((e) => this.deps.log.warn({ err: String(e) }, 'engine release failed'));
         })();

@@ -108,6 +108,12 @@ export class StatementJournal {
   /** Statements begun and not ended. */
   private open = 0;
   private whenIdle: (() => void) | undefined;
+  /**
+   * Statements that will be written as Running if they have not ended by their deadline, in the
+   * order they began (so by deadline): one timer watches the first, instead of a timer each.
+   */
+  private watched: { deadline: number; entry: { ended: boolean; promote(): void } }[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: StatementJournalOptions) {
     this.flushMs = deps.flushMs ?? 20;
@@ -124,24 +130,24 @@ export class StatementJournal {
   begin(job: NewJob, run: JournalRun, ds?: DataSourceConnection): JournalEntry {
     const startedAt = new Date();
     let running: Promise<JobRow> | undefined;
-    let ended = false;
     this.open++;
-    const promote = () => {
-      if (ended) return;
-      running = (async () => this.deps.store.insertRunning(job, run, await this.deps.lineage?.started(lineageRow(job), ds)))();
-      running.catch((e) => this.deps.log.warn({ jobId: job.id, err: String(e) }, 'interactive statement could not be recorded as Running'));
+    const state = {
+      ended: false,
+      promote: () => {
+        if (state.ended) return;
+        running = (async () => this.deps.store.insertRunning(job, run, await this.deps.lineage?.started(lineageRow(job), ds)))();
+        running.catch((e) => this.deps.log.warn({ jobId: job.id, err: String(e) }, 'interactive statement could not be recorded as Running'));
+      },
     };
     // After close (a stopping process) nothing is kept in memory: every statement is written as it starts.
-    const timer = this.closed ? undefined : setTimeout(promote, this.runningAfterMs);
-    if (timer) timer.unref();
-    else promote();
+    if (this.closed) state.promote();
+    else this.watch(startedAt.getTime() + this.runningAfterMs, state);
     return {
       jobId: job.id,
       end: (outcome) => {
-        if (ended) return;
-        ended = true;
+        if (state.ended) return;
+        state.ended = true;
         if (--this.open === 0) this.whenIdle?.();
-        if (timer) clearTimeout(timer);
         if (running) {
           this.track(this.endRunning(job, ds, running, outcome));
           return;
@@ -150,6 +156,31 @@ export class StatementJournal {
         this.schedule();
       },
     };
+  }
+
+  private watch(deadline: number, entry: { ended: boolean; promote(): void }): void {
+    this.watched.push({ deadline, entry });
+    if (!this.watchTimer) this.armWatch();
+  }
+
+  /** Promotes the watched statements past their deadline and still running, and waits for the next. */
+  private armWatch(): void {
+    const now = Date.now();
+    let i = 0;
+    for (; i < this.watched.length; i++) {
+      const w = this.watched[i] as (typeof this.watched)[number];
+      if (w.entry.ended) continue;
+      if (w.deadline > now) break;
+      w.entry.promote();
+    }
+    this.watched = i === 0 ? this.watched : this.watched.slice(i);
+    const next = this.watched[0];
+    if (!next) return;
+    this.watchTimer = setTimeout(() => {
+      this.watchTimer = undefined;
+      this.armWatch();
+    }, next.deadline - now);
+    this.watchTimer.unref();
   }
 
   private track(p: Promise<void>): void {

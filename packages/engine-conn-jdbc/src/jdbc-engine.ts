@@ -135,9 +135,11 @@ export class JdbcEngine implements Engine, WireRowsEngine, WireRelayEngine {
         closed = true;
         await relay.close();
         this.running -= 1;
+        // The client may have left the session in any state (a transaction, SET, temporary tables):
+        // the engine closes before a task waiting for it could run.
+        const closing = this.close();
         release();
-        // The client may have left the session in any state (a transaction, SET, temporary tables).
-        await this.close();
+        await closing;
       },
     };
   }

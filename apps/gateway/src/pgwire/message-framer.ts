@@ -4,6 +4,8 @@ import { ProtocolViolation } from './byte-reader.ts';
 export interface FrontendMessage {
   type: string;
   body: Buffer;
+  /** The whole message as it came, type and length included (a view of the received bytes). */
+  frame?: Buffer;
 }
 
 /**
@@ -67,7 +69,7 @@ export class MessageFramer {
     if (len > this.maxMessageBytes) throw new MessageTooLarge(type, len, this.maxMessageBytes);
     if (this.size < len + 1) return undefined;
     const whole = this.consume(len + 1);
-    return { type, body: Buffer.from(whole.subarray(5)) };
+    return { type, body: Buffer.from(whole.subarray(5)), frame: whole };
   }
 }
 

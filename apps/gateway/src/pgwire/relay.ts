@@ -40,6 +40,26 @@ interface RelayStatement {
   prepared?: RelayPrepared;
 }
 
+/** A simple query's statements, and which of them set Sluice routing or are session state. */
+interface QueryShape {
+  texts: string[];
+  /** A `SET`/`SHOW sluice.…` among them: alone, the connection answers it; with others, it is refused. */
+  sluice: boolean;
+  /** Transaction control and settings: not jobs. */
+  session: boolean[];
+}
+
+const MAX_SHAPES = 512;
+
+function shapeOf(sql: string): QueryShape {
+  const texts = splitStatements(sql, 'postgres');
+  return { texts, sluice: texts.some(isSluiceSetting), session: texts.map((t) => parseSessionCommand(t) !== null) };
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as Promise<T>)?.then === 'function';
+}
+
 /** A request sent to the server whose answer the relay waits for, in order. */
 type Op =
   | { kind: 'setup' }
@@ -116,6 +136,10 @@ export class Relay {
   tx = 'I';
   private readonly ops: Op[] = [];
   private out: Buffer[] = [];
+  /** Requests in `out`, waiting for answers once it is written. */
+  private outOps: Op[] = [];
+  /** How a query text splits into statements, by text: a session sends the same texts again and again. */
+  private readonly shapes = new Map<string, QueryShape>();
   private readonly statements = new Map<string, RelayStatement>();
   private readonly portalStatement = new Map<string, RelayStatement>();
   private readonly portalJobs = new Map<string, PortalJob>();
@@ -243,18 +267,24 @@ export class Relay {
   }
 
   private forward(m: FrontendMessage, op: Op | undefined, bytes?: Buffer): void {
-    this.out.push(bytes ?? frame(m.type, m.body));
+    this.out.push(bytes ?? m.frame ?? frame(m.type, m.body));
     if (op?.kind === 'sync') this.discarding = false;
     else if (this.discarding) return; // the server drops it unanswered
-    if (op) this.push(op);
+    if (op) this.outOps.push(op);
   }
 
-  /** Sends what was forwarded so far in one write. */
+  /**
+   * Sends what was forwarded so far in one write, then notes the requests it carried (their jobs
+   * begin): the bookkeeping comes after the bytes are on their way, and before any answer can be read.
+   */
   flush(): void {
     if (this.out.length === 0 || this.closed) return;
     const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out);
     this.out = [];
     if (!this.session.wire.write(bytes)) this.host.pauseClient();
+    const ops = this.outOps;
+    this.outOps = [];
+    for (const op of ops) this.push(op);
   }
 
   /** Waits until the server answered everything sent to it. */
@@ -271,20 +301,26 @@ export class Relay {
 
   private async query(m: FrontendMessage): Promise<void> {
     const sql = parseQuery(m.body);
-    const texts = splitStatements(sql, 'postgres');
-    if (texts.length === 1 && isSluiceSetting(texts[0] as string)) return this.local(m);
+    let shape = this.shapes.get(sql);
+    if (!shape) {
+      shape = shapeOf(sql);
+      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+      this.shapes.set(sql, shape);
+    }
+    const texts = shape.texts;
+    if (shape.sluice && texts.length === 1) return this.local(m);
     const statements: (RelayPrepared | undefined)[] = [];
     let changed = false;
     try {
-      for (const text of texts) {
-        if (isSluiceSetting(text)) {
-          throw new RelayRefusal('0A000', 'SET and SHOW of sluice.* settings must be sent in a query of their own');
-        }
-        if (parseSessionCommand(text)) {
+      if (shape.sluice) throw new RelayRefusal('0A000', 'SET and SHOW of sluice.* settings must be sent in a query of their own');
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i] as string;
+        if (shape.session[i]) {
           statements.push(undefined);
           continue;
         }
-        const prepared = await this.session.prepare(text);
+        const p = this.session.prepare(text);
+        const prepared = isPromise(p) ? await p : p;
         if (prepared.code !== text) changed = true;
         statements.push(prepared);
       }
@@ -304,7 +340,8 @@ export class Relay {
     let prepared: RelayPrepared | undefined;
     if (!parseSessionCommand(p.query) && splitStatements(p.query, 'postgres').length > 0) {
       try {
-        prepared = await this.session.prepare(p.query);
+        const pending = this.session.prepare(p.query);
+        prepared = isPromise(pending) ? await pending : pending;
       } catch (err) {
         await this.idle();
         await this.host.refuse(err, false, this.tx);
@@ -365,11 +402,14 @@ export class Relay {
   }
 
   private fromServer(chunk: Buffer): void {
-    // Nothing follows the set-up's ReadyForQuery in its chunk: the client has sent nothing yet.
-    const silent = this.silent;
+    if (this.silent) {
+      // Nothing follows the set-up's ReadyForQuery in its chunk: the client has sent nothing yet.
+      this.scan(chunk);
+      return;
+    }
+    // The bytes go on first; what they mean for the jobs is noted after.
+    if (!this.closed && !this.host.send(chunk)) this.session.wire.pause();
     this.scan(chunk);
-    if (silent || this.closed) return;
-    if (!this.host.send(chunk)) this.session.wire.pause();
   }
 
   /** Walks the server's messages in `chunk`: headers always, the bodies of C, E and Z. */

@@ -274,8 +274,11 @@ export interface RelayPrepared {
 /** A connection's own PostgreSQL session on a data source, relayed byte for byte (ADR 17). */
 export interface InteractiveRelay {
   readonly wire: WireRelay;
-  /** Validates a statement, applies the statement policy and the interceptors; throws a SluiceError when refused. */
-  prepare(sql: string): Promise<RelayPrepared>;
+  /**
+   * Validates a statement, applies the statement policy and the interceptors; throws (or rejects
+   * with) a SluiceError when refused. A text prepared a moment ago comes back at once, not as a promise.
+   */
+  prepare(sql: string): RelayPrepared | Promise<RelayPrepared>;
   /** Ends the relay: open statements end Cancelled, the engine is stopped. Safe to call twice. */
   close(): Promise<void>;
 }
