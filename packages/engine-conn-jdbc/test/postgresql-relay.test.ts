@@ -67,7 +67,8 @@ describe('postgresql session handed over as a relay', () => {
     const begun = await roundTrip(relay, 'BEGIN; CREATE TEMP TABLE t (n int); INSERT INTO t VALUES (7)', seen);
     assert.equal(begun.bytes.at(-1), 0x54, 'ReadyForQuery says: in a transaction block (T)');
     const inTx = await roundTrip(relay, 'SELECT n FROM t', seen);
-    assert.match(inTx.bytes.toString('latin1'), /\u0000\u0000\u0000\u00017/, 'the same session still holds the transaction');
+    // A DataRow of one column: the value's length (1) and its text, 7.
+    assert.ok(inTx.bytes.includes(Buffer.from([0, 0, 0, 1, 0x37])), 'the same session still holds the transaction');
     await roundTrip(relay, 'ROLLBACK', seen);
 
     // While relayed, the engine runs no task: a task waits, and fails once the engine is closed.
