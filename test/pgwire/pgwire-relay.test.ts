@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
 import { addOrdersDataSource, type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
+import { cstr, rawLogin } from './raw-wire.ts';
 import { runProcess } from './run-process.ts';
 
 interface JobItem {
@@ -70,6 +71,28 @@ describe('pgwire relay to a PostgreSQL data source', () => {
     } finally {
       await a.end();
       await b.end();
+    }
+  });
+
+  it("sets up the server's session as the client was told at start-up: TimeZone, search_path, application_name", async () => {
+    const w = await rawLogin(s.port, 'alice', s.ts.tokens.alice, 'orders_pg', {
+      TimeZone: 'Asia/Tokyo',
+      search_path: 'public, pg_catalog',
+      application_name: 'relay-setup',
+    });
+    try {
+      w.send('Q', cstr("SELECT current_setting('TimeZone'), current_setting('search_path'), current_setting('application_name')"));
+      const row = await w.until('D');
+      assert.ok(row, 'a DataRow');
+      const values: string[] = [];
+      for (let at = 2, i = 0; i < row.body.readInt16BE(0); i++) {
+        const len = row.body.readInt32BE(at);
+        values.push(row.body.toString('utf8', at + 4, at + 4 + len));
+        at += 4 + len;
+      }
+      assert.deepEqual(values, ['Asia/Tokyo', 'public, pg_catalog', 'relay-setup']);
+    } finally {
+      w.socket.destroy();
     }
   });
 

@@ -156,9 +156,9 @@ export function startupPacket(params: Record<string, string>): Buffer {
 }
 
 /** Connects and logs in with SCRAM-SHA-256; resolves once ReadyForQuery arrives. */
-export async function rawLogin(port: number, user: string, token: string, database = 'duckdb'): Promise<RawWire> {
+export async function rawLogin(port: number, user: string, token: string, database = 'duckdb', params: Record<string, string> = {}): Promise<RawWire> {
   const w = await RawWire.connect(port);
-  w.write(startupPacket({ user, database }));
+  w.write(startupPacket({ user, database, ...params }));
   const req = await w.next();
   if (req?.type !== 'R' || req.body.readInt32BE(0) !== 10) throw new Error(`expected AuthenticationSASL, got ${req?.type}`);
   const nonce = randomBytes(18).toString('base64');

@@ -330,6 +330,8 @@ export class PgConnection implements RelayHost {
         } else this.skipToSync = true;
         return true;
       }
+      // The client may have gone while the relay was opened (TypeScript narrowed `phase` before the await).
+      if ((this.phase as string) === 'closed') return true;
       if (!this.relay) {
         this.relayRefused = true;
         return false;
@@ -367,6 +369,11 @@ export class PgConnection implements RelayHost {
       } catch (err) {
         await relay.close();
         throw pgError('08006', (err as Error).message);
+      }
+      // The client may have gone while the session was set up: nothing else would close it.
+      if ((this.phase as string) === 'closed') {
+        await relay.close();
+        return undefined;
       }
       return relay;
     } finally {

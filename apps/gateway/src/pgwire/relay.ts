@@ -182,7 +182,9 @@ export class Relay {
    */
   async setUp(settings: readonly [string, string][]): Promise<void> {
     if (settings.length === 0) return;
-    const sql = settings.map(([k, v]) => `SET ${k} = '${v.replace(/'/g, "''")}'`).join('; ');
+    // set_config takes a setting's text as SET would read it unquoted (a search_path list stays a list).
+    const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    const sql = `SELECT ${settings.map(([k, v]) => `pg_catalog.set_config(${literal(k)}, ${literal(v)}, false)`).join(', ')}`;
     const done = new Promise<void>((resolve, reject) => {
       this.setupDone = { resolve, reject };
     });
