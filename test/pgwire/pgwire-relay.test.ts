@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
 import { addOrdersDataSource, type PgwireStack, startPgwireStack } from './pgwire-stack.ts';
-import { cstr, rawLogin } from './raw-wire.ts';
+import { cstr, errorFields, rawLogin } from './raw-wire.ts';
 import { runProcess } from './run-process.ts';
 
 interface JobItem {
@@ -161,16 +161,37 @@ describe('pgwire relay to a PostgreSQL data source', () => {
     const c = await connect('relay-policy');
     try {
       await assert.rejects(c.query('TRUNCATE public.orders'), (e: Error) => /truncate/i.test(e.message));
-      await assert.rejects(c.query({ text: 'TRUNCATE public.orders', values: [] }), (e: Error) => /truncate/i.test(e.message));
+      // A named statement: node-postgres sends Parse/Bind/Execute/Sync, and the Parse is refused.
+      await assert.rejects(c.query({ name: 'trunc', text: 'TRUNCATE public.orders', values: [] }), (e: Error) => /truncate/i.test(e.message));
       await assert.rejects(
         c.query('SELECT 1; TRUNCATE public.orders'),
         (e: Error) => /truncate/i.test(e.message),
         'one denied statement refuses its whole query',
       );
+      // Transaction control and settings reach the server too, so they pass the policy as well.
+      await assert.rejects(c.query('LISTEN "truncate"'), (e: Error) => /truncate/i.test(e.message));
       assert.equal((await c.query('SELECT $1::int AS n', [7])).rows[0]?.n, 7, 'the connection is usable after the refusals');
       assert.equal((await direct.query('SELECT count(*)::int AS n FROM public.orders WHERE id IN (1, 2)')).rows[0]?.n, 2, 'nothing was truncated');
     } finally {
       await c.end();
+    }
+  });
+
+  it('refuses the function call protocol (a call by OID, no SQL text to check) and goes on', async () => {
+    const w = await rawLogin(s.port, 'alice', s.ts.tokens.alice, 'orders_pg');
+    try {
+      // FunctionCall: the OID of pg_backend_pid(), no argument formats, no arguments, a text result.
+      const call = Buffer.alloc(10);
+      call.writeInt32BE(2026, 0);
+      w.send('F', call);
+      const err = await w.until('E');
+      assert.ok(err);
+      assert.equal(errorFields(err.body).C, '0A000');
+      assert.ok(await w.until('Z'), 'ReadyForQuery after the refusal');
+      w.send('Q', cstr('SELECT 1'));
+      assert.ok(await w.until('D'), 'the connection goes on');
+    } finally {
+      w.socket.destroy();
     }
   });
 

@@ -261,6 +261,11 @@ export class Relay {
         this.host.localSync();
         this.forward(m, { kind: 'sync' });
         break;
+      case 'F':
+        // A function call by OID carries no SQL text the statement policy could check, and no job.
+        await this.idle();
+        await this.host.refuse(new RelayRefusal('0A000', 'the function call protocol is not supported; call the function in a query'), true, this.tx);
+        return;
       default:
         // Flush, COPY data and anything else: the server answers (or complains) itself.
         this.forward(m, undefined);
@@ -312,19 +317,18 @@ export class Relay {
     const texts = shape.texts;
     if (shape.sluice && texts.length === 1) return this.local(m);
     const statements: (RelayPrepared | undefined)[] = [];
+    const codes: string[] = [];
     let changed = false;
     try {
       if (shape.sluice) throw new RelayRefusal('0A000', 'SET and SHOW of sluice.* settings must be sent in a query of their own');
       for (let i = 0; i < texts.length; i++) {
         const text = texts[i] as string;
-        if (shape.session[i]) {
-          statements.push(undefined);
-          continue;
-        }
+        // Every statement passes the policy and the interceptors; transaction control and settings are not jobs.
         const p = this.session.prepare(text);
         const prepared = isPromise(p) ? await p : p;
         if (prepared.code !== text) changed = true;
-        statements.push(prepared);
+        codes.push(prepared.code);
+        statements.push(shape.session[i] ? undefined : prepared);
       }
     } catch (err) {
       await this.idle();
@@ -332,7 +336,7 @@ export class Relay {
       return;
     }
     // A newline before each semicolon: a statement may end in a line comment.
-    const bytes = changed ? queryMessage(texts.map((t, i) => statements[i]?.code ?? t).join('\n;\n')) : undefined;
+    const bytes = changed ? queryMessage(codes.join('\n;\n')) : undefined;
     this.forward(m, { kind: 'query', statements, at: 0 }, bytes);
   }
 
@@ -340,7 +344,7 @@ export class Relay {
     const p = parseParse(m.body);
     if (isSluiceSetting(p.query)) return this.local(m);
     let prepared: RelayPrepared | undefined;
-    if (!parseSessionCommand(p.query) && splitStatements(p.query, 'postgres').length > 0) {
+    if (splitStatements(p.query, 'postgres').length > 0) {
       try {
         const pending = this.session.prepare(p.query);
         prepared = isPromise(pending) ? await pending : pending;
@@ -351,7 +355,8 @@ export class Relay {
         return;
       }
     }
-    this.statements.set(p.name, { prepared });
+    // Transaction control and settings are checked like any statement, but are not jobs.
+    this.statements.set(p.name, { prepared: prepared && parseSessionCommand(p.query) ? undefined : prepared });
     const bytes = prepared && prepared.code !== p.query ? parseMessage(p.name, prepared.code, p.paramTypes) : undefined;
     this.forward(m, { kind: 'parse' }, bytes);
   }
