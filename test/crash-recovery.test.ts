@@ -57,7 +57,8 @@ for (const backend of BACKENDS) {
     it('retries the job on another manager, runs it to completion once, and keeps history across a full restart', async () => {
       const first = startManagerProcess(env.env);
       children.push(first);
-      await waitFor(async () => (await managerCount(db)) === 1, { timeoutMs: 30_000, what: 'first manager' });
+      // A child process compiles the whole app through tsx first: on a loaded CI host that alone took over 30 s once.
+      await waitFor(async () => (await managerCount(db)) === 1, { timeoutMs: 90_000, what: 'first manager' });
 
       const mark = path.join(env.home, 'mark.txt');
       const api = ts!.api(ts!.tokens.alice);
@@ -109,7 +110,7 @@ for (const backend of BACKENDS) {
       const whole = startManagerProcess({ ...env.env, SLUICE_PORT: String(port) }, ['gateway', 'entrance', 'engine-manager']);
       children.push(whole);
       const api = new ApiClient(`http://127.0.0.1:${port}`, ts!.tokens.alice);
-      await waitFor(async () => (await fetch(`${api.url}/healthz`).catch(() => undefined))?.ok === true, { timeoutMs: 30_000, what: 'the whole stack' });
+      await waitFor(async () => (await fetch(`${api.url}/healthz`).catch(() => undefined))?.ok === true, { timeoutMs: 90_000, what: 'the whole stack' });
 
       const mark = path.join(env.home, 'mark-claimed.txt');
       const sub = await api.submit({ code: `echo start >> ${mark}; echo started; sleep 6; echo done >> ${mark}`, engineType: 'shell' });
@@ -150,7 +151,7 @@ for (const backend of BACKENDS) {
       ts = await startTestStack(env, { roles: ['gateway', 'entrance'], overrides: { SLUICE_MAX_RETRIES: '0' } });
       const mgr = startManagerProcess({ ...env.env, SLUICE_MAX_RETRIES: '0' });
       children.push(mgr);
-      await waitFor(async () => (await managerCount(db)) >= 1, { timeoutMs: 30_000, what: 'manager' });
+      await waitFor(async () => (await managerCount(db)) >= 1, { timeoutMs: 90_000, what: 'manager' });
       const api = ts.api(ts.tokens.alice);
       const sub = await api.submit({ code: 'echo started; sleep 30', engineType: 'shell' });
       await api.waitFor(sub.body.id, ['Running']);
