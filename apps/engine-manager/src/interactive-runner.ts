@@ -248,13 +248,15 @@ export class InteractiveRunner {
     const { config, catalog, engines } = this.deps;
     const dsName = typeof body.dataSource === 'string' ? body.dataSource : undefined;
     if (!dsName || !this.deps.dataSources) return undefined;
-    const checkUse = () =>
-      this.deps.access
-        ? this.cached(this.access, `${principal.user}\u001f${dsName}`, () => this.deps.access!.checkUse(principal, dsName))
-        : Promise.resolve(undefined);
+    // The connection's own checks: its access is checked at the start and again once ACCESS_TTL_MS
+    // old, and a text prepared within that time is not prepared again (when it names no variable),
+    // so a statement sent again costs no await on its way to the server.
+    const checkUse = async () => (this.deps.access ? this.deps.access.checkUse(principal, dsName) : undefined);
+    let use = await checkUse();
+    let accessAt = Date.now();
     // The connection's first submission shape: which engine, whose quota, which start-up parameters.
     const relayLabels = { ...((body.labels as Record<string, string> | undefined) ?? {}), 'sluice.interactive': 'true' };
-    const probe = await this.prepare(principal, { ...body, code: 'SELECT 1' }, await checkUse());
+    const probe = await this.prepare(principal, { ...body, code: 'SELECT 1' }, use);
     const owner = probe.principal;
     const dataSource = await this.cached(this.connections, `${owner.user}\u001f${dsName}`, () =>
       (this.deps.dataSources as DataSourceResolver).connectionForJob({ user: owner.user, admin: false }, dsName),
@@ -290,11 +292,6 @@ export class InteractiveRunner {
       }
     }, 1000);
     sweep.unref();
-    // The connection's own checks: its access is checked again once ACCESS_TTL_MS old, and a text
-    // prepared within that time is not prepared again (when it names no variable), so a statement
-    // sent again costs no await on its way to the server.
-    let use: { type: string; engine: string } | undefined = await checkUse();
-    let accessAt = Date.now();
     const byText = new Map<string, { prepared: RelayPrepared; at: number }>();
     const relayPrepared = (job: NewJob): RelayPrepared => ({
       code: job.code,
@@ -348,7 +345,7 @@ export class InteractiveRunner {
         if (hit && now - hit.at < ACCESS_TTL_MS) return hit.prepared;
         return (async () => {
           if (Date.now() - accessAt >= ACCESS_TTL_MS) {
-            use = this.deps.access ? await this.deps.access.checkUse(principal, dsName) : undefined;
+            use = await checkUse();
             accessAt = Date.now();
           }
           const prepared = relayPrepared((await this.deps.entrance.prepare(principal, { ...body, code: sql, labels: relayLabels }, { use })).job);

@@ -1,4 +1,6 @@
 import type { InteractiveRelay, RelayedStatement, RelayPrepared } from '@sluice/core';
+import { ByteReader } from './byte-reader.ts';
+import { ByteWriter } from './byte-writer.ts';
 import { parseExecute, parseParse, parseQuery, parseTarget } from './frontend-messages.ts';
 import type { FrontendMessage } from './message-framer.ts';
 import { parseSessionCommand } from './session-commands.ts';
@@ -78,43 +80,36 @@ interface PortalJob {
 function errorOf(body: Buffer): { sqlState: string; message: string } {
   let sqlState = 'XX000';
   let message = '';
-  let at = 0;
-  while (at < body.length && body[at] !== 0) {
-    const field = body[at] as number;
-    const end = body.indexOf(0, at + 1);
-    if (end < 0) break;
-    const value = body.toString('utf8', at + 1, end);
-    if (field === 0x43) sqlState = value;
-    else if (field === 0x4d) message = value;
-    at = end + 1;
+  const r = new ByteReader(body);
+  try {
+    for (let field = r.byte(); field !== 0; field = r.byte()) {
+      const value = r.cstring();
+      if (field === 0x43) sqlState = value;
+      else if (field === 0x4d) message = value;
+    }
+  } catch {
+    // A malformed error from the server still ends its statement; it goes to the client as it came.
   }
   return { sqlState, message };
 }
 
-function cstringAt(body: Buffer, at: number): { value: string; next: number } {
-  const end = body.indexOf(0, at);
-  if (end < 0) return { value: '', next: body.length };
-  return { value: body.toString('utf8', at, end), next: end + 1 };
+/** One protocol message of `type` whose body `write` puts in. */
+function encode(type: string, write: (w: ByteWriter) => void): Buffer {
+  const w = new ByteWriter(256);
+  const at = w.begin(type);
+  write(w);
+  w.end(at);
+  return w.take();
 }
 
-function frame(type: string, body: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(5 + body.length);
-  b[0] = type.charCodeAt(0);
-  b.writeUInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
-
-function queryMessage(sql: string): Buffer {
-  return frame('Q', Buffer.from(`${sql}\0`, 'utf8'));
-}
+const queryMessage = (sql: string) => encode('Q', (w) => w.cstring(sql));
 
 function parseMessage(name: string, query: string, paramTypes: readonly number[]): Buffer {
-  const head = Buffer.from(`${name}\0${query}\0`, 'utf8');
-  const types = Buffer.allocUnsafe(2 + 4 * paramTypes.length);
-  types.writeInt16BE(paramTypes.length, 0);
-  for (let i = 0; i < paramTypes.length; i++) types.writeUInt32BE((paramTypes[i] as number) >>> 0, 2 + 4 * i);
-  return frame('P', Buffer.concat([head, types]));
+  return encode('P', (w) => {
+    w.cstring(name).cstring(query).int16(paramTypes.length);
+    // Type OIDs are unsigned: `| 0` gives the same four bytes as a signed int32.
+    for (const t of paramTypes) w.int32(t | 0);
+  });
 }
 
 /** A `SET`/`SHOW`/`RESET` of a Sluice routing setting: the connection answers it, not the server. */
@@ -231,11 +226,12 @@ export class Relay {
         await this.parse(m);
         break;
       case 'B': {
-        const portal = cstringAt(m.body, 0);
-        const statement = cstringAt(m.body, portal.next).value;
+        const r = new ByteReader(m.body);
+        const portal = r.cstring();
+        const statement = r.cstring();
         if (this.host.isLocal('S', statement)) return this.local(m);
-        this.portalStatement.set(portal.value, this.statements.get(statement) ?? {});
-        this.forward(m, { kind: 'bind', portal: portal.value });
+        this.portalStatement.set(portal, this.statements.get(statement) ?? {});
+        this.forward(m, { kind: 'bind', portal });
         break;
       }
       case 'E': {
@@ -274,7 +270,7 @@ export class Relay {
   }
 
   private forward(m: FrontendMessage, op: Op | undefined, bytes?: Buffer): void {
-    this.out.push(bytes ?? m.frame ?? frame(m.type, m.body));
+    this.out.push(bytes ?? m.frame ?? encode(m.type, (w) => w.bytes(m.body)));
     if (op?.kind === 'sync') this.discarding = false;
     else if (this.discarding) return; // the server drops it unanswered
     if (op) this.outOps.push(op);
