@@ -271,8 +271,6 @@ export class Relay {
 
   private forward(m: FrontendMessage, op: Op | undefined, bytes?: Buffer): void {
     this.out.push(bytes ?? m.frame ?? encode(m.type, (w) => w.bytes(m.body)));
-    if (op?.kind === 'sync') this.discarding = false;
-    else if (this.discarding) return; // the server drops it unanswered
     if (op) this.outOps.push(op);
   }
 
@@ -360,6 +358,11 @@ export class Relay {
   // ---------------------------------------------------------------- the answers, in order
 
   private push(op: Op): void {
+    // After a failed request the server drops everything up to the next Sync unanswered. This is
+    // decided when the requests are noted, so it also holds for requests that were forwarded but not
+    // yet written when the error came.
+    if (op.kind === 'sync') this.discarding = false;
+    else if (this.discarding) return;
     this.ops.push(op);
     if (this.ops.length === 1) {
       this.session.wire.setBusy(true);
@@ -533,7 +536,7 @@ export class Relay {
         // ReadyForQuery
         this.tx = String.fromCharCode(body?.[0] ?? 0x49);
         this.cancelled = false;
-        if (this.tx === 'I') this.endAll('Succeed');
+        if (this.tx === 'I' && this.portalJobs.size > 0) this.endAll('Succeed');
         if (op?.kind === 'setup') {
           const done = this.setupDone;
           const failed = this.setupError;
