@@ -56,7 +56,7 @@ describe('statement journal', () => {
     await s?.stop();
   });
 
-  it('records a pgwire statement after it ends: final state, user, engine, timings, state history, log and lineage', async () => {
+  it('records a pgwire statement after it ends: final state, user, engine, timings, state history and log', async () => {
     const c = await s.connect('journal-ok');
     try {
       const r = await c.query('SELECT 41 + 1 AS answer');
@@ -82,7 +82,8 @@ describe('statement journal', () => {
     assert.equal(row.log_lines, lines.length);
     assert.match(lines[0] ?? '', /interactive/);
     assert.equal(lines.at(-1), '1 row(s) streamed to the client');
-    assert.deepEqual(await lineage(row.id), ['START', 'COMPLETE']);
+    // It reads and writes no dataset: under the default SLUICE_LINEAGE_INTERACTIVE=datasets it has no lineage events.
+    assert.deepEqual(await lineage(row.id), []);
     // The REST API lists it and shows it like any job.
     const listed = await s.ts.api(s.ts.tokens.alice).request<{ items: { id: string; state: string }[] }>('GET', '/api/v1/jobs?creator=pgwire&limit=50');
     assert.equal(listed.body.items.find((j) => j.id === row.id)?.state, 'Succeed');
@@ -90,6 +91,50 @@ describe('statement journal', () => {
     assert.equal(one.status, 200);
     assert.equal(one.body.state, 'Succeed');
     assert.ok(one.body.finishedAt);
+  });
+
+  it('gives lineage events to the pgwire statements that write or read a dataset', async () => {
+    const c = await s.connect('journal-lineage');
+    try {
+      await c.query('CREATE TEMP TABLE journal_answers AS SELECT 42 AS answer');
+      assert.equal((await c.query('SELECT answer FROM journal_answers')).rows[0].answer, 42);
+      await c.query('SELECT 41 + 1 AS answer');
+    } finally {
+      await c.end();
+    }
+    const rows = await waitFor(
+      async () => {
+        const r = await db.query<JobRecord>("SELECT * FROM sluice_jobs WHERE labels->>'applicationName' = 'journal-lineage' ORDER BY seq");
+        return r.rows.length === 3 ? r.rows : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the three statements to be recorded' },
+    );
+    assert.deepEqual(await Promise.all(rows.map(async (r) => [r.code, await lineage(r.id)])), [
+      ['CREATE TEMP TABLE journal_answers AS SELECT 42 AS answer', ['START', 'COMPLETE']],
+      ['SELECT answer FROM journal_answers', ['START', 'COMPLETE']],
+      ['SELECT 41 + 1 AS answer', []],
+    ]);
+    const input = await db.query<{ name: string }>(
+      "SELECT payload->'inputs'->0->>'name' AS name FROM sluice_lineage_outbox WHERE run_key = $1 AND payload->>'eventType' = 'COMPLETE'",
+      [rows[1]?.id],
+    );
+    assert.match(input.rows[0]?.name ?? '', /journal_answers$/);
+  });
+
+  it('writes lineage events for every statement with lineageOf all, and only for those that touch a dataset with datasets', async () => {
+    const recorder = new LineageRecorder({ namespace: 'test' });
+    const run = { managerId: 'journal-test', engineId: 'engine-z', leaseMs: 30_000 };
+    const written = async (lineageOf: 'all' | 'datasets', code: string) => {
+      const journal = new StatementJournal({ store: s.ts.stack.store, log: s.ts.stack.log, lineage: recorder, lineageOf });
+      const j = await prepare(code);
+      journal.begin(j, run).end({ state: 'Succeed', logLines: [] });
+      await journal.close();
+      assert.equal((await job(j.id))?.state, 'Succeed', 'the statement is recorded either way');
+      return lineage(j.id);
+    };
+    assert.deepEqual(await written('all', 'SELECT 41 + 1 AS answer'), ['START', 'COMPLETE']);
+    assert.deepEqual(await written('datasets', 'SELECT 41 + 1 AS answer'), []);
+    assert.deepEqual(await written('datasets', 'SELECT * FROM journal_some_table'), ['START', 'COMPLETE']);
   });
 
   it('records a failed pgwire statement as Failed with its error, its log and a FAIL lineage event', async () => {
@@ -151,7 +196,9 @@ describe('statement journal', () => {
   it('a long pgwire statement is listed as Running while it runs and a REST cancel stops it (57014, Cancelled)', { timeout: 120_000 }, async () => {
     const c = await s.connect('journal-long');
     try {
-      const q = c.query('SELECT count(*) FROM range(2000000000) a, range(1000) b');
+      // It reads a table, so that it has lineage events (START now, ABORT when cancelled).
+      await c.query('CREATE TEMP TABLE journal_long_input AS SELECT 1 AS x');
+      const q = c.query('SELECT count(*) FROM journal_long_input, range(2000000000) a, range(1000) b');
       q.catch(() => {});
       const api = s.ts.api(s.ts.tokens.alice);
       const running = await waitFor(

@@ -46,19 +46,51 @@ function mark(name: string): void {
   process.stdout.write(`mark:${name}\n`);
 }
 
-async function latency(c: pg.Client, s: Settings, phase?: string): Promise<LatencyFigures> {
-  for (let i = 0; i < s.warmup; i++) await c.query('SELECT 1');
-  if (phase) mark(`${phase}:start`);
-  const ms: number[] = [];
-  for (let i = 0; i < s.rounds; i++) {
-    const t = process.hrtime.bigint();
-    const r = await c.query('SELECT 1 AS one');
-    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.rows[0].one !== 1) throw new Error('wrong answer');
+export type PathName = 'direct' | 'proxy' | 'sluice' | 'statements';
+const PATHS: readonly PathName[] = ['direct', 'proxy', 'sluice', 'statements'];
+
+/** Rounds each path runs in a row before the next path takes its turn. */
+const LATENCY_BLOCK = 500;
+/**
+ * The pause after each block: longer than Sluice's statement journal waits before it writes (20 ms),
+ * so the records of a block are written before the next path's block starts rather than during it
+ * (where they would slow a path that is not Sluice's). A Sluice block's mark ends after the pause, so
+ * the CPU time read there includes that last write.
+ */
+const LATENCY_GAP_MS = 50;
+
+/**
+ * `SELECT 1` round trips on every path, in blocks that take turns (the first path of each round of
+ * blocks rotates), so that a burst of load from a neighbour, or the host's steal, falls on every path
+ * alike rather than on whichever ran at that moment. Sluice's blocks are marked for the bench
+ * process, which reads its CPU time there.
+ */
+async function latency(clients: Record<PathName, pg.Client>, s: Settings): Promise<Record<PathName, LatencyFigures>> {
+  const ms: Record<PathName, number[]> = { direct: [], proxy: [], sluice: [], statements: [] };
+  for (const n of PATHS) for (let i = 0; i < s.warmup; i++) await clients[n].query('SELECT 1');
+  const blocks = Math.max(1, Math.ceil(s.rounds / LATENCY_BLOCK));
+  for (let b = 0; b < blocks; b++) {
+    const rounds = Math.min(LATENCY_BLOCK, s.rounds - b * LATENCY_BLOCK);
+    for (let k = 0; k < PATHS.length; k++) {
+      const n = PATHS[(b + k) % PATHS.length] as PathName;
+      const c = clients[n];
+      const phase = n === 'sluice' ? 'sluice-latency' : n === 'statements' ? 'statements-latency' : undefined;
+      if (phase) mark(`${phase}:start`);
+      for (let i = 0; i < rounds; i++) {
+        const t = process.hrtime.bigint();
+        const r = await c.query('SELECT 1 AS one');
+        ms[n].push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (r.rows[0].one !== 1) throw new Error('wrong answer');
+      }
+      await new Promise((resolve) => setTimeout(resolve, LATENCY_GAP_MS));
+      if (phase) mark(`${phase}:end`);
+    }
   }
-  if (phase) mark(`${phase}:end`);
-  ms.sort((a, b) => a - b);
-  return { meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), p99Ms: percentile(ms, 99) };
+  const figures = (all: number[]): LatencyFigures => {
+    all.sort((a, b) => a - b);
+    return { meanMs: all.reduce((a, b) => a + b, 0) / all.length, p50Ms: percentile(all, 50), p95Ms: percentile(all, 95), p99Ms: percentile(all, 99) };
+  };
+  return { direct: figures(ms.direct), proxy: figures(ms.proxy), sluice: figures(ms.sluice), statements: figures(ms.statements) };
 }
 
 /** One read of the large result; its seconds. */
@@ -71,8 +103,6 @@ async function largeResult(c: pg.Client, s: Settings): Promise<number> {
 }
 
 /** Reads the large result `repeat` times on each client in turn, after one warm-up read each; the median run of each counts. */
-export type PathName = 'direct' | 'proxy' | 'sluice' | 'statements';
-const PATHS: readonly PathName[] = ['direct', 'proxy', 'sluice', 'statements'];
 
 async function throughput(clients: Record<PathName, pg.Client>, s: Settings): Promise<Record<PathName, ThroughputFigures>> {
   const names = PATHS;
@@ -102,17 +132,10 @@ async function main(): Promise<void> {
     await sluice.query('SELECT 1');
     await statements.query('SELECT 1');
     // The paths take turns within each half, so a neighbour's burst of load falls on all of them.
+    const clients = { direct, proxy, sluice, statements };
     const out = {
-      latency:
-        s.only === 'throughput'
-          ? undefined
-          : {
-              direct: await latency(direct, s),
-              proxy: await latency(proxy, s),
-              sluice: await latency(sluice, s, 'sluice-latency'),
-              statements: await latency(statements, s, 'statements-latency'),
-            },
-      throughput: s.only === 'latency' ? undefined : await throughput({ direct, proxy, sluice, statements }, s),
+      latency: s.only === 'throughput' ? undefined : await latency(clients, s),
+      throughput: s.only === 'latency' ? undefined : await throughput(clients, s),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {

@@ -117,30 +117,39 @@ async function main(): Promise<void> {
       },
     );
     let stdout = '';
-    const marks = new Map<string, { cpu: NodeJS.CpuUsage; elu: EventLoopUtilization }>();
+    // The client marks the start and end of each block of a measured phase: the CPU time of this
+    // process and its main thread's busy time, summed over the phase's blocks.
+    const open = new Map<string, { cpu: NodeJS.CpuUsage; elu: EventLoopUtilization }>();
+    const spent = new Map<string, { cpuMs: number; mainMs: number }>();
     child.stdout.on('data', (d) => {
       const before = stdout.length;
       stdout += d;
-      for (const m of stdout.slice(Math.max(0, stdout.lastIndexOf('\n', before - 1))).matchAll(/^mark:(\S+)$/gm)) {
-        if (!marks.has(m[1] as string)) marks.set(m[1] as string, { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() });
+      for (const m of stdout.slice(Math.max(0, stdout.lastIndexOf('\n', before - 1))).matchAll(/^mark:(\S+):(start|end)$/gm)) {
+        const [phase, edge] = [m[1] as string, m[2] as string];
+        const now = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization() };
+        const began = open.get(phase);
+        if (edge === 'start') open.set(phase, now);
+        else if (began) {
+          open.delete(phase);
+          const sum = spent.get(phase) ?? { cpuMs: 0, mainMs: 0 };
+          sum.cpuMs += (now.cpu.user - began.cpu.user + now.cpu.system - began.cpu.system) / 1000;
+          sum.mainMs += performance.eventLoopUtilization(now.elu, began.elu).active;
+          spent.set(phase, sum);
+        }
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`the benchmark client exited with ${code}`);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    const latStart = marks.get('sluice-latency:start');
-    const latEnd = marks.get('sluice-latency:end');
-    const latCpuMs = latStart && latEnd ? (latEnd.cpu.user - latStart.cpu.user + latEnd.cpu.system - latStart.cpu.system) / 1000 : undefined;
+    const latCpuMs = spent.get('sluice-latency')?.cpuMs;
     // The main thread's busy time (event-loop utilisation), where a statement's own work runs.
-    const latMainMs = latStart && latEnd ? performance.eventLoopUtilization(latEnd.elu, latStart.elu).active : undefined;
+    const latMainMs = spent.get('sluice-latency')?.mainMs;
     const figures = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
       latency?: Record<PathName, LatencyFigures>;
       throughput?: Record<PathName, ThroughputFigures>;
     };
-    const stStart = marks.get('statements-latency:start');
-    const stEnd = marks.get('statements-latency:end');
-    const stCpuMs = stStart && stEnd ? (stEnd.cpu.user - stStart.cpu.user + stEnd.cpu.system - stStart.cpu.system) / 1000 : undefined;
+    const stCpuMs = spent.get('statements-latency')?.cpuMs;
     const lat = figures.latency;
     const tp = figures.throughput;
     const latencyRatio = lat ? lat.sluice.p50Ms / lat.direct.p50Ms : undefined;

@@ -112,7 +112,8 @@ export class InteractiveRunner {
       bus?: EventBus;
     },
   ) {
-    this.journal = deps.journal ?? new StatementJournal({ store: deps.store, log: deps.log, lineage: deps.lineage });
+    this.journal =
+      deps.journal ?? new StatementJournal({ store: deps.store, log: deps.log, lineage: deps.lineage, lineageOf: deps.config.SLUICE_LINEAGE_INTERACTIVE });
     // A statement written as Running is listed by the REST API and may be cancelled there: the
     // entrance sends the cancel to the manager named in its row, which is this runner's.
     this.unsubscribe = deps.bus

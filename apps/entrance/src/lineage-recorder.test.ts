@@ -64,6 +64,19 @@ function job(id: string, code: string): JobRow {
   };
 }
 
+describe('LineageRecorder.touchesData', () => {
+  it('is true for SQL that reads or writes a dataset, or that the parser cannot read, and for code that is not SQL', async () => {
+    const recorder = new LineageRecorder({ namespace: 'sluice-test' });
+    const touches = (id: string, code: string, codeType = 'sql') => recorder.touchesData({ ...job(id, code), code_type: codeType }, PG);
+    assert.equal(await touches('t-1', 'SELECT 1'), false);
+    assert.equal(await touches('t-2', "SELECT now(), 'x' || 'y'"), false);
+    assert.equal(await touches('t-3', 'SELECT * FROM sales.orders'), true);
+    assert.equal(await touches('t-4', 'INSERT INTO mart.daily VALUES (1)'), true);
+    assert.equal(await touches('t-5', 'SELEKT wat FROM (('), true, 'an unreadable statement may touch anything');
+    assert.equal(await touches('t-6', 'echo hi', 'shell'), true);
+  });
+});
+
 describe('LineageRecorder with the worker pool', () => {
   const extractors: LineageExtractor[] = [];
   after(async () => {

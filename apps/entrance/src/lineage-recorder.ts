@@ -125,6 +125,19 @@ export class LineageRecorder {
     return found;
   }
 
+  /**
+   * Whether a job reads or writes a dataset, as its lineage tells: true also when the lineage is
+   * unknown (code that is not SQL) or partly unknown (a statement the parser could not read), since
+   * such a job may well touch one.
+   */
+  async touchesData(row: LineageJob, ds?: DataSourceConnection): Promise<boolean> {
+    const { lineage } = await this.analyse(row, ds);
+    const touches = !lineage || lineage.inputs.length > 0 || lineage.outputs.length > 0 || lineage.errors.length > 0;
+    // A job whose events are not built forgets its analysis now (ended() would have).
+    if (!touches) this.cache.delete(`${row.id}.${row.attempt}`);
+    return touches;
+  }
+
   private async build(row: LineageJob, eventType: RunEventType, extra: { ds?: DataSourceConnection; error?: string }): Promise<LineageRecord> {
     const { lineage, dialect, dataSource } = await this.analyse(row, extra.ds);
     const engine = parseEngineType(row.engine_type);

@@ -30,6 +30,11 @@ export interface StatementJournalOptions {
   store: JobStore;
   log: Logger;
   lineage?: LineageRecorder;
+  /**
+   * Which statements get lineage events: every one, or only those that read or write a dataset
+   * (a `SELECT 1` a BI tool sends to keep its connection has none to tell). Default all.
+   */
+  lineageOf?: 'all' | 'datasets';
   /** Finished statements wait at most this long for their batch to be written. Default 20 ms. */
   flushMs?: number;
   /** A batch is written at once when it holds this many statements. Default 256. */
@@ -135,7 +140,8 @@ export class StatementJournal {
       ended: false,
       promote: () => {
         if (state.ended) return;
-        running = (async () => this.deps.store.insertRunning(job, run, await this.deps.lineage?.started(lineageRow(job), ds)))();
+        running = (async () =>
+          this.deps.store.insertRunning(job, run, (await this.hasLineage(job, ds)) ? await this.deps.lineage?.started(lineageRow(job), ds) : undefined))();
         running.catch((e) => this.deps.log.warn({ jobId: job.id, err: String(e) }, 'interactive statement could not be recorded as Running'));
       },
     };
@@ -204,11 +210,18 @@ export class StatementJournal {
         { error: outcome.error ?? null, logs: { first: 1, lines }, logLines: lines.length, resultSets: 0 },
         { managerId: (await running).manager_id ?? undefined, attempt: 0 },
         undefined,
-        await this.deps.lineage?.ended(lineageRow(job), outcome.state, { ds, error: outcome.error?.message }),
+        (await this.hasLineage(job, ds)) ? await this.deps.lineage?.ended(lineageRow(job), outcome.state, { ds, error: outcome.error?.message }) : undefined,
       );
     } catch (e) {
       this.deps.log.warn({ jobId: job.id, err: String(e) }, 'interactive statement end could not be recorded');
     }
+  }
+
+  /** Whether the statement's lineage events are written (see {@link StatementJournalOptions.lineageOf}). */
+  private async hasLineage(job: NewJob, ds: DataSourceConnection | undefined): Promise<boolean> {
+    const lineage = this.deps.lineage;
+    if (!lineage) return false;
+    return this.deps.lineageOf !== 'datasets' || lineage.touchesData(lineageRow(job), ds);
   }
 
   private schedule(): void {
@@ -291,7 +304,7 @@ export class StatementJournal {
     // analysis of a text it has seen).
     const built = await Promise.all(
       batch.map(async (f): Promise<LineageRecord[]> => {
-        if (!lineage) return [];
+        if (!lineage || !(await this.hasLineage(f.job, f.ds))) return [];
         const row = lineageRow(f.job);
         const start = await lineage.started(row, f.ds);
         const end = await lineage.ended(row, f.outcome.state, { ds: f.ds, error: f.outcome.error?.message });

@@ -188,6 +188,12 @@ export const ConfigSchema = z.object({
   SLUICE_LINEAGE_EXTRACT_TIMEOUT_MS: int(10_000, 100, 600_000).describe(
     'time one script may take in a lineage worker; past it the job gets an extraction error and the worker is replaced',
   ),
+  SLUICE_LINEAGE_INTERACTIVE: z
+    .enum(['datasets', 'all'])
+    .default('datasets')
+    .describe(
+      "which interactive (pgwire) statements emit OpenLineage events: those that read or write a dataset (datasets), or every one, a BI tool's keep-alive SELECT 1 included (all); every statement is recorded as a job either way (docs/adr/0018)",
+    ),
   SLUICE_LINEAGE_RETENTION_HOURS: int(168, 0, 87_600).describe(
     'hours a delivered lineage event stays in the outbox before the dispatcher deletes it (0 keeps them); the lineage graph is kept apart',
   ),
