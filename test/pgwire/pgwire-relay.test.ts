@@ -157,6 +157,28 @@ describe('pgwire relay to a PostgreSQL data source', () => {
     assert.match(text, /2 row\(s\) streamed to the client/);
   });
 
+  it('records a statement the server refuses at Parse or Bind in the extended protocol as a Failed job', async () => {
+    const app = `relay-refused-${Date.now()}`;
+    const c = await connect(app);
+    try {
+      // node-postgres sends a query with parameters as Parse, Bind, Describe, Execute, Sync.
+      await assert.rejects(c.query('SELECT * FROM missing_relay_table WHERE id = $1', [1]), (e: { code?: string }) => e.code === '42P01');
+      await assert.rejects(c.query('SELECT $1::int AS n', ['not a number']), (e: { code?: string }) => e.code === '22P02');
+      assert.equal((await c.query('SELECT $1::int AS n', [7])).rows[0].n, 7, 'the session goes on');
+    } finally {
+      await c.end();
+    }
+    const jobs = await jobsOf(app, 3);
+    assert.deepEqual(
+      jobs.map((j) => [j.code, j.state, j.error?.details?.sqlState ?? null]),
+      [
+        ['SELECT * FROM missing_relay_table WHERE id = $1', 'Failed', '42P01'],
+        ['SELECT $1::int AS n', 'Failed', '22P02'],
+        ['SELECT $1::int AS n', 'Succeed', null],
+      ],
+    );
+  });
+
   it('refuses a statement the policy denies, in the simple and the extended protocol, and goes on', async () => {
     const c = await connect('relay-policy');
     try {

@@ -65,8 +65,11 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 /** A request sent to the server whose answer the relay waits for, in order. */
 type Op =
   | { kind: 'setup' }
-  | { kind: 'parse' | 'describe' | 'sync' }
-  | { kind: 'bind' | 'close-portal' | 'execute'; portal: string }
+  | { kind: 'describe' | 'sync' }
+  /** `statement`: the job the statement would be, recorded Failed if the server refuses it here. */
+  | { kind: 'parse'; statement?: RelayPrepared }
+  | { kind: 'bind'; portal: string; statement?: RelayPrepared }
+  | { kind: 'close-portal' | 'execute'; portal: string }
   | { kind: 'close' }
   | { kind: 'query'; statements: (RelayPrepared | undefined)[]; at: number };
 
@@ -230,8 +233,9 @@ export class Relay {
         const portal = r.cstring();
         const statement = r.cstring();
         if (this.host.isLocal('S', statement)) return this.local(m);
-        this.portalStatement.set(portal, this.statements.get(statement) ?? {});
-        this.forward(m, { kind: 'bind', portal });
+        const prepared = this.statements.get(statement) ?? {};
+        this.portalStatement.set(portal, prepared);
+        this.forward(m, { kind: 'bind', portal, statement: prepared.prepared });
         break;
       }
       case 'E': {
@@ -350,9 +354,10 @@ export class Relay {
       }
     }
     // Transaction control and settings are checked like any statement, but are not jobs.
-    this.statements.set(p.name, { prepared: prepared && parseSessionCommand(p.query) ? undefined : prepared });
+    const statement = prepared && parseSessionCommand(p.query) ? undefined : prepared;
+    this.statements.set(p.name, { prepared: statement });
     const bytes = prepared && prepared.code !== p.query ? parseMessage(p.name, prepared.code, p.paramTypes) : undefined;
-    this.forward(m, { kind: 'parse' }, bytes);
+    this.forward(m, { kind: 'parse', statement }, bytes);
   }
 
   // ---------------------------------------------------------------- the answers, in order
@@ -522,6 +527,10 @@ export class Relay {
           return;
         }
         if (op.kind === 'execute') this.endJob(op.portal, state, undefined, error);
+        // A statement the server refuses at Parse (a syntax error, a missing table) or at Bind (a
+        // parameter it cannot read) never runs, but the client saw it fail: it is a Failed job, as
+        // the same error in a simple query is.
+        else if ((op.kind === 'parse' || op.kind === 'bind') && op.statement) op.statement.begin().end({ state, rows: 0, error });
         // The server skips everything up to the next Sync: those requests get no answer.
         while (this.ops[0] && this.ops[0].kind !== 'sync') this.ops.shift();
         if (this.ops[0]) this.activate(this.ops[0]);
