@@ -8,7 +8,9 @@
  * Measures `SELECT 1` round-trip latency (target: Sluice ≤ 2× direct) and large-result throughput
  * (target: Sluice ≥ 70 % of direct) in one run; prints a table and writes bench-results/pgwire-*.json.
  * A third path, a bare TCP proxy in front of the same PostgreSQL, shows the floor of any hop: what a
- * proxy that does nothing but copy bytes costs on this machine. `--only` runs one half (to profile it).
+ * proxy that does nothing but copy bytes costs on this machine; a fourth is Sluice with the relay off.
+ * The paths take turns, in blocks of `SELECT 1` rounds (see pgwire-client.ts). `--only` runs one half
+ * (to profile it).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
