@@ -103,7 +103,6 @@ async function largeResult(c: pg.Client, s: Settings): Promise<number> {
 }
 
 /** Reads the large result `repeat` times on each client in turn, after one warm-up read each; the median run of each counts. */
-
 async function throughput(clients: Record<PathName, pg.Client>, s: Settings): Promise<Record<PathName, ThroughputFigures>> {
   const names = PATHS;
   const seconds: Record<PathName, number[]> = { direct: [], proxy: [], sluice: [], statements: [] };
