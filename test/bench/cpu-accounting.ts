@@ -65,6 +65,13 @@ function read(file: string): string | undefined {
   }
 }
 
+/** User and system CPU seconds one local process has used so far; undefined where /proc is missing. */
+export function processCpuSeconds(pid: number): number | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  const sample = stat ? parseStat(stat) : undefined;
+  return sample ? sample.ticks / ticksPerSecond() : undefined;
+}
+
 function snapshot(): Snapshot | undefined {
   const stat = read('/proc/stat');
   if (!stat) return undefined;

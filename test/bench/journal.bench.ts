@@ -10,7 +10,7 @@
  * baseline of the ratios. PostgreSQL's CPU is read from /proc for the one server process that writes
  * the batches (the bench refuses a non-local server).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type JobStore, LineageRecorder, newJobId, StatementJournal } from '@sluice/entrance';
@@ -18,6 +18,7 @@ import { MIGRATIONS, migrate } from '@sluice/infra';
 import { EXTRA_MIGRATIONS } from '@sluice/standalone';
 import { freshDatabase } from '@sluice/testkit';
 import pg from 'pg';
+import { processCpuSeconds } from './cpu-accounting.ts';
 import { ensureServices } from './services-env.ts';
 
 function arg(name: string, fallback: number): number {
@@ -30,10 +31,11 @@ const ROUNDS = arg('rounds', 4);
 const POLICIES = ['all', 'datasets'] as const;
 type Policy = (typeof POLICIES)[number];
 
-/** User and system CPU of a local process, in microseconds (from /proc, in clock ticks of 10 ms). */
+/** CPU of a local process so far, in microseconds. */
 function processCpuUs(pid: number): number {
-  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const seconds = processCpuSeconds(pid);
+  if (seconds === undefined) throw new Error(`cannot read the CPU time of process ${pid} (the bench needs Linux /proc)`);
+  return seconds * 1e6;
 }
 
 async function main(): Promise<void> {
