@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@sluice/testkit';
 import pg from 'pg';
+import { managerCount, startManagerProcess } from './support/manager-process.ts';
 import { ApiClient, BACKENDS, startTestStack, type TestEnv, type TestStack, testEnv } from './support/test-stack.ts';
-
-const root = path.resolve(import.meta.dirname, '..');
-
-/** Starts a real engine-manager process, as `npm run start:engine-manager` does. */
-function startManagerProcess(env: Record<string, string>, roles: string[] = ['engine-manager']): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=sluice-source', '--import', 'tsx', 'apps/standalone/src/main.ts', ...roles], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
 
 /** A TCP port nothing listens on right now. */
 async function freePort(): Promise<number> {
@@ -27,11 +16,6 @@ async function freePort(): Promise<number> {
   const addr = server.address();
   await new Promise((resolve) => server.close(resolve));
   return typeof addr === 'object' && addr ? addr.port : 0;
-}
-
-async function managerCount(db: pg.Client): Promise<number> {
-  const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM sluice_managers WHERE stopped_at IS NULL AND heartbeat_at > now() - interval '2 seconds'");
-  return Number(r.rows[0]?.n ?? 0);
 }
 
 for (const backend of BACKENDS) {

@@ -19,7 +19,18 @@ describe('pgwire streaming', () => {
     const db = new pg.Client({ connectionString: s.env.db.url });
     await db.connect();
     try {
-      return (await db.query<{ id: string; state: string }>("SELECT id, state FROM sluice_jobs WHERE creator = 'pgwire' ORDER BY seq DESC LIMIT 1")).rows[0];
+      const job = (
+        await db.query<{ id: string; state: string; error: unknown }>(
+          "SELECT id, state, error FROM sluice_jobs WHERE creator = 'pgwire' ORDER BY seq DESC LIMIT 1",
+        )
+      ).rows[0];
+      if (!job) return undefined;
+      // The state history goes into a failure's message: how the record ended if not as expected.
+      const history = await db.query<{ to_state: string; at: string; reason: unknown }>(
+        "SELECT to_state, to_char(at, 'HH24:MI:SS.MS') AS at, reason FROM sluice_job_states WHERE job_id = $1 ORDER BY id",
+        [job.id],
+      );
+      return { ...job, history: history.rows };
     } finally {
       await db.end();
     }
@@ -68,9 +79,16 @@ describe('pgwire streaming', () => {
     // ~300 MB went over the wire; the gateway (and the whole stack in this process) held a few pages.
     const growthMb = (peak - base) / 1024 / 1024;
     assert.ok(growthMb < 200, `heap grew by ${growthMb.toFixed(0)} MB while streaming`);
-    const ended = await waitFor(async () => {
-      const j = await latestPgwireJob();
-      return j?.state === 'Succeed' ? j : undefined;
+    let seen: unknown;
+    const ended = await waitFor(
+      async () => {
+        const j = await latestPgwireJob();
+        seen = j;
+        return j?.state === 'Succeed' ? j : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the statement to be recorded as Succeed' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; last seen: ${JSON.stringify(seen)}`);
     });
     const log = await s.ts.api(s.ts.tokens.alice).request<{ lines: { n: number; text: string }[] }>('GET', `/api/v1/jobs/${ended.id}/log`);
     assert.ok(

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Config, EVENT_VERSION, type EventBus, type JobQueue, ManagerCommandSchema, type QueueConsumer, type ResultStore, topics } from '@sluice/core';
 import type { EngineCatalog } from '@sluice/engines';
 import type { JobStore, LineageRecorder, Logger } from '@sluice/entrance';
-import { createSidePool, type Pool } from '@sluice/infra';
+import { createSidePool, LivenessLock, type Pool } from '@sluice/infra';
 import { EnginePool } from './engine-pool.ts';
 import { type DataSourceResolver, JobRunner } from './job-runner.ts';
 
@@ -36,6 +36,8 @@ export class EngineManager {
   private unsubscribe: (() => Promise<void>) | undefined;
   private beatDb: Pool | undefined;
   private beating = false;
+  /** Held while this manager runs: a lapsed lease of a manager that holds it is a stall, not a death (ADR 19). */
+  private liveness: LivenessLock | undefined;
 
   constructor(private readonly deps: EngineManagerDeps) {
     const c = deps.config;
@@ -68,7 +70,17 @@ export class EngineManager {
 
   async start(): Promise<void> {
     const { db, bus, queue, config } = this.deps;
-    await db.query('INSERT INTO sluice_managers (id, host, pid) VALUES ($1, $2, $3)', [this.id, os.hostname(), process.pid]);
+    const row = await db.query<{ live_key: number }>(
+      "INSERT INTO sluice_managers (id, host, pid, live_key) VALUES ($1, $2, $3, nextval('sluice_manager_live_key_seq')) RETURNING live_key",
+      [this.id, os.hostname(), process.pid],
+    );
+    // Taken before the first claim: every job of this manager is covered by it.
+    this.liveness = await LivenessLock.hold(db, Number(row.rows[0]?.live_key), {
+      onChange: (held, err) =>
+        held
+          ? this.deps.log.info({ managerId: this.id }, 'liveness lock held again')
+          : this.deps.log.warn({ managerId: this.id, err: err === undefined ? undefined : String(err) }, 'liveness lock lost; taking it again'),
+    });
     this.unsubscribe = await bus.subscribe(topics.manager(this.id), (m) => {
       const cmd = ManagerCommandSchema.safeParse(m);
       if (!cmd.success) return;
@@ -92,15 +104,21 @@ export class EngineManager {
       this.beatDb ??= createSidePool(this.deps.db);
       await this.beatDb.query('UPDATE sluice_managers SET heartbeat_at = now() WHERE id = $1', [this.id]);
       const held = await this.deps.store.renewLeases(this.id, this.deps.config.SLUICE_LEASE_MS, this.beatDb);
-      for (const jobId of this.runner.activeJobs()) {
-        if (!held.has(jobId)) {
-          // A job that is still being claimed is not in `held` only if it was taken from us.
-          const row = await this.deps.store.get(jobId);
-          if (row && (row.manager_id !== this.id || row.state !== 'Running')) this.runner.stop(jobId, 'lease');
+      for (const { jobId, attempt } of this.runner.activeRuns()) {
+        const lease = held.get(jobId);
+        if (lease && lease.attempt > attempt) {
+          // A later attempt holds the job now (maybe on this manager again): this one was taken from us.
+          this.runner.stop(jobId, 'lease', attempt);
           continue;
         }
-        const cancel = held.get(jobId);
-        if (cancel) this.runner.stop(jobId, cancel === 'timeout' || cancel === 'client-lease' ? cancel : 'user');
+        if (lease?.attempt !== attempt) {
+          // A job that is still being claimed is not renewed for its attempt only if it was taken from us.
+          const row = await this.deps.store.get(jobId);
+          if (row && (row.manager_id !== this.id || row.state !== 'Running' || row.attempt !== attempt)) this.runner.stop(jobId, 'lease', attempt);
+          continue;
+        }
+        const cancel = lease.cancelRequested;
+        if (cancel) this.runner.stop(jobId, cancel === 'timeout' || cancel === 'client-lease' ? cancel : 'user', attempt);
       }
     } catch (err) {
       this.deps.log.warn({ err: String(err) }, 'heartbeat failed');
@@ -113,12 +131,14 @@ export class EngineManager {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.consumer?.close(false);
     await this.unsubscribe?.();
-    for (const jobId of this.runner.activeJobs()) this.runner.stop(jobId, 'lease');
+    for (const { jobId, attempt } of this.runner.activeRuns()) this.runner.stop(jobId, 'lease', attempt);
     await this.runner.close();
     await this.engines.close();
     await this.deps.db.query('UPDATE sluice_managers SET stopped_at = now() WHERE id = $1', [this.id]).catch(() => {});
     while (this.beating) await new Promise((r) => setTimeout(r, 10));
     await this.beatDb?.end().catch(() => {});
     this.beatDb = undefined;
+    await this.liveness?.release();
+    this.liveness = undefined;
   }
 }

@@ -30,8 +30,18 @@ export interface DataSourceResolver {
 export type StopReason = 'user' | 'timeout' | 'lease' | 'client-lease';
 
 interface ActiveJob {
+  jobId: string;
+  attempt: number;
   controller: AbortController;
   reason?: StopReason;
+  /** Settles when the attempt's run has ended here (its engine given back). */
+  ended: Promise<void>;
+}
+
+/** A job attempt running on this manager. */
+export interface ActiveRun {
+  jobId: string;
+  attempt: number;
 }
 
 /** The engine task of a job attempt. */
@@ -174,6 +184,10 @@ class ResultWriter {
  * manager that lost its lease can no longer change a job someone else now runs.
  */
 export class JobRunner {
+  /**
+   * Attempts running here, by task id (job and attempt): a manager that was stalled past its lease
+   * may claim a job's retry while the attempt taken from it is still being stopped.
+   */
   private readonly active = new Map<string, ActiveJob>();
   /** Run slots left of the manager's concurrency: a queued job waits for one, a job claimed at submit takes a free one. */
   private free: number;
@@ -270,18 +284,21 @@ export class JobRunner {
     clearTimeout(timer);
   }
 
-  /** Ids of jobs running here now. */
-  activeJobs(): string[] {
-    return [...this.active.keys()];
+  /** The job attempts running here now. */
+  activeRuns(): ActiveRun[] {
+    return [...this.active.values()].map(({ jobId, attempt }) => ({ jobId, attempt }));
   }
 
-  /** Stops a job running here; `reason` decides its final state. */
-  stop(jobId: string, reason: StopReason): boolean {
-    const a = this.active.get(jobId);
-    if (!a) return false;
-    a.reason ??= reason;
-    a.controller.abort();
-    return true;
+  /** Stops a job's attempts running here (or only `attempt`); `reason` decides its final state. */
+  stop(jobId: string, reason: StopReason, attempt?: number): boolean {
+    let stopped = false;
+    for (const a of this.active.values()) {
+      if (a.jobId !== jobId || (attempt !== undefined && a.attempt !== attempt)) continue;
+      a.reason ??= reason;
+      a.controller.abort();
+      stopped = true;
+    }
+    return stopped;
   }
 
   /**
@@ -375,12 +392,26 @@ export class JobRunner {
   /** Runs a job claimed for this manager, and ends it in exactly one state. */
   private async execute(row: JobRow, dataSource?: DataSourceConnection, refused?: unknown): Promise<void> {
     const fence: Fence = { managerId: this.managerId, attempt: row.attempt };
-    const active: ActiveJob = { controller: new AbortController() };
-    this.active.set(row.id, active);
-    const runMs = Math.max(0, (row.started_at?.getTime() ?? Date.now()) + row.run_timeout_s * 1000 - Date.now());
-    const timer = setTimeout(() => this.stop(row.id, 'timeout'), runMs);
+    // An earlier attempt still here was taken from this manager (it stalled past its lease): it ends
+    // before this one starts, so two attempts of a job never run side by side on one manager.
+    const earlier = [...this.active.values()].filter((a) => a.jobId === row.id && a.attempt < row.attempt);
+    for (const a of earlier) this.stop(a.jobId, 'lease', a.attempt);
+    await Promise.all(earlier.map((a) => a.ended));
     // A first attempt starts a fresh log; a retry continues the numbering of the attempts before it.
     const firstLine = row.attempt === 0 ? 1 : (await this.store.lastLogLine(row.id)) + 1;
+    let endRun = () => {};
+    const key = taskIdOf(row.id, row.attempt);
+    const active: ActiveJob = {
+      jobId: row.id,
+      attempt: row.attempt,
+      controller: new AbortController(),
+      ended: new Promise<void>((resolve) => {
+        endRun = resolve;
+      }),
+    };
+    this.active.set(key, active);
+    const runMs = Math.max(0, (row.started_at?.getTime() ?? Date.now()) + row.run_timeout_s * 1000 - Date.now());
+    const timer = setTimeout(() => this.stop(row.id, 'timeout', row.attempt), runMs);
     let redact: Redactor = (t) => t;
     const logs = new LogSink(row.id, firstLine, this.store, fence, (line) => redact(line));
     const results = new ResultWriter(row, this.results, this.store, this.bus, {
@@ -459,8 +490,9 @@ export class JobRunner {
       await this.finishWithError(row, fence, err, active.reason, logs, results.sets, dataSource);
     } finally {
       clearTimeout(timer);
-      this.active.delete(row.id);
+      this.active.delete(key);
       if (pooled) await this.engines.release(pooled, { broken }).catch((e) => this.log.warn({ err: String(e) }, 'engine release failed'));
+      endRun();
     }
   }
 

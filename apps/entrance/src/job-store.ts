@@ -17,7 +17,7 @@ import {
   topics,
 } from '@sluice/core';
 import type { Pool, PoolClient } from '@sluice/infra';
-import { queryPrepared, withTransaction } from '@sluice/infra';
+import { managerGoneSql, queryPrepared, withTransaction } from '@sluice/infra';
 import { outboxInsertSql } from '@sluice/metadata-hook';
 import type { LineageRecord } from './lineage-recorder.ts';
 
@@ -689,18 +689,28 @@ export class JobStore {
    * Renews the leases of every job a manager runs. Returns the jobs it still holds, each with a
    * pending cancellation reason if one was requested (a safety net for a lost cancel command).
    */
-  async renewLeases(managerId: string, leaseMs: number, via: Pool = this.pool): Promise<Map<string, string | null>> {
-    const r = await via.query<{ id: string; cancel_requested: string | null }>(
+  async renewLeases(managerId: string, leaseMs: number, via: Pool = this.pool): Promise<Map<string, { attempt: number; cancelRequested: string | null }>> {
+    const r = await via.query<{ id: string; attempt: number; cancel_requested: string | null }>(
       `UPDATE sluice_jobs SET lease_until = now() + ($2 || ' milliseconds')::interval WHERE manager_id = $1 AND state = 'Running'
-       RETURNING id, cancel_requested`,
+       RETURNING id, attempt, cancel_requested`,
       [managerId, String(leaseMs)],
     );
-    return new Map(r.rows.map((x) => [x.id, x.cancel_requested]));
+    return new Map(r.rows.map((x) => [x.id, { attempt: x.attempt, cancelRequested: x.cancel_requested }]));
   }
 
-  /** Running jobs whose lease expired: their manager died or lost its database. */
-  async expiredLeases(): Promise<JobRow[]> {
-    const r = await this.pool.query<JobRow>("SELECT * FROM sluice_jobs WHERE state = 'Running' AND lease_until < now() LIMIT 500");
+  /**
+   * Running jobs whose lease expired and whose manager is not known to be alive: nobody holds its
+   * liveness lock (its process or its connection is gone), or the lease lapsed more than `stalledMs`
+   * ago (a manager alive but stalled for that long is given up on). ADR 19.
+   */
+  async expiredLeases(stalledMs: number): Promise<JobRow[]> {
+    const r = await this.pool.query<JobRow>(
+      `SELECT j.* FROM sluice_jobs j LEFT JOIN sluice_managers m ON m.id = j.manager_id
+        WHERE j.state = 'Running' AND j.lease_until < now()
+          AND (j.lease_until < now() - ($1 || ' milliseconds')::interval OR ${managerGoneSql('m')})
+        LIMIT 500`,
+      [String(stalledMs)],
+    );
     return r.rows;
   }
 

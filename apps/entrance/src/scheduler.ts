@@ -1,5 +1,5 @@
 import { type Config, EVENT_VERSION, type EventBus, isFinalState, type JobQueue, type ManagerCommand, SluiceError, topics } from '@sluice/core';
-import type { Pool, PoolClient } from '@sluice/infra';
+import { managerGoneSql, type Pool, type PoolClient } from '@sluice/infra';
 import type { Admission } from './admission.ts';
 import type { JobRow, JobStore } from './job-store.ts';
 import type { LineageRecorder } from './lineage-recorder.ts';
@@ -126,7 +126,7 @@ export class Scheduler {
 
   /** A Running job whose lease lapsed lost its manager: retry it, or end it as policy says. */
   private async recoverExpiredLeases(): Promise<void> {
-    for (const row of await this.store.expiredLeases()) {
+    for (const row of await this.store.expiredLeases(this.config.SLUICE_STALLED_MANAGER_MS)) {
       const fence = { managerId: row.manager_id ?? '', attempt: row.attempt };
       if (row.cancel_requested) {
         const to = row.cancel_requested === 'timeout' ? 'Timeout' : 'Cancelled';
@@ -195,13 +195,17 @@ export class Scheduler {
     }
   }
 
-  /** Engines of managers that stopped heart-beating no longer count against user quotas. */
+  /**
+   * Engines of managers that stopped heart-beating no longer count against user quotas, once the
+   * manager is known to be gone or has been stalled too long (the rule of lapsed job leases, ADR 19).
+   */
   private async retireDeadManagers(): Promise<void> {
     await this.pool.query(
       `UPDATE sluice_engines e SET ended_at = now(), state = 'Failed', end_reason = 'manager lost'
        FROM sluice_managers m WHERE e.manager_id = m.id AND e.ended_at IS NULL
-         AND m.heartbeat_at < now() - ($1 || ' milliseconds')::interval`,
-      [String(this.config.SLUICE_LEASE_MS)],
+         AND m.heartbeat_at < now() - ($1 || ' milliseconds')::interval
+         AND (m.heartbeat_at < now() - ($2 || ' milliseconds')::interval OR ${managerGoneSql('m')})`,
+      [String(this.config.SLUICE_LEASE_MS), String(this.config.SLUICE_LEASE_MS + this.config.SLUICE_STALLED_MANAGER_MS)],
     );
   }
 

@@ -99,6 +99,9 @@ export const ConfigSchema = z.object({
   ),
   SLUICE_LEASE_MS: int(10_000, 1000).describe('how long a job or engine lease lasts without a heartbeat'),
   SLUICE_HEARTBEAT_MS: int(2_000, 100).describe('heartbeat interval of engine managers'),
+  SLUICE_STALLED_MANAGER_MS: int(60_000, 0).describe(
+    'how long past its lease a job stays with an engine manager that is alive but not renewing (its process and database session still there: a stall), before the job is retried elsewhere; a manager whose process or session is gone loses its jobs as soon as their lease lapses',
+  ),
   SLUICE_SCHEDULER_TICK_MS: int(1_000, 50).describe('interval of the entrance reconciler (timeouts, lost jobs)'),
   SLUICE_LIVE_ROWS: int(10_000, 0).describe(
     'result rows a job publishes as it produces them, for WebSocket subscribers that ask for rows (streaming queries); 0 = off. The result store keeps every row',

@@ -5,6 +5,7 @@ export { notifyChannel } from './bus/notify-channel.ts';
 export { createPostgresEventBus, POSTGRES_BUS_MAX_MESSAGE_BYTES, type PostgresEventBusOptions } from './bus/postgres-event-bus.ts';
 export type { PublishHoldOptions } from './bus/publish-hold.ts';
 export { createRedisEventBus, REDIS_BUS_MAX_MESSAGE_BYTES } from './bus/redis-event-bus.ts';
+export * from './db/liveness.ts';
 export * from './db/migrations.ts';
 export * from './db/pool.ts';
 export * from './embedded-postgres.ts';

@@ -301,6 +301,18 @@ END
 $fn$;
 `,
   },
+  {
+    version: 7,
+    name: 'engine managers hold a liveness lock',
+    // Each engine manager holds a session advisory lock (MANAGER_LIVENESS_LOCK, live_key) on a
+    // connection of its own for as long as it runs. A lapsed lease is recovered at once only when that
+    // lock is free, that is when the manager's process or its connection is gone; a manager that is
+    // alive but stalled keeps its jobs for SLUICE_STALLED_MANAGER_MS first (ADR 19).
+    sql: `
+CREATE SEQUENCE sluice_manager_live_key_seq AS int CYCLE;
+ALTER TABLE sluice_managers ADD COLUMN live_key int;
+`,
+  },
 ];
 
 /**
