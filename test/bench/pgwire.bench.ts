@@ -22,6 +22,7 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { uniqueSuffix } from '@sluice/testkit';
 import pg from 'pg';
 import { startPgwireStack } from '../pgwire/pgwire-stack.ts';
+import { postgresRoundTrips } from './machine-facts.ts';
 import type { LatencyFigures, PathName, ThroughputFigures } from './pgwire-client.ts';
 import { ensureServices } from './services-env.ts';
 import { untilIdle } from './until-idle.ts';
@@ -86,13 +87,18 @@ async function main(): Promise<void> {
 
     // The stack's start-up work (lineage grammars warming in a worker) is not a statement's cost.
     console.error(`Sluice idle after start-up work: ${await untilIdle()} ms`);
+    // What waking a process costs here: a relayed statement has twice the hops of a direct one.
+    const direct = { host: server.hostname, port: Number(server.port || 5432), user: role, password: secret, database: s.env.db.name };
+    const probe = new pg.Client(direct);
+    await probe.connect();
+    const roundTrips = await postgresRoundTrips(probe);
+    await probe.end();
 
     // The proxy lives in this process, beside Sluice, as the pgwire listener does.
     proxy = await startBareProxy(server.hostname, Number(server.port || 5432));
     const proxyPort = (proxy.address() as net.AddressInfo).port;
     // The client runs in its own process, as a BI tool does: the gateway's work then overlaps the
     // client's on the second core instead of sharing one event loop with it.
-    const direct = { host: server.hostname, port: Number(server.port || 5432), user: role, password: secret, database: s.env.db.name };
     // The same stack's listener with the relay off: each statement run on its own (the path before ADR 17).
     const statementsPort = await s.listen({ relay: false });
     const sluiceClient = { host: '127.0.0.1', port: s.port, user: 'alice', password: s.ts.tokens.alice, database: 'bench_pg' };
@@ -159,7 +165,13 @@ async function main(): Promise<void> {
     const result = {
       bench: 'pgwire',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        postgresRoundTripUs: roundTrips,
+      },
       settings: {
         rounds: ROUNDS,
         warmup: WARMUP,
@@ -208,6 +220,9 @@ async function main(): Promise<void> {
         `| relay off: SELECT 1 p50 (ms) |              |               | ${cell(f(lat.statements.p50Ms))} |               | ${cell(`${f(lat.statements.p50Ms / lat.direct.p50Ms)}x`)} |        |     |`,
       );
     }
+    console.log(
+      `\nPostgreSQL SELECT 1 round trip (median, from the bench process while Sluice idles): ${roundTrips.backToBack} µs back to back, ${roundTrips.afterIdle} µs after 2 ms idle (each hop through a process that had gone idle pays the difference)`,
+    );
     if (latCpuMs !== undefined) {
       console.log(
         `\nSluice during the measured SELECT 1 rounds, per statement: process CPU ${(latCpuMs / ROUNDS).toFixed(2)} ms (all threads), main thread busy ${((latMainMs ?? 0) / ROUNDS).toFixed(2)} ms; relay off: process CPU ${stCpuMs === undefined ? '?' : (stCpuMs / ROUNDS).toFixed(2)} ms`,

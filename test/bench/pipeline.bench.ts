@@ -18,7 +18,7 @@ import { type BaselineResult, runBaseline } from './baseline-phases.ts';
 import { loadBenchSettings, sluiceSettings } from './bench-settings.ts';
 import { runCleanups } from './cleanup.ts';
 import { LoadClientHost } from './load-client-host.ts';
-import { machineFacts } from './machine-facts.ts';
+import { machineFacts, postgresRoundTrips } from './machine-facts.ts';
 import { type BenchReport, renderReport, verdicts, writeReport } from './report.ts';
 import { ensureServices } from './services-env.ts';
 import type { Backend } from './sluice-deployment.ts';
@@ -30,12 +30,17 @@ const WATCHDOG_MS = 7 * 60_000;
 
 const log = (s: string) => console.log(s);
 
-async function serverVersions(databaseUrl: string, redisUrl: string): Promise<{ postgres: string; redis: string }> {
+async function serverVersions(
+  databaseUrl: string,
+  redisUrl: string,
+): Promise<{ postgres: string; redis: string; postgresRoundTripUs?: { backToBack: number; afterIdle: number } }> {
   const c = new pg.Client({ connectionString: databaseUrl });
   let postgres = 'unknown';
+  let postgresRoundTripUs: { backToBack: number; afterIdle: number } | undefined;
   try {
     await c.connect();
     postgres = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? 'unknown';
+    postgresRoundTripUs = await postgresRoundTrips(c);
   } catch {
     // reported as unknown
   } finally {
@@ -50,7 +55,7 @@ async function serverVersions(databaseUrl: string, redisUrl: string): Promise<{ 
   } finally {
     r.disconnect();
   }
-  return { postgres, redis };
+  return { postgres, redis, postgresRoundTripUs };
 }
 
 async function main(): Promise<number> {

@@ -82,6 +82,12 @@ export function renderReport(r: BenchReport): string {
   const out: string[] = [];
   const m = r.machine;
   out.push(`Sluice pipeline bench: ${m.cores} cores (${m.cpuModel}), node ${m.node}, ${r.durationSeconds} s`);
+  if (m.postgresRoundTripUs) {
+    const { backToBack, afterIdle } = m.postgresRoundTripUs;
+    out.push(
+      `PostgreSQL SELECT 1 round trip (median): ${backToBack} µs back to back, ${afterIdle} µs after 2 ms idle: waking its processes costs this machine ${afterIdle - backToBack} µs per hop`,
+    );
+  }
   out.push('');
   out.push(
     table(
