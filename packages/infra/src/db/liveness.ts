@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { poolOptions } from './pool.ts';
 
 /**
  * The class of the advisory locks that say an engine manager is alive (the two-int4 key form, whose
@@ -48,7 +49,7 @@ export class LivenessLock {
 
   /** Takes the lock; rejects when the first connection or the lock fails. */
   static async hold(pool: pg.Pool, key: number, opts: LivenessLockOptions = {}): Promise<LivenessLock> {
-    const options = (pool as unknown as { options: pg.PoolConfig }).options;
+    const options = poolOptions(pool);
     const { max: _max, idleTimeoutMillis: _idle, ...config } = options;
     const lock = new LivenessLock({ ...config, application_name: `${options.application_name ?? 'sluice'}-liveness` }, key, opts);
     await lock.connect();
@@ -99,6 +100,7 @@ export class LivenessLock {
           if (this.held) this.opts.onChange?.(true);
         },
         (err) => {
+          if (this.closed) return; // released meanwhile: its pending session was ended on purpose
           this.opts.onChange?.(false, err);
           this.reconnectLater();
         },

@@ -12,12 +12,17 @@ export function createPool(connectionString: string, opts: { max?: number; appli
   return pool;
 }
 
+/** The options `pool` was opened with: to open more connections to the same server as it. */
+export function poolOptions(pool: pg.Pool): pg.PoolConfig {
+  return (pool as unknown as { options: pg.PoolConfig }).options;
+}
+
 /**
  * A small pool to the same server as `pool`, for work that must never queue behind the main pool's
  * traffic (heartbeats and lease renewals: a starved heartbeat makes a live manager look dead).
  */
 export function createSidePool(pool: pg.Pool, max = 1): pg.Pool {
-  const options = (pool as unknown as { options: pg.PoolConfig }).options;
+  const options = poolOptions(pool);
   const side = new pg.Pool({ ...options, max, application_name: `${options.application_name ?? 'sluice'}-heartbeat` });
   side.on('error', () => {});
   return side;
