@@ -33,7 +33,8 @@ describe('mariadb cancel stops the statement on the server', () => {
     controller.abort();
     const err = await rejectionOf(task);
     assert.ok(err instanceof SluiceError && err.code === 'SLUICE_JOB_CANCELLED', String(err));
-    assert.ok(Date.now() - startedAt < 3000);
+    // Far below the statement's own 60 s, with room for a loaded CI host.
+    assert.ok(Date.now() - startedAt < 30_000);
     assert.deepEqual(await running('cancel_marker_sleep'), [], 'the statement is gone from the processlist when the task ends');
     assert.deepEqual(await queryRows(engine, 'SELECT CONNECTION_ID()'), [[threadBefore]], 'the same session goes on');
   });

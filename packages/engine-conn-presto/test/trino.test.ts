@@ -278,7 +278,8 @@ describe('trino: cancel', () => {
     const err = await rejectionOf(running);
     assert.ok(err instanceof SluiceError);
     assert.equal(err.code, 'SLUICE_JOB_CANCELLED');
-    assert.ok(Date.now() - abortedAt < 3000);
+    // Far below the query's own run (a scan of sf1000), with room for a loaded CI host.
+    assert.ok(Date.now() - abortedAt < 30_000);
     const info = await finalQueryInfo(queryId);
     assert.equal(info.state, 'FAILED');
     assert.equal(info.errorCode?.name, 'USER_CANCELED');

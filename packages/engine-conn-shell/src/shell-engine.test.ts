@@ -165,7 +165,8 @@ describe('shell engine', () => {
     controller.abort();
     const err = await failure(rest);
     assert.equal(err.code, 'SLUICE_JOB_CANCELLED');
-    assert.ok(Date.now() - abortedAt < 3000);
+    // Far below the script's own 1000 s, with room for a loaded CI host.
+    assert.ok(Date.now() - abortedAt < 30_000);
     assert.ok(await waitUntilDead(pid, 2000), `grandchild ${pid} is dead`);
   });
 
